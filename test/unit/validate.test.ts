@@ -1,0 +1,334 @@
+// Problem messages of the config / state / features validators and of loadConfig.
+import { expect } from 'chai';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir } from '../helpers/context.js';
+import { ConfigError, ConfigErrors } from '../../src/util/errors.js';
+import { formatPath } from '../../src/spec/paths.js';
+import { jsonReason, loadConfig } from '../../src/spec/load.js';
+import {
+  validateConfig,
+  validateFeatures,
+  validateProcess,
+  validateResources,
+  validateState,
+} from '../../src/spec/validate.js';
+
+/** A small valid config; each test breaks one thing. */
+function config(): Record<string, any> {
+  return {
+    ociVersion: '1.3.0',
+    root: { path: 'rootfs' },
+    process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
+  };
+}
+
+const lines = (errs: ConfigError[]) => errs.map((e) => e.message);
+
+describe('validateConfig messages', function () {
+  it('accepts the small config', function () {
+    expect(validateConfig(config())).to.deep.equal([]);
+  });
+
+  it('returns ConfigErrors whose field is the OCI path', function () {
+    const c = config();
+    c.linux.namespaces[1].type = 'mnt';
+    const [err, ...rest] = validateConfig(c);
+    expect(rest).to.deep.equal([]);
+    expect(err).to.be.instanceOf(ConfigError);
+    expect(err!.field).to.equal('linux.namespaces[1].type');
+    expect(err!.message).to.equal(
+      'linux.namespaces[1].type: must be one of pid, network, mount, ipc, uts, user, cgroup, time',
+    );
+  });
+
+  describe('process.args', function () {
+    it('missing', function () {
+      const c = config();
+      delete c.process.args;
+      expect(lines(validateConfig(c))).to.deep.equal(['process.args: is required']);
+    });
+    it('empty', function () {
+      const c = config();
+      c.process.args = [];
+      expect(lines(validateConfig(c))).to.deep.equal(['process.args: must be a non-empty array']);
+    });
+    it('a string instead of an array', function () {
+      const c = config();
+      c.process.args = 'sh -c true';
+      expect(lines(validateConfig(c))).to.deep.equal(['process.args: must be an array']);
+    });
+    it('a non-string entry', function () {
+      const c = config();
+      c.process.args = ['sh', 1];
+      expect(lines(validateConfig(c))).to.deep.equal(['process.args[1]: must be a string']);
+    });
+  });
+
+  it('wrong scalar types name the expected type', function () {
+    const c = config();
+    c.ociVersion = 1;
+    c.process.terminal = 'yes';
+    c.process.user.uid = 1.5;
+    c.process.env = 'A=1';
+    c.linux = [];
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'ociVersion: must be a string',
+      'process.terminal: must be a boolean',
+      'process.env: must be an array',
+      'process.user.uid: must be an integer',
+      'linux: must be an object',
+    ]);
+  });
+
+  it('reports a missing or malformed ociVersion and root', function () {
+    expect(lines(validateConfig({}))).to.deep.equal(['ociVersion: is required', 'root: is required']);
+    expect(lines(validateConfig({ ociVersion: '1.3', root: {} }))).to.deep.equal([
+      'ociVersion: must be a SemVer version such as 1.3.0',
+      'root.path: is required',
+    ]);
+  });
+
+  it('rejects a document that is not an object', function () {
+    for (const doc of [null, [], 'x', 3]) expect(lines(validateConfig(doc))).to.deep.equal(['must be an object']);
+  });
+
+  it('allows unknown properties anywhere (spec extensibility)', function () {
+    const c = config();
+    c.myExtension = { anything: [1, 2] };
+    c['org.example.flag'] = true;
+    c.process.futureField = 1;
+    c.linux.futureLinuxField = 'x';
+    c.linux.namespaces[0].extra = null;
+    c.mounts = [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', extra: {} }];
+    expect(validateConfig(c)).to.deep.equal([]);
+  });
+
+  it('requires annotation values to be strings and keys to be non-empty', function () {
+    const c = config();
+    c.annotations = { 'com.example.ok': '', 'com.example.n': 5, 'com.example.o': {}, '': 'v' };
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'annotations[""]: key must not be empty',
+      'annotations["com.example.n"]: must be a string',
+      'annotations["com.example.o"]: must be a string',
+    ]);
+  });
+
+  it('quotes member names that are not identifiers', function () {
+    expect(formatPath(['linux', 'sysctl', 'net.ipv4.ip_forward'])).to.equal('linux.sysctl["net.ipv4.ip_forward"]');
+    expect(formatPath(['linux', 'resources', 'unified', 'io.max'])).to.equal('linux.resources.unified["io.max"]');
+    expect(formatPath(['mounts', 3, 'options', 0])).to.equal('mounts[3].options[0]');
+    expect(formatPath(['linux', 'rdma', 'mlx5_1'])).to.equal('linux.rdma.mlx5_1');
+    expect(formatPath(['a', 'with space', ''])).to.equal('a["with space"][""]');
+    expect(formatPath([])).to.equal('');
+  });
+
+  it('tells array indices from numeric member names', function () {
+    const c = config();
+    c.linux.resources = { rdma: { '0': { hcaHandles: 'x' } } };
+    c.mounts = [{ destination: 5 }];
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'mounts[0].destination: must be a string',
+      'linux.resources.rdma["0"].hcaHandles: must be an integer',
+    ]);
+  });
+
+  it('words integer ranges, including 64-bit limits', function () {
+    const c = config();
+    c.process.user.gid = 4294967296;
+    c.linux.resources = { memory: { limit: 2 ** 64 }, blockIO: { weight: 70000 }, cpu: { shares: -1 } };
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'process.user.gid: must be <= 4294967295',
+      'linux.resources.memory.limit: must be <= 9223372036854775807',
+      'linux.resources.cpu.shares: must not be negative',
+      'linux.resources.blockIO.weight: must be <= 65535',
+    ]);
+  });
+
+  it('reports every problem once, in one line each', function () {
+    const c = config();
+    c.process.cwd = 'relative';
+    c.process.rlimits = [
+      { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 },
+      { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 },
+      { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 },
+    ];
+    c.hooks = { prestart: [{ path: 'x', timeout: -1 }] };
+    const msgs = lines(validateConfig(c));
+    expect(msgs).to.deep.equal([
+      'process.cwd: must be an absolute path',
+      'process.rlimits[1].type: duplicate RLIMIT_NOFILE',
+      'process.rlimits[2].type: duplicate RLIMIT_NOFILE',
+      'hooks.prestart[0].path: must be an absolute path',
+      'hooks.prestart[0].timeout: must be greater than zero',
+    ]);
+    for (const m of msgs) expect(m).to.not.include('\n');
+  });
+
+  it('does not add a semantic problem under a field the schema rejected', function () {
+    const c = config();
+    c.process.rlimits = 'RLIMIT_NOFILE';
+    c.hooks = { prestart: { path: 'relative' } };
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'process.rlimits: must be an array',
+      'hooks.prestart: must be an array',
+    ]);
+  });
+
+  it('can skip the semantic checks', function () {
+    const c = config();
+    c.process.cwd = 'relative';
+    expect(validateConfig(c, { semantic: false })).to.deep.equal([]);
+    expect(lines(validateConfig(c))).to.deep.equal(['process.cwd: must be an absolute path']);
+  });
+
+  it('checks user namespace mappings against the namespaces', function () {
+    const c = config();
+    const map = [{ containerID: 0, hostID: 1000, size: 1 }];
+    c.linux.gidMappings = map;
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'linux.uidMappings: is required when gidMappings is set',
+      'linux.gidMappings: requires a user namespace in linux.namespaces',
+    ]);
+    c.linux.uidMappings = map;
+    c.linux.namespaces.push({ type: 'user' });
+    expect(validateConfig(c)).to.deep.equal([]);
+  });
+
+  it('requires a time namespace for timeOffsets', function () {
+    const c = config();
+    c.linux.timeOffsets = { boottime: { secs: 1 } };
+    expect(lines(validateConfig(c))).to.deep.equal(['linux.timeOffsets: requires a time namespace in linux.namespaces']);
+    c.linux.namespaces.push({ type: 'time' });
+    expect(validateConfig(c)).to.deep.equal([]);
+  });
+
+  it('lets a FIFO device omit major and minor', function () {
+    const c = config();
+    c.linux.devices = [{ type: 'p', path: '/run/fifo' }, { type: 'u', path: '/dev/x', major: 1 }];
+    expect(lines(validateConfig(c))).to.deep.equal(['linux.devices[1].minor: is required']);
+  });
+});
+
+describe('validateProcess / validateResources', function () {
+  it('validates an exec process file with paths relative to it', function () {
+    expect(validateProcess({ cwd: '/', args: ['true'] })).to.deep.equal([]);
+    expect(lines(validateProcess({ cwd: 'tmp', args: [], terminal: 1 }))).to.deep.equal([
+      'terminal: must be a boolean',
+      'args: must be a non-empty array',
+      'cwd: must be an absolute path',
+    ]);
+  });
+
+  it('validates an update resources file', function () {
+    expect(validateResources({ memory: { limit: 1024 }, pids: { limit: -1 } })).to.deep.equal([]);
+    expect(lines(validateResources({ pids: { limit: '10' }, rdma: { mlx4_0: {} } }))).to.deep.equal([
+      'pids.limit: must be an integer',
+      'rdma.mlx4_0: must set hcaHandles or hcaObjects',
+    ]);
+  });
+});
+
+describe('validateState / validateFeatures messages', function () {
+  const state = { ociVersion: '1.3.0', id: 'c1', status: 'created', pid: 10, bundle: '/b' };
+
+  it('requires pid only while created or running', function () {
+    expect(validateState(state)).to.deep.equal([]);
+    const { pid: _pid, ...noPid } = state;
+    expect(lines(validateState(noPid))).to.deep.equal(['pid: is required']);
+    expect(lines(validateState({ ...noPid, status: 'running' }))).to.deep.equal(['pid: is required']);
+    expect(validateState({ ...noPid, status: 'stopped' })).to.deep.equal([]);
+    expect(validateState({ ...noPid, status: 'creating' })).to.deep.equal([]);
+  });
+
+  it('collapses a failed "object or null" alternative into one line', function () {
+    const base = { ociVersionMin: '1.0.0', ociVersionMax: '1.3.0' };
+    expect(validateFeatures({ ...base, linux: null, annotations: null })).to.deep.equal([]);
+    expect(lines(validateFeatures({ ...base, linux: 'x', annotations: [] }))).to.deep.equal([
+      'linux: must be an object or null',
+      'annotations: must be an object or null',
+    ]);
+    // The branch that matched the type went further in: only its error is shown.
+    expect(lines(validateFeatures({ ...base, linux: { seccomp: { actions: 'all' } }, annotations: { a: 1 } }))).to.deep.equal([
+      'linux.seccomp.actions: must be an array or null',
+      'annotations.a: must be a string',
+    ]);
+  });
+});
+
+describe('loadConfig', function () {
+  function bundleWith(text?: string): string {
+    const dir = makeTempDir('spec-load');
+    if (text !== undefined) writeFileSync(path.join(dir, 'config.json'), text);
+    return dir;
+  }
+
+  it('returns the validated spec', function () {
+    const spec = loadConfig(bundleWith(JSON.stringify(config())));
+    expect(spec.process?.args).to.deep.equal(['sh']);
+    expect(spec.root.path).to.equal('rootfs');
+  });
+
+  it('reports a missing config.json in one line', function () {
+    expect(() => loadConfig(bundleWith())).to.throw(ConfigError, /^config\.json: no such file or directory$/);
+  });
+
+  it('reports a config.json that cannot be read', function () {
+    const dir = bundleWith();
+    mkdirSync(path.join(dir, 'config.json'));
+    expect(() => loadConfig(dir)).to.throw(ConfigError, /^config\.json: illegal operation on a directory$/);
+  });
+
+  it('reports invalid JSON with a line and column, on one line', function () {
+    const err = catchError(() => loadConfig(bundleWith('{\n  "ociVersion": "1.3.0",\n}\n')));
+    expect(err).to.be.instanceOf(ConfigError);
+    expect(err.message).to.equal(
+      'config.json: invalid JSON: Expected double-quoted property name at line 3, column 1',
+    );
+    const err2 = catchError(() => loadConfig(bundleWith('{"a":\ntru}')));
+    expect(err2.message).to.match(/^config\.json: invalid JSON: \S.*$/);
+    expect(err2.message).to.not.include('\n');
+    expect(catchError(() => loadConfig(bundleWith(''))).message).to.equal(
+      'config.json: invalid JSON: Unexpected end of JSON input',
+    );
+  });
+
+  it('throws ConfigErrors listing every problem', function () {
+    const c = config();
+    delete c.root;
+    c.process.args = [];
+    c.linux.namespaces.push({ type: 'pid' });
+    const err = catchError(() => loadConfig(bundleWith(JSON.stringify(c))));
+    expect(err).to.be.instanceOf(ConfigErrors);
+    expect((err as ConfigErrors).problems.map((p) => p.field)).to.deep.equal([
+      'root',
+      'process.args',
+      'linux.namespaces[2].type',
+    ]);
+    expect(err.message).to.equal(
+      'root: is required\nprocess.args: must be a non-empty array\nlinux.namespaces[2].type: duplicate pid namespace',
+    );
+  });
+
+  it('names config.json when the document is not an object', function () {
+    const err = catchError(() => loadConfig(bundleWith('[]')));
+    expect(err.message).to.equal('config.json: must be an object');
+  });
+
+  it('jsonReason turns an offset into line and column', function () {
+    const text = 'ab\ncd';
+    expect(jsonReason(new SyntaxError('Unexpected token in JSON at position 4'), text)).to.equal(
+      'Unexpected token at line 2, column 2',
+    );
+  });
+});
+
+function catchError(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected an error');
+}
