@@ -150,6 +150,9 @@ const EXPECTED: Record<string, string[] | null> = {
       'RLIMIT_RTPRIO, RLIMIT_RTTIME, RLIMIT_SIGPENDING, RLIMIT_STACK',
   ],
   'config/root-missing.json': ['root: is required'],
+  'config/rootfspropagation-unknown.json': [
+    'linux.rootfsPropagation: must be one of shared, slave, private, unbindable, rshared, rslave, rprivate, runbindable',
+  ],
   'config/scheduler-policy-unknown.json': [
     'process.scheduler.policy: must be one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE',
   ],
