@@ -1,0 +1,210 @@
+/**
+ * Throwaway OCI bundles for tests: a busybox root filesystem plus a `config.json`.
+ *
+ *   const b = makeBundle({ args: ['echo', 'hi'] });
+ *   rtOk(['run', '--bundle', b.dir, uniqueId()]);
+ *   b.cleanup();            // optional: bundles made in a test are removed after it anyway
+ *
+ * The root filesystem is built once per test run (a template) and copied per bundle, so a
+ * bundle costs a few milliseconds. `populateRootfs` and `baseConfig` are also used by
+ * scripts/make-sample-bundle.mjs.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeTempDir, mountsUnder, safeRemove, testCgroupPath, uniqueName } from './context.js';
+
+/** The static busybox the root filesystems are made from (Debian's busybox-static). */
+export const BUSYBOX = '/bin/busybox';
+
+/**
+ * The parts of an OCI runtime config that tests touch, loosely typed: tests deliberately
+ * write odd and invalid values too, so nothing here is closed.
+ */
+export interface OciConfig {
+  ociVersion: string;
+  process?: {
+    terminal?: boolean;
+    user?: { uid: number; gid: number; umask?: number; additionalGids?: number[] };
+    args?: string[];
+    env?: string[];
+    cwd?: string;
+    capabilities?: Record<string, string[]>;
+    rlimits?: { type: string; hard: number; soft: number }[];
+    noNewPrivileges?: boolean;
+    [key: string]: unknown;
+  };
+  root?: { path: string; readonly?: boolean };
+  hostname?: string;
+  mounts?: { destination: string; type?: string; source?: string; options?: string[] }[];
+  hooks?: Record<string, { path: string; args?: string[]; env?: string[]; timeout?: number }[]>;
+  annotations?: Record<string, string>;
+  /** Wide and poked at everywhere by tests, so left open. */
+  linux?: Record<string, any>;
+  [key: string]: unknown;
+}
+
+const DEFAULT_CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+
+/**
+ * A fresh copy of the config `runc spec` (1.1) writes, except `terminal: false` and
+ * `args: ["sh"]`: no cgroupsPath, a read-only rootfs, pid/network/ipc/uts/mount namespaces.
+ */
+export function baseConfig(): OciConfig {
+  return {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: {
+        bounding: [...DEFAULT_CAPS],
+        effective: [...DEFAULT_CAPS],
+        permitted: [...DEFAULT_CAPS],
+        ambient: [...DEFAULT_CAPS],
+      },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'runc',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/asound',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+        '/proc/scsi',
+      ],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+/**
+ * Fill `dir` (which must exist) with a busybox root filesystem: a private COPY of
+ * /bin/busybox (never a hard link: a container could write through it to the host binary),
+ * a symlink in /bin for every applet, /etc/passwd and /etc/group with root and nobody
+ * (65534), and the empty directories /tmp (1777), /root (0700), /proc, /dev, /sys.
+ */
+export function populateRootfs(dir: string): void {
+  for (const sub of ['bin', 'etc', 'tmp', 'proc', 'dev', 'sys', 'root']) mkdirSync(path.join(dir, sub), { recursive: true });
+  chmodSync(path.join(dir, 'tmp'), 0o1777);
+  chmodSync(path.join(dir, 'root'), 0o700);
+  const busybox = path.join(dir, 'bin/busybox');
+  copyFileSync(BUSYBOX, busybox);
+  chmodSync(busybox, 0o755);
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n');
+  for (const applet of applets) {
+    if (applet && applet !== 'busybox' && !applet.includes('/')) symlinkSync('busybox', path.join(dir, 'bin', applet));
+  }
+  writeFileSync(
+    path.join(dir, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  );
+  writeFileSync(path.join(dir, 'etc/group'), 'root:x:0:\nnobody:x:65534:\n');
+}
+
+let template: string | undefined;
+/** The run's template root filesystem, built on first use. */
+function templateRootfs(): string {
+  if (!template) {
+    const rootfs = path.join(makeTempDir('template', { runScoped: true }), 'rootfs');
+    mkdirSync(rootfs, { mode: 0o755 });
+    populateRootfs(rootfs);
+    template = rootfs;
+  }
+  return template;
+}
+
+export interface BundleOptions {
+  /** process.args (default ["sh"]). */
+  args?: string[];
+  /** process.env (default: runc spec's PATH and TERM). */
+  env?: string[];
+  /** process.terminal (default false). */
+  terminal?: boolean;
+  /**
+   * linux.cgroupsPath. Default: a unique path under the run's test prefix
+   * (`/tsrunc-test-<runId>/<name>`) so the leak checker can see it; `null` leaves it out.
+   */
+  cgroupsPath?: string | null;
+  /** Last word on the config, called before config.json is written. */
+  mutate?: (config: OciConfig) => void;
+}
+
+export interface Bundle {
+  /** The bundle directory (pass it as `--bundle`). */
+  dir: string;
+  /** `<dir>/rootfs`. */
+  rootfs: string;
+  /** `<dir>/config.json`. */
+  configPath: string;
+  /** The config as last written to config.json. */
+  config: OciConfig;
+  /** Apply `mutator` (if any) to `config` and write config.json again. */
+  writeConfig(mutator?: (config: OciConfig) => void): void;
+  /**
+   * Remove the bundle. Mounts left inside it (a runtime bug) are detached, never deleted
+   * through, and reported by throwing after the removal.
+   */
+  cleanup(): void;
+}
+
+/** Create a throwaway bundle in a fresh temp dir (see BundleOptions for the defaults). */
+export function makeBundle(opts: BundleOptions = {}): Bundle {
+  const dir = makeTempDir('bundle');
+  const rootfs = path.join(dir, 'rootfs');
+  const configPath = path.join(dir, 'config.json');
+  cpSync(templateRootfs(), rootfs, { recursive: true, verbatimSymlinks: true });
+
+  const config = baseConfig();
+  const proc = config.process!;
+  if (opts.args) proc.args = [...opts.args];
+  if (opts.env) proc.env = [...opts.env];
+  if (opts.terminal !== undefined) proc.terminal = opts.terminal;
+  const cgroupsPath = opts.cgroupsPath === undefined ? testCgroupPath(uniqueName('cg')) : opts.cgroupsPath;
+  if (cgroupsPath !== null) config.linux!.cgroupsPath = cgroupsPath;
+  opts.mutate?.(config);
+
+  const bundle: Bundle = {
+    dir,
+    rootfs,
+    configPath,
+    config,
+    writeConfig(mutator) {
+      mutator?.(bundle.config);
+      writeFileSync(configPath, `${JSON.stringify(bundle.config, null, 2)}\n`);
+    },
+    cleanup() {
+      const leaked = mountsUnder(dir);
+      safeRemove(dir);
+      if (leaked.length > 0) throw new Error(`bundle ${dir} still had mounts (detached): ${leaked.join(', ')}`);
+    },
+  };
+  bundle.writeConfig();
+  return bundle;
+}
