@@ -1,2 +1,129 @@
-// Placeholder entry point; the command line lives in src/cli/.
-process.stdout.write('ts-runc: not implemented yet\n');
+// ts-runc's command line: runc's global flags, then a subcommand.
+import { type FlagSpec, flag, formatFlags, parseArgs } from './args.js';
+import type { Command } from './command.js';
+import { createCommand, deleteCommand, runCommand, startCommand } from './commands/lifecycle.js';
+import { killCommand, listCommand, specCommand, stateCommand } from './commands/query.js';
+import { print } from './output.js';
+import { makeContext } from '../operations/context.js';
+import { OCI_VERSION } from '../spec/defaults.js';
+import { ConfigErrors, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
+import { type LogFormat, Logger, logger, setLogger } from '../util/log.js';
+import { VERSION, COMMIT } from './version.js';
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'debug', type: 'bool', usage: 'enable debug logging' },
+  { name: 'log', type: 'string', value: 'FILE', usage: 'set the log file to write ts-runc logs to (default is stderr)' },
+  { name: 'log-format', type: 'string', value: 'FORMAT', usage: 'set the log format (text or json)', default: 'text' },
+  { name: 'root', type: 'string', value: 'DIR', usage: 'root directory for storage of container state (this should be located in tmpfs)', default: '/run/ts-runc' },
+  { name: 'criu', type: 'string', value: 'PATH', usage: 'path to the criu binary used for checkpoint and restore (not supported)' },
+  { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support (not supported: use cgroupfs paths)' },
+  { name: 'rootless', type: 'string', value: 'true|false|auto', usage: 'ignore cgroup permission errors', default: 'auto' },
+  { name: 'help', aliases: ['h'], type: 'bool', usage: 'show help' },
+  { name: 'version', aliases: ['v'], type: 'bool', usage: 'print the version' },
+];
+
+const COMMANDS: readonly Command[] = [
+  createCommand,
+  deleteCommand,
+  killCommand,
+  listCommand,
+  runCommand,
+  specCommand,
+  startCommand,
+  stateCommand,
+];
+
+function versionText(): string {
+  return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\n`;
+}
+
+function helpText(): string {
+  const cmds = COMMANDS.map((c) => `   ${c.name.padEnd(10)}${c.summary}`).join('\n');
+  return `NAME:
+   ts-runc - an OCI-compliant container runtime (a runc drop-in) in TypeScript
+
+USAGE:
+   ts-runc [global options] command [command options] [arguments...]
+
+VERSION:
+   ${VERSION}
+   spec: ${OCI_VERSION}
+
+COMMANDS:
+${cmds}
+
+GLOBAL OPTIONS:
+${formatFlags(GLOBAL_FLAGS)}
+`;
+}
+
+function commandHelp(c: Command): string {
+  return `NAME:
+   ts-runc ${c.name} - ${c.summary}
+
+USAGE:
+   ts-runc ${c.name} [command options] ${c.usage}
+${c.flags.length ? `\nOPTIONS:\n${formatFlags(c.flags)}\n` : ''}`;
+}
+
+function checkArity(c: Command, n: number): void {
+  if (c.exactArgs !== undefined && n !== c.exactArgs) {
+    throw new UsageError(`ts-runc: "${c.name}" requires exactly ${c.exactArgs} argument(s)`);
+  }
+  if (c.minArgs !== undefined && n < c.minArgs) {
+    throw new UsageError(`ts-runc: "${c.name}" requires a minimum of ${c.minArgs} argument(s)`);
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const global = parseArgs(argv, GLOBAL_FLAGS, true);
+  const g = global.flags;
+  const format = flag.str(g, 'log-format') as LogFormat;
+  if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${format}`);
+  setLogger(new Logger(format, flag.bool(g, 'debug') ? 'debug' : 'info', flag.str(g, 'log')));
+  if (flag.bool(g, 'version')) {
+    print(versionText());
+    return 0;
+  }
+  const [name, ...rest] = global.args;
+  if (!name || flag.bool(g, 'help') || name === 'help') {
+    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
+    print(topic ? commandHelp(topic) : helpText());
+    return 0;
+  }
+  if (flag.bool(g, 'systemd-cgroup')) {
+    throw new UsageError('--systemd-cgroup: the systemd cgroup driver is not supported by ts-runc; use cgroupfs paths');
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) throw new UsageError(`No help topic for '${name}'`);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    print(commandHelp(command));
+    return 0;
+  }
+  const parsed = parseArgs(rest, command.flags, command.stopAtFirstArg);
+  checkArity(command, parsed.args.length);
+  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'));
+  logger.debug(`${name} ${parsed.args.join(' ')}`);
+  return command.run(ctx, parsed);
+}
+
+function report(err: unknown): number {
+  if (err instanceof ConfigErrors) {
+    for (const p of err.problems) logger.fatal(p.message);
+  } else {
+    logger.fatal(errorMessage(err));
+    if (!(err instanceof RuntimeError) && process.env.TSRUNC_DEBUG_STACK && err instanceof Error) {
+      process.stderr.write(`${err.stack}\n`);
+    }
+  }
+  return err instanceof RuntimeError ? err.exitCode : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.exitCode = report(err);
+  },
+);

@@ -1,0 +1,93 @@
+// The container's terminal: a pty from the container's own devpts instance.
+//
+// The master goes to the console socket (one message, "/dev/ptmx" as payload, the fd in
+// SCM_RIGHTS, as runc sends it); the slave, obtained with TIOCGPTPEER so no path lookup
+// can be raced, becomes the controlling terminal on fds 0-2 and is bound over /dev/console.
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "mountfd.h"
+#include "sys.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+namespace tsr {
+
+namespace {
+
+bool send_fd(int sock, int fd, const char *name) {
+  struct iovec iov = {(void *)name, str_len(name)};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control = {};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  char *data = (char *)CMSG_DATA(c);
+  const char *src = (const char *)&fd;
+  for (unsigned i = 0; i < sizeof(int); i++) data[i] = src[i];
+  for (;;) {
+    if (sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return true;
+    if (errno != EINTR) return false;
+  }
+}
+
+}  // namespace
+
+void setup_console(const ProcessSpec *proc, bool bind_dev_console) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) die("console", "open /", errno);
+  // /dev/ptmx is a symlink to pts/ptmx: follow it, but only inside the container.
+  int master = sys_openat2(root, "dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0,
+                           RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (master < 0) die("console", "open /dev/ptmx", errno);
+  struct stat st;
+  if (fstat(master, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) != 5)
+    die("console", "/dev/ptmx is not a pty multiplexer", EPERM);
+  int unlock = 0;
+  if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die("console", "unlock pty", errno);
+  int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (slave < 0) die("console", "open pty peer", errno);
+  if (proc->console_rows || proc->console_cols) {
+    struct winsize ws = {};
+    ws.ws_row = proc->console_rows;
+    ws.ws_col = proc->console_cols;
+    if (ioctl(slave, TIOCSWINSZ, &ws) < 0) die("console", "set window size", errno);
+  }
+  if (bind_dev_console) {
+    int target = mkdir_all_in_root(root, "/dev/console", true, 0755);
+    if (target < 0) die("console", "/dev/console", -target);
+    int err = bind_fd_onto(slave, target, false);
+    if (err) die("console", "bind the pty over /dev/console", err);
+    close(target);
+  }
+  if (proc->console_socket_fd >= 0) {
+    if (!send_fd(proc->console_socket_fd, master, "/dev/ptmx")) die("console", "send the pty master", errno);
+    close(proc->console_socket_fd);
+  }
+  close(master);
+  for (int i = 0; i < 3; i++) {
+    if (dup2(slave, i) < 0) die("console", "dup the pty onto stdio", errno);
+  }
+  if (slave > 2) close(slave);
+  if (ioctl(0, TIOCSCTTY, 0) < 0) die("console", "make the pty the controlling terminal", errno);
+  close(root);
+}
+
+}  // namespace tsr

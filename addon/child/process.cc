@@ -1,0 +1,224 @@
+// The last steps before the program runs: process attributes, user and groups,
+// capabilities, working directory, no_new_privs, seccomp, the program lookup, and the
+// execve of the sealed tsrunc-init stub, which waits for `start` and executes the program.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.h"
+#include "sys.h"
+
+namespace tsr {
+
+namespace {
+
+// struct sched_attr from <linux/sched/types.h>, which clashes with glibc's <sched.h>.
+struct sched_attr {
+  uint32_t size;
+  uint32_t sched_policy;
+  uint64_t sched_flags;
+  int32_t sched_nice;
+  uint32_t sched_priority;
+  uint64_t sched_runtime;
+  uint64_t sched_deadline;
+  uint64_t sched_period;
+};
+
+constexpr int kPathMax = 4096;
+char g_resolved[kPathMax];  // the program's resolved path (static: no stack pressure)
+
+void set_rlimits(const ProcessSpec *proc) {
+  for (uint32_t i = 0; i < proc->n_rlimits; i++) {
+    const Rlimit &r = proc->rlimits[i];
+    struct rlimit64 lim = {r.soft, r.hard};
+    child_set_index(i);
+    if (prlimit64(0, (__rlimit_resource)r.resource, &lim, nullptr) < 0) die("setrlimit", "", errno);
+  }
+  child_set_index(kNoIndex);
+}
+
+void set_scheduler(const ProcessSpec *proc) {
+  struct sched_attr attr = {};
+  attr.size = sizeof attr;
+  attr.sched_policy = proc->sched_policy;
+  attr.sched_flags = proc->sched_flags;
+  attr.sched_nice = proc->sched_nice;
+  attr.sched_priority = (uint32_t)proc->sched_priority;
+  attr.sched_runtime = proc->sched_runtime;
+  attr.sched_deadline = proc->sched_deadline;
+  attr.sched_period = proc->sched_period;
+  if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die("sched_setattr", "process.scheduler", errno);
+}
+
+// Write an LSM exec label through this process's own attr file.
+void set_lsm_label(const char *file, const char *prefix, const char *label) {
+  char buf[1024];
+  str_copy(buf, sizeof buf, prefix);
+  if (!str_append(buf, sizeof buf, label)) die("lsm label", label, ENAMETOOLONG);
+  int err = write_file_at(AT_FDCWD, file, buf, str_len(buf));
+  if (err) die("lsm label", file, err);
+}
+
+void drop_bounding_set(uint64_t keep) {
+  for (int cap = 0; cap < 64; cap++) {
+    if (keep & (1ULL << cap)) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) die("capbset drop", "", errno);
+  }
+}
+
+void set_capabilities(const ProcessSpec *proc) {
+  struct __user_cap_header_struct hdr = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2] = {};
+  data[0].effective = (uint32_t)proc->cap_effective;
+  data[1].effective = (uint32_t)(proc->cap_effective >> 32);
+  data[0].permitted = (uint32_t)proc->cap_permitted;
+  data[1].permitted = (uint32_t)(proc->cap_permitted >> 32);
+  data[0].inheritable = (uint32_t)proc->cap_inheritable;
+  data[1].inheritable = (uint32_t)(proc->cap_inheritable >> 32);
+  if (syscall(SYS_capset, &hdr, data) < 0) die("capset", "process.capabilities", errno);
+  prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+  for (int cap = 0; cap < 64; cap++) {
+    if (!(proc->cap_ambient & (1ULL << cap))) continue;
+    // Raising needs the capability in both permitted and inheritable; like runc, a
+    // capability that cannot be made ambient is left out rather than failing the start.
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
+  }
+}
+
+void set_user(const ProcessSpec *proc) {
+  if (proc->set_groups) {
+    if (setgroups(proc->n_additional_gids, (const gid_t *)proc->additional_gids) < 0)
+      die("setgroups", "process.user.additionalGids", errno);
+  }
+  if (setresgid(proc->gid, proc->gid, proc->gid) < 0) die("setresgid", "process.user.gid", errno);
+  if (setresuid(proc->uid, proc->uid, proc->uid) < 0) die("setresuid", "process.user.uid", errno);
+}
+
+void change_directory(const char *cwd) {
+  if (chdir(cwd) < 0) die("chdir", cwd, errno);
+  // The working directory must be inside the container's root (CVE-2024-21626 class):
+  // a directory outside it reads back as "(unreachable)/...".
+  char buf[kPathMax];
+  long n = syscall(SYS_getcwd, buf, sizeof buf);
+  if (n < 0) die("getcwd", cwd, errno);
+  if (buf[0] != '/') die("chdir", cwd, ENOENT);
+}
+
+// execvp-style lookup of argv[0] in PATH, as the final user. Fills g_resolved.
+void look_up_program(const ProcessSpec *proc) {
+  const char *name = proc->exec_path ? proc->exec_path : proc->argv[0];
+  bool has_slash = false;
+  for (const char *c = name; *c; c++) has_slash |= *c == '/';
+  struct stat st;
+  if (has_slash) {
+    if (!str_copy(g_resolved, sizeof g_resolved, name)) die("exec", name, ENAMETOOLONG);
+    if (stat(g_resolved, &st) < 0) die("exec-stat", name, errno);
+    if (S_ISDIR(st.st_mode)) die("exec-stat", name, EACCES);
+    if (faccessat(AT_FDCWD, g_resolved, X_OK, AT_EACCESS) < 0) die("exec-access", name, errno);
+    return;
+  }
+  if (!*name) die("exec-lookup", name, ENOENT);
+  const char *path = proc->path_env ? proc->path_env : "";
+  int denied = 0;
+  while (true) {
+    const char *end = path;
+    while (*end && *end != ':') end++;
+    size_t len = (size_t)(end - path);
+    if (len + 1 + str_len(name) + 1 <= sizeof g_resolved) {
+      // An empty PATH element means the current directory.
+      size_t k = 0;
+      if (len == 0) g_resolved[k++] = '.';
+      for (size_t i = 0; i < len; i++) g_resolved[k++] = path[i];
+      g_resolved[k++] = '/';
+      g_resolved[k] = 0;
+      str_append(g_resolved, sizeof g_resolved, name);
+      if (stat(g_resolved, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111)) {
+        if (faccessat(AT_FDCWD, g_resolved, X_OK, AT_EACCESS) == 0) return;
+        denied = errno;
+      }
+    }
+    if (!*end) break;
+    path = end + 1;
+  }
+  if (denied) die("exec-access", name, denied);
+  die("exec-lookup", name, ENOENT);
+}
+
+void load_seccomp(const ProcessSpec *proc) {
+  struct sock_fprog prog = {};
+  prog.len = (unsigned short)proc->seccomp_len;
+  prog.filter = (struct sock_filter *)proc->seccomp_bpf;
+  int rc = sys_seccomp(SECCOMP_SET_MODE_FILTER, proc->seccomp_flags, &prog);
+  if (rc < 0) die("seccomp", "linux.seccomp", errno);
+  if (proc->seccomp_notify) {
+    if (!send_msg_fd(MSG_SECCOMP_FD, rc, "seccomp")) die("seccomp", "send the listener fd", errno);
+    close(rc);
+  }
+}
+
+}  // namespace
+
+void apply_process_attributes(const ProcessSpec *proc) {
+  set_rlimits(proc);
+  if (proc->personality >= 0 && personality((unsigned long)proc->personality) < 0)
+    die("personality", "linux.personality", errno);
+  if (proc->has_scheduler) set_scheduler(proc);
+  if (proc->has_ioprio && syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, proc->ioprio) < 0)
+    die("ioprio_set", "process.ioPriority", errno);
+}
+
+void finalize_and_exec(const Plan *p) {
+  const ProcessSpec *proc = &p->process;
+  if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    die("prctl", "no_new_privs", errno);
+  if (proc->apparmor_profile) {
+    // Newer kernels expose the AppArmor-specific file; fall back to the shared one.
+    if (access("/proc/self/attr/apparmor/exec", F_OK) == 0)
+      set_lsm_label("/proc/self/attr/apparmor/exec", "exec ", proc->apparmor_profile);
+    else
+      set_lsm_label("/proc/self/attr/exec", "exec ", proc->apparmor_profile);
+  }
+  if (proc->selinux_label) set_lsm_label("/proc/self/attr/exec", "", proc->selinux_label);
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the user
+  // change drops it. With no_new_privs, as late as possible (runc's order).
+  bool seccomp_early = proc->seccomp_bpf && !proc->no_new_privileges;
+  if (seccomp_early) load_seccomp(proc);
+
+  if (proc->set_caps) drop_bounding_set(proc->cap_bounding);
+  prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
+  set_user(proc);
+  prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+  if (proc->set_caps) set_capabilities(proc);
+  umask(proc->umask >= 0 ? (mode_t)proc->umask : 022);
+  change_directory(proc->cwd ? proc->cwd : "/");
+  look_up_program(proc);
+  proc->stub_argv[2] = g_resolved;
+
+  if (proc->seccomp_bpf && !seccomp_early) load_seccomp(proc);
+
+  // Only stdio, the preserved fds, the fifo the stub waits on, the stub itself and the
+  // sync socket (close-on-exec: its EOF tells the parent the stub is running) survive.
+  int keep[3] = {proc->exec_fifo_fd, proc->stub_fd, child_sync_fd()};
+  close_fds_except(3 + (int)proc->preserve_fds, keep, 3);
+  if (proc->exec_fifo_fd >= 0) {
+    int err = make_inheritable(proc->exec_fifo_fd);
+    if (err) die("exec fifo", "", err);
+  }
+  if (!send_msg(MSG_READY, 0, 0, "ready", "")) _exit(1);
+  sys_execveat(proc->stub_fd, "", proc->stub_argv, proc->envp, AT_EMPTY_PATH);
+  int err = errno;
+  // A seccomp profile may deny execveat but allow execve.
+  FdPath via_proc(proc->stub_fd);
+  execve(via_proc.c_str(), (char *const *)proc->stub_argv, (char *const *)proc->envp);
+  die("exec", "tsrunc-init", err);
+}
+
+}  // namespace tsr

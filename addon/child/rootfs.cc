@@ -1,0 +1,286 @@
+// The container's root filesystem: mounts in order, devices, symlinks, the hooks pause,
+// pivot_root; then, inside the new root, read-only and masked paths.
+//
+// Every target is resolved inside the rootfs (inroot.cc) and mounted through its fd, so
+// a symlink in the image cannot send a mount, a device node or a mask onto the host.
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+#include "child.h"
+#include "mountfd.h"
+#include "sys.h"
+
+namespace tsr {
+
+namespace {
+
+int g_root_fd = -1;  // O_PATH fd of the rootfs mount (host path before pivot_root, "/" after)
+
+// Split "/a/b/c" into the directory fd of "/a/b" (created if missing) and "c".
+int open_parent(const char *path, char *name, size_t name_cap) {
+  char dir[4096];
+  if (!str_copy(dir, sizeof dir, path)) return -ENAMETOOLONG;
+  size_t n = str_len(dir);
+  while (n > 1 && dir[n - 1] == '/') dir[--n] = 0;
+  size_t slash = n;
+  while (slash > 0 && dir[slash - 1] != '/') slash--;
+  if (!str_copy(name, name_cap, dir + slash)) return -ENAMETOOLONG;
+  dir[slash] = 0;
+  return mkdir_all_in_root(g_root_fd, slash ? dir : "/", false, 0755);
+}
+
+int reopen(const char *dest) {
+  int fd = open_in_root(g_root_fd, dest, 0);
+  if (fd < 0) die("open mount", dest, -fd);
+  return fd;
+}
+
+// Mount attributes and propagation on the mount now at `dest`.
+void apply_mount_attrs(const Mount &m) {
+  if (!(m.attr_set | m.attr_clr | m.rattr_set | m.rattr_clr | m.propagation)) return;
+  int fd = reopen(m.dest);
+  int err = 0;
+  if (m.rattr_set | m.rattr_clr) err = setattr_fd(fd, m.rattr_set, m.rattr_clr, 0, true);
+  if (!err && (m.attr_set | m.attr_clr)) err = setattr_fd(fd, m.attr_set, m.attr_clr, 0, false);
+  if (err) die("mount_setattr", m.dest, err);
+  if (m.propagation) {
+    err = setattr_fd(fd, 0, 0, m.propagation, m.propagation_recursive != 0);
+    if (err) die("mount propagation", m.dest, err);
+  }
+  close(fd);
+}
+
+void mount_idmapped(const Mount &m, int target) {
+  unsigned rec = m.idmap_recursive ? AT_RECURSIVE : 0;
+  int tree = sys_open_tree(AT_FDCWD, m.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
+  if (tree < 0) die("open_tree", m.source, errno);
+  struct mount_attr attr = {};
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t)m.idmap_userns_fd;
+  if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr) < 0) die("idmap mount", m.dest, errno);
+  if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+    die("move_mount", m.dest, errno);
+  close(tree);
+}
+
+void do_mount(const Mount &m) {
+  int target = mkdir_all_in_root(g_root_fd, m.dest, m.create == CREATE_FILE, 0755);
+  if (target < 0) die("mount target", m.dest, -target);
+  FdPath at(target);
+  if (m.idmap_userns_fd >= 0) {
+    mount_idmapped(m, target);
+  } else if (m.kind == MOUNT_BIND) {
+    if (mount(m.source, at.c_str(), nullptr, MS_BIND | (m.flags & MS_REC), nullptr) < 0)
+      die("bind mount", m.dest, errno);
+  } else {
+    if (mount(m.source, at.c_str(), m.fstype, m.flags, m.data) < 0) die("mount", m.dest, errno);
+  }
+  close(target);
+  apply_mount_attrs(m);
+}
+
+// Devices: mknod, or in a user namespace (where mknod is refused) a bind of the host node.
+void make_device(const Device &d) {
+  if (d.bind_from_host) {
+    int target = mkdir_all_in_root(g_root_fd, d.path, true, 0755);
+    if (target < 0) die("device target", d.path, -target);
+    FdPath at(target);
+    if (mount(d.host_path, at.c_str(), nullptr, MS_BIND, nullptr) < 0) die("bind device", d.path, errno);
+    close(target);
+    return;
+  }
+  char name[256];
+  int dir = open_parent(d.path, name, sizeof name);
+  if (dir < 0) die("device directory", d.path, -dir);
+  if (unlinkat(dir, name, 0) < 0 && errno != ENOENT) die("replace device", d.path, errno);
+  if (mknodat(dir, name, d.mode, makedev(d.major, d.minor)) < 0) die("mknod", d.path, errno);
+  if (fchownat(dir, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) die("chown device", d.path, errno);
+  close(dir);
+}
+
+void make_symlink(const Symlink &s) {
+  char name[256];
+  int dir = open_parent(s.path, name, sizeof name);
+  if (dir < 0) die("symlink directory", s.path, -dir);
+  // Replace whatever the image has there (runc does the same for /dev/ptmx).
+  if (unlinkat(dir, name, 0) < 0 && errno != ENOENT && errno != EISDIR) die("symlink", s.path, errno);
+  if (symlinkat(s.target, dir, name) < 0 && errno != EEXIST) die("symlink", s.path, errno);
+  close(dir);
+}
+
+void do_pivot_root(const Plan *p) {
+  int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (oldroot < 0) die("pivot_root", "open /", errno);
+  int newroot = open(p->rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0) die("pivot_root", p->rootfs, errno);
+  if (fchdir(newroot) < 0) die("pivot_root", "chdir into the rootfs", errno);
+  if (p->no_pivot) {
+    // --no-pivot: move the rootfs over "/" and chroot into it (for ramdisk roots).
+    if (mount(".", "/", nullptr, MS_MOVE, nullptr) < 0) die("move rootfs", p->rootfs, errno);
+    if (chroot(".") < 0) die("chroot", p->rootfs, errno);
+  } else {
+    // pivot_root(".", ".") stacks the old root under the new one; detach it from there.
+    if (sys_pivot_root(".", ".") < 0) die("pivot_root", p->rootfs, errno);
+    if (fchdir(oldroot) < 0) die("pivot_root", "chdir to the old root", errno);
+    if (mount(nullptr, ".", nullptr, MS_SLAVE | MS_REC, nullptr) < 0)
+      die("pivot_root", "make the old root a slave", errno);
+    if (umount2(".", MNT_DETACH) < 0) die("pivot_root", "detach the old root", errno);
+  }
+  if (chdir("/") < 0) die("pivot_root", "chdir /", errno);
+  close(oldroot);
+  close(newroot);
+}
+
+bool is_real_procfs(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+}  // namespace
+
+void setup_rootfs(const Plan *p) {
+  // Keep mount events from leaking back to the host; shared or unbindable propagation
+  // for the root is applied only after pivot_root (it would otherwise block it).
+  unsigned long rp = p->rootfs_propagation;
+  unsigned long pre = (rp == 0 || (rp & (MS_SHARED | MS_UNBINDABLE))) ? (MS_SLAVE | MS_REC) : rp;
+  if (mount(nullptr, "/", nullptr, pre, nullptr) < 0) die("rootfs propagation", "/", errno);
+  if (mount(p->rootfs, p->rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0)
+    die("bind rootfs", p->rootfs, errno);
+  g_root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_root_fd < 0) die("open rootfs", p->rootfs, errno);
+
+  for (uint32_t i = 0; i < p->n_mounts; i++) {
+    child_set_index(i);
+    do_mount(p->mounts[i]);
+  }
+  child_set_index(kNoIndex);
+  for (uint32_t i = 0; i < p->n_devices; i++) {
+    child_set_index(i);
+    make_device(p->devices[i]);
+  }
+  child_set_index(kNoIndex);
+  for (uint32_t i = 0; i < p->n_symlinks; i++) make_symlink(p->symlinks[i]);
+  if (p->process.cwd) {
+    int cwd = mkdir_all_in_root(g_root_fd, p->process.cwd, false, 0755);
+    if (cwd < 0) die("mkdir cwd", p->process.cwd, -cwd);
+    close(cwd);
+  }
+
+  if (p->hooks_sync) {
+    if (!send_msg(MSG_HOOKS, 0, 0, "hooks", "")) _exit(1);
+    if (wait_parent() != MSG_GO) _exit(1);
+  }
+
+  do_pivot_root(p);
+  close(g_root_fd);
+  g_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (g_root_fd < 0) die("open /", "/", errno);
+  if (rp && !(rp & MS_PRIVATE) && mount(nullptr, "/", nullptr, rp, nullptr) < 0)
+    die("rootfs propagation", "/", errno);
+}
+
+void finalize_rootfs(const Plan *p) {
+  // Read-only mounts that had to stay writable while targets were created inside them.
+  for (uint32_t i = 0; i < p->n_mounts; i++) {
+    const Mount &m = p->mounts[i];
+    if (!m.late_readonly) continue;
+    child_set_index(i);
+    int fd = reopen(m.dest);
+    int err = setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, false);
+    if (err) die("remount read-only", m.dest, err);
+    close(fd);
+  }
+  child_set_index(kNoIndex);
+  if (p->root_readonly) {
+    int err = setattr_fd(g_root_fd, MOUNT_ATTR_RDONLY, 0, 0, false);
+    if (err) die("remount read-only", "/", err);
+  }
+}
+
+void apply_sysctls(const Plan *p) {
+  if (!p->n_sysctls) return;
+  // Writes go through the container's /proc: it must be a real procfs, not something a
+  // volume or symlink put at /proc (CVE-2019-19921 class).
+  int proc = open_in_root(g_root_fd, "/proc", O_DIRECTORY);
+  if (proc < 0) die("sysctl", "/proc", -proc);
+  if (!is_real_procfs(proc)) die("sysctl", "/proc is not procfs", EINVAL);
+  for (uint32_t i = 0; i < p->n_sysctls; i++) {
+    child_set_index(i);
+    char rel[512];
+    str_copy(rel, sizeof rel, "sys/");
+    if (!str_append(rel, sizeof rel, p->sysctls[i].key)) die("sysctl", p->sysctls[i].key, ENAMETOOLONG);
+    int fd = sys_openat2(proc, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0,
+                         RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+    if (fd < 0) die("sysctl", p->sysctls[i].key, errno);
+    const char *v = p->sysctls[i].value;
+    if (!write_all(fd, v, str_len(v))) die("sysctl", p->sysctls[i].key, errno);
+    close(fd);
+  }
+  child_set_index(kNoIndex);
+  close(proc);
+}
+
+void apply_readonly_paths(const Plan *p) {
+  for (uint32_t i = 0; i < p->n_readonly_paths; i++) {
+    const char *path = p->readonly_paths[i];
+    child_set_index(i);
+    int fd = open_in_root(g_root_fd, path, 0);
+    if (fd == -ENOENT) continue;
+    if (fd < 0) die("readonly path", path, -fd);
+    int err = bind_fd_onto(fd, fd, true);
+    close(fd);
+    if (err) die("readonly path", path, err);
+    fd = reopen(path);
+    err = setattr_fd(fd, MOUNT_ATTR_RDONLY, 0, 0, true);
+    if (err) die("readonly path", path, err);
+    close(fd);
+  }
+  child_set_index(kNoIndex);
+}
+
+void apply_masked_paths(const Plan *p) {
+  if (!p->n_masked_paths) return;
+  // Files are masked with /dev/null: make sure it is the real null device and not a
+  // symlink or file the image put there (CVE-2025-31133 class).
+  int null_fd = sys_openat2(g_root_fd, "dev/null", O_PATH | O_CLOEXEC, 0,
+                            RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  struct stat st;
+  if (null_fd < 0) die("masked path", "/dev/null", errno);
+  if (fstat(null_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+    die("masked path", "/dev/null is not the null device", EPERM);
+  for (uint32_t i = 0; i < p->n_masked_paths; i++) {
+    const char *path = p->masked_paths[i];
+    child_set_index(i);
+    int fd = open_in_root(g_root_fd, path, 0);
+    if (fd == -ENOENT) continue;
+    if (fd < 0) die("masked path", path, -fd);
+    if (fstat(fd, &st) < 0) die("masked path", path, errno);
+    int err;
+    if (S_ISDIR(st.st_mode)) {
+      // A fresh, empty, read-only tmpfs over the directory.
+      int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+      if (fs < 0) die("masked path", "fsopen tmpfs", errno);
+      if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0)
+        die("masked path", "create tmpfs", errno);
+      int tmpfs = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY);
+      if (tmpfs < 0) die("masked path", "fsmount tmpfs", errno);
+      close(fs);
+      err = sys_move_mount(tmpfs, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0 ? errno : 0;
+      close(tmpfs);
+    } else {
+      err = bind_fd_onto(null_fd, fd, false);
+    }
+    close(fd);
+    if (err) die("masked path", path, err);
+  }
+  child_set_index(kNoIndex);
+  close(null_fd);
+}
+
+}  // namespace tsr

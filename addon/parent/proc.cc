@@ -1,0 +1,350 @@
+// Process, descriptor and socket primitives for the TypeScript side: pidfds, waiting,
+// the sync-socket protocol, fd passing, locks, fifos, pipes. Thin wrappers; policy
+// stays in TypeScript.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "../common/plan.h"
+#include "napi_util.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace tsr {
+
+namespace {
+
+Napi::Object wait_result(Napi::Env env, const siginfo_t &si) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("pid", Napi::Number::New(env, si.si_pid));
+  bool signaled = si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED;
+  out.Set("exitCode", signaled ? env.Null() : Napi::Number::New(env, si.si_status));
+  out.Set("signal", signaled ? Napi::Number::New(env, si.si_status) : env.Null());
+  return out;
+}
+
+class WaitWorker : public Napi::AsyncWorker {
+ public:
+  WaitWorker(Napi::Env env, int pidfd) : Napi::AsyncWorker(env), pidfd_(pidfd), deferred_(env) {}
+  Napi::Promise promise() { return deferred_.Promise(); }
+  void Execute() override {
+    memset(&si_, 0, sizeof si_);
+    for (;;) {
+      if (waitid((idtype_t)P_PIDFD, (id_t)pidfd_, &si_, WEXITED) == 0) return;
+      if (errno != EINTR) {
+        err_ = errno;
+        return;
+      }
+    }
+  }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_) {
+      Napi::Error e = Napi::Error::New(env, std::string("waitid: ") + strerror(err_));
+      e.Set("errno", Napi::Number::New(env, err_));
+      deferred_.Reject(e.Value());
+      return;
+    }
+    deferred_.Resolve(wait_result(env, si_));
+  }
+
+ private:
+  int pidfd_;
+  int err_ = 0;
+  siginfo_t si_;
+  Napi::Promise::Deferred deferred_;
+};
+
+}  // namespace
+
+// pidfdOpen(pid) -> fd
+Napi::Value PidfdOpen(const Napi::CallbackInfo &info) {
+  int fd = (int)syscall(SYS_pidfd_open, arg_int(info, 0), 0);
+  if (fd < 0) return throw_errno(info.Env(), errno, "pidfd_open");
+  fcntl(fd, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// pidfdSendSignal(pidfd, sig) -> undefined (throws ESRCH when the process is gone)
+Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info) {
+  if (syscall(SYS_pidfd_send_signal, arg_int(info, 0), arg_int(info, 1, 0), nullptr, 0) < 0)
+    return throw_errno(info.Env(), errno, "pidfd_send_signal");
+  return info.Env().Undefined();
+}
+
+// waitPidfd(pidfd, noHang) -> {pid, exitCode, signal} | null (still running, noHang)
+Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  int flags = WEXITED | (info.Length() > 1 && info[1].ToBoolean() ? WNOHANG : 0);
+  for (;;) {
+    if (waitid((idtype_t)P_PIDFD, (id_t)arg_int(info, 0), &si, flags) == 0) break;
+    if (errno != EINTR) return throw_errno(info.Env(), errno, "waitid");
+  }
+  if (si.si_pid == 0) return info.Env().Null();
+  return wait_result(info.Env(), si);
+}
+
+// waitPidfdAsync(pidfd) -> Promise<{pid, exitCode, signal}> (waits on a worker thread)
+Napi::Value WaitPidfdAsync(const Napi::CallbackInfo &info) {
+  auto *w = new WaitWorker(info.Env(), arg_int(info, 0));
+  Napi::Promise p = w->promise();
+  w->Queue();
+  return p;
+}
+
+// poll([[fd, events], ...], timeoutMs) -> revents[] (all zero on timeout)
+Napi::Value Poll(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) return throw_type(env, "poll(fds, timeout)");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<struct pollfd> fds(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Array pair = arr.Get(i).As<Napi::Array>();
+    fds[i].fd = pair.Get((uint32_t)0).As<Napi::Number>().Int32Value();
+    fds[i].events = (short)pair.Get((uint32_t)1).As<Napi::Number>().Int32Value();
+  }
+  int timeout = arg_int(info, 1, -1);
+  for (;;) {
+    if (poll(fds.data(), fds.size(), timeout) >= 0) break;
+    if (errno != EINTR) return throw_errno(env, errno, "poll");
+  }
+  Napi::Array out = Napi::Array::New(env, fds.size());
+  for (uint32_t i = 0; i < fds.size(); i++) out.Set(i, Napi::Number::New(env, fds[i].revents));
+  return out;
+}
+
+// recvMessage(syncFd) -> {type, errno, pid, index, step, detail, fd} ; type 0 on EOF
+Napi::Value RecvMessage(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Msg m;
+  memset(&m, 0, sizeof m);
+  struct iovec iov = {&m, sizeof m};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  for (;;) {
+    n = recvmsg(arg_int(info, 0), &msg, MSG_CMSG_CLOEXEC);
+    if (n >= 0 || errno != EINTR) break;
+  }
+  if (n < 0 && errno != ECONNRESET) return throw_errno(env, errno, "recvmsg");
+  int fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  bool full = n == (ssize_t)sizeof m;
+  out.Set("type", Napi::Number::New(env, full ? m.type : 0));
+  out.Set("errno", Napi::Number::New(env, full ? m.err : 0));
+  out.Set("pid", Napi::Number::New(env, full ? m.pid : 0));
+  out.Set("index", Napi::Number::New(env, full && m.index != 0xffffffffu ? (double)m.index : -1));
+  m.step[kStepLen - 1] = 0;
+  m.detail[kDetailLen - 1] = 0;
+  out.Set("step", Napi::String::New(env, full ? m.step : ""));
+  out.Set("detail", Napi::String::New(env, full ? m.detail : ""));
+  out.Set("fd", Napi::Number::New(env, fd));
+  return out;
+}
+
+// sendMessage(syncFd, type)
+Napi::Value SendMessage(const Napi::CallbackInfo &info) {
+  Msg m;
+  memset(&m, 0, sizeof m);
+  m.type = (uint32_t)arg_int(info, 1, 0);
+  if (send(arg_int(info, 0), &m, sizeof m, MSG_NOSIGNAL) < 0) {
+    // The child may already be gone; the caller learns that from recvMessage / the pidfd.
+    if (errno != EPIPE && errno != ECONNRESET) return throw_errno(info.Env(), errno, "send");
+  }
+  return info.Env().Undefined();
+}
+
+// sendFd(socketFd, fd, payload) : one message, payload bytes, fd in SCM_RIGHTS
+Napi::Value SendFd(const Napi::CallbackInfo &info) {
+  std::string payload = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
+  if (payload.empty()) payload = "\0";
+  int fd = arg_int(info, 1);
+  struct iovec iov = {(void *)payload.data(), payload.size()};
+  union {
+    char buf[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  for (;;) {
+    if (sendmsg(arg_int(info, 0), &msg, MSG_NOSIGNAL) >= 0) break;
+    if (errno != EINTR) return throw_errno(info.Env(), errno, "sendmsg");
+  }
+  return info.Env().Undefined();
+}
+
+// recvFd(socketFd) -> {fd, payload} ; fd -1 when the peer sent none / closed
+Napi::Value RecvFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  char buf[4096];
+  struct iovec iov = {buf, sizeof buf};
+  union {
+    char buf[CMSG_SPACE(sizeof(int) * 4)];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof control);
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  ssize_t n;
+  for (;;) {
+    n = recvmsg(arg_int(info, 0), &msg, MSG_CMSG_CLOEXEC);
+    if (n >= 0 || errno != EINTR) break;
+  }
+  if (n < 0) return throw_errno(env, errno, "recvmsg");
+  int fd = -1;
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  }
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("payload", Napi::String::New(env, buf, n > 0 ? (size_t)n : 0));
+  return out;
+}
+
+// socketpair() -> [fd, fd] (SOCK_STREAM, close-on-exec)
+Napi::Value SocketPair(const Napi::CallbackInfo &info) {
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return throw_errno(info.Env(), errno, "socketpair");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set((uint32_t)0, Napi::Number::New(info.Env(), sv[0]));
+  out.Set((uint32_t)1, Napi::Number::New(info.Env(), sv[1]));
+  return out;
+}
+
+// connectUnix(path) -> fd (SOCK_STREAM client, close-on-exec)
+Napi::Value ConnectUnix(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) return throw_errno(info.Env(), ENAMETOOLONG, "connect " + path);
+  memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(info.Env(), errno, "socket");
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int err = errno;
+    close(fd);
+    return throw_errno(info.Env(), err, "connect " + path);
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// pipe() -> [readFd, writeFd] (close-on-exec)
+Napi::Value Pipe(const Napi::CallbackInfo &info) {
+  int p[2];
+  if (pipe2(p, O_CLOEXEC) < 0) return throw_errno(info.Env(), errno, "pipe2");
+  Napi::Array out = Napi::Array::New(info.Env(), 2);
+  out.Set((uint32_t)0, Napi::Number::New(info.Env(), p[0]));
+  out.Set((uint32_t)1, Napi::Number::New(info.Env(), p[1]));
+  return out;
+}
+
+// memfd(name) -> fd (close-on-exec)
+Napi::Value Memfd(const Napi::CallbackInfo &info) {
+  std::string name = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "tsrunc";
+  int fd = memfd_create(name.c_str(), MFD_CLOEXEC);
+  if (fd < 0) return throw_errno(info.Env(), errno, "memfd_create");
+  return Napi::Number::New(info.Env(), fd);
+}
+
+// flock(fd, op) -> true when acquired; false on EWOULDBLOCK with LOCK_NB
+Napi::Value Flock(const Napi::CallbackInfo &info) {
+  for (;;) {
+    if (flock(arg_int(info, 0), arg_int(info, 1, LOCK_EX)) == 0) return Napi::Boolean::New(info.Env(), true);
+    if (errno == EWOULDBLOCK) return Napi::Boolean::New(info.Env(), false);
+    if (errno != EINTR) return throw_errno(info.Env(), errno, "flock");
+  }
+}
+
+// mkfifo(path, mode)
+Napi::Value Mkfifo(const Napi::CallbackInfo &info) {
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  if (mkfifo(path.c_str(), (mode_t)arg_int(info, 1, 0600)) < 0) return throw_errno(info.Env(), errno, "mkfifo " + path);
+  return info.Env().Undefined();
+}
+
+// strerror(errno) -> "no such file or directory" (lower-case, as Go and runc print it)
+Napi::Value StrError(const Napi::CallbackInfo &info) {
+  std::string s = strerror(arg_int(info, 0, 0));
+  if (!s.empty()) s[0] = (char)tolower((unsigned char)s[0]);
+  return Napi::String::New(info.Env(), s);
+}
+
+// errnoName(errno) -> "ENOENT"
+Napi::Value ErrnoName(const Napi::CallbackInfo &info) {
+  const char *name = strerrorname_np(arg_int(info, 0, 0));
+  return Napi::String::New(info.Env(), name ? name : "");
+}
+
+// setChildSubreaper()
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(info.Env(), errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+  return info.Env().Undefined();
+}
+
+// closeFd(fd) — close without Node's fs bookkeeping (for fds the addon made)
+Napi::Value CloseFd(const Napi::CallbackInfo &info) {
+  close(arg_int(info, 0));
+  return info.Env().Undefined();
+}
+
+// getWinsize(fd) -> {rows, cols} | null ; setWinsize(fd, rows, cols)
+Napi::Value GetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws;
+  if (ioctl(arg_int(info, 0), TIOCGWINSZ, &ws) < 0) return info.Env().Null();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("rows", Napi::Number::New(info.Env(), ws.ws_row));
+  out.Set("cols", Napi::Number::New(info.Env(), ws.ws_col));
+  return out;
+}
+
+Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
+  struct winsize ws = {};
+  ws.ws_row = (unsigned short)arg_int(info, 1, 0);
+  ws.ws_col = (unsigned short)arg_int(info, 2, 0);
+  if (ioctl(arg_int(info, 0), TIOCSWINSZ, &ws) < 0) return throw_errno(info.Env(), errno, "ioctl(TIOCSWINSZ)");
+  return info.Env().Undefined();
+}
+
+}  // namespace tsr

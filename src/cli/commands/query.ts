@@ -1,0 +1,85 @@
+// state, list, kill, spec.
+import path from 'node:path';
+import { flag } from '../args.js';
+import type { Command } from '../command.js';
+import { print, printJson } from '../output.js';
+import { kill } from '../../operations/kill.js';
+import { list, state } from '../../operations/query.js';
+import { writeDefaultSpec } from '../../operations/spec.js';
+import { parseSignal } from '../../linux/signals.js';
+import { UsageError } from '../../util/errors.js';
+
+export const stateCommand: Command = {
+  name: 'state',
+  usage: '<container-id>',
+  summary: 'output the state of a container',
+  flags: [],
+  exactArgs: 1,
+  run(ctx, { args }) {
+    printJson(state(ctx, args[0] as string), 2);
+    return 0;
+  },
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd((widths[c] ?? 0) + 3))).join('')).join('\n');
+}
+
+export const listCommand: Command = {
+  name: 'list',
+  usage: '',
+  summary: 'lists containers started by ts-runc with the given root',
+  flags: [
+    { name: 'format', aliases: ['f'], type: 'string', value: 'FORMAT', usage: 'select one of: table or json', default: 'table' },
+    { name: 'quiet', aliases: ['q'], type: 'bool', usage: 'display only container IDs' },
+  ],
+  exactArgs: 0,
+  run(ctx, { flags }) {
+    const format = flag.str(flags, 'format');
+    const items = list(ctx);
+    if (flag.bool(flags, 'quiet')) {
+      print(items.map((i) => `${i.id}\n`).join(''));
+      return 0;
+    }
+    if (format === 'json') {
+      printJson(items);
+      return 0;
+    }
+    if (format !== 'table') throw new UsageError(`invalid format option: ${format}`);
+    const owner = () => (process.geteuid?.() === 0 ? 'root' : String(process.geteuid?.()));
+    const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
+    for (const i of items) rows.push([String(i.id), String(i.pid), String(i.status), String(i.bundle), String(i.created), (i.owner as string) || owner()]);
+    print(`${table(rows)}\n`);
+    return 0;
+  },
+};
+
+export const killCommand: Command = {
+  name: 'kill',
+  usage: '<container-id> [signal]',
+  summary: 'kill sends the specified signal (default: SIGTERM) to the container\'s init process',
+  flags: [{ name: 'all', aliases: ['a'], type: 'bool', usage: 'send the specified signal to all processes inside the container' }],
+  minArgs: 1,
+  run(ctx, { flags, args }) {
+    if (args.length > 2) throw new UsageError('ts-runc: "kill" requires a minimum of 1 and a maximum of 2 argument(s)');
+    const signal = parseSignal(args[1] ?? 'SIGTERM');
+    kill(ctx, args[0] as string, signal, flag.bool(flags, 'all'));
+    return 0;
+  },
+};
+
+export const specCommand: Command = {
+  name: 'spec',
+  usage: '',
+  summary: 'create a new specification file',
+  flags: [
+    { name: 'bundle', aliases: ['b'], type: 'string', value: 'DIR', usage: 'path to the root of the bundle directory' },
+    { name: 'rootless', type: 'bool', usage: 'generate a configuration for a rootless container' },
+  ],
+  exactArgs: 0,
+  run(_ctx, { flags }) {
+    writeDefaultSpec(path.resolve(flag.str(flags, 'bundle') ?? '.'), { rootless: flag.bool(flags, 'rootless') });
+    return 0;
+  },
+};

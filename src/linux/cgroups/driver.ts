@@ -1,0 +1,167 @@
+// The container's cgroups on whatever layout the host has: one directory per v1
+// hierarchy, or one directory in the v2 hierarchy (plus the unified one on hybrid hosts).
+// Directory writes only; no daemon, no systemd.
+import fs from 'node:fs';
+import path from 'node:path';
+import { SystemError, describeFsError } from '../../util/errors.js';
+import type { CgroupState } from '../../state/types.js';
+import { type CgroupLayout, hostLayout, ownCgroups } from './mode.js';
+import { type CgroupPathSpec, pathInHierarchy } from './path.js';
+
+/** Key of the v2 (unified) hierarchy in the dirs map. */
+export const UNIFIED = '';
+
+export class CgroupDriver {
+  constructor(
+    readonly mode: string,
+    /** Container path relative to a hierarchy root (for the state and `ps`). */
+    readonly path: string,
+    /** Absolute directory per controller; UNIFIED for v2. Several controllers may share one. */
+    readonly dirs: Record<string, string>,
+  ) {}
+
+  static plan(spec: CgroupPathSpec, layout: CgroupLayout = hostLayout()): CgroupDriver {
+    const own = ownCgroups();
+    const dirs: Record<string, string> = {};
+    let shown = spec.inner;
+    for (const [controller, mount] of layout.v1) {
+      const p = pathInHierarchy(spec, own.get(controller));
+      dirs[controller] = path.join(mount, p);
+      shown = p;
+    }
+    if (layout.unified) {
+      const p = pathInHierarchy(spec, own.get(UNIFIED));
+      dirs[UNIFIED] = path.join(layout.unified, p);
+      if (layout.mode === 'v2') shown = p;
+    }
+    return new CgroupDriver(layout.mode, shown, dirs);
+  }
+
+  static fromState(state: CgroupState): CgroupDriver {
+    return new CgroupDriver(state.mode, state.path, state.dirs);
+  }
+
+  toState(): CgroupState {
+    return { mode: this.mode, path: this.path, dirs: this.dirs };
+  }
+
+  /** Distinct directories (comounted controllers share one). */
+  uniqueDirs(): string[] {
+    return [...new Set(Object.values(this.dirs))];
+  }
+
+  /** Make every directory. cpuset needs cpus and mems before it accepts a process. */
+  create(): void {
+    for (const [controller, dir] of Object.entries(this.dirs)) {
+      try {
+        fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      } catch (err) {
+        throw new SystemError(`create cgroup ${dir}: ${describeFsError(err)}`);
+      }
+      if (controller === 'cpuset') initCpuset(dir);
+    }
+  }
+
+  /** Put a process into every hierarchy. */
+  addProcess(pid: number): void {
+    for (const dir of this.uniqueDirs()) {
+      try {
+        fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+      } catch (err) {
+        throw new SystemError(`add pid ${pid} to cgroup ${dir}: ${describeFsError(err)}`);
+      }
+    }
+  }
+
+  /** Host pids of every process in the container's cgroup (and nested ones). */
+  pids(): number[] {
+    const dir = this.dirs.pids ?? this.dirs.freezer ?? this.dirs.memory ?? this.dirs[UNIFIED] ?? this.uniqueDirs()[0];
+    if (!dir) return [];
+    const out = new Set<number>();
+    walk(dir, (d) => {
+      let text = '';
+      try {
+        text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
+      } catch {
+        return;
+      }
+      for (const line of text.split('\n')) if (line) out.add(Number(line));
+    });
+    return [...out];
+  }
+
+  /** Frozen by `pause` (v1 freezer, or v2 cgroup.freeze)? */
+  isFrozen(): boolean {
+    try {
+      if (this.dirs.freezer) return fs.readFileSync(path.join(this.dirs.freezer, 'freezer.state'), 'utf8').trim() === 'FROZEN';
+      if (this.mode === 'v2' && this.dirs[UNIFIED]) {
+        return fs.readFileSync(path.join(this.dirs[UNIFIED], 'cgroup.freeze'), 'utf8').trim() === '1';
+      }
+    } catch {
+      // no such cgroup any more: not frozen
+    }
+    return false;
+  }
+
+  /** Remove the container's directories, nested cgroups first. Missing ones are fine. */
+  destroy(): void {
+    const errors: string[] = [];
+    for (const dir of this.uniqueDirs()) {
+      const all: string[] = [];
+      walk(dir, (d) => all.push(d));
+      for (const d of all.reverse()) {
+        const err = rmdirRetry(d);
+        if (err) errors.push(`${d}: ${err}`);
+      }
+    }
+    if (errors.length) throw new SystemError(`remove cgroups: ${errors.join('; ')}`);
+  }
+}
+
+function walk(dir: string, visit: (d: string) => void): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  visit(dir);
+  for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), visit);
+}
+
+/** rmdir, retrying briefly on EBUSY: the kernel frees a cgroup a moment after its last task. */
+function rmdirRetry(dir: string): string | null {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.rmdirSync(dir);
+      return null;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return null;
+      if (code !== 'EBUSY' || attempt >= 50) return describeFsError(err);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
+
+/** A new v1 cpuset starts empty; copy cpus and mems down from the nearest ancestor. */
+function initCpuset(dir: string): void {
+  for (const file of ['cpuset.cpus', 'cpuset.mems']) {
+    const chain: string[] = [];
+    let d = dir;
+    let value = '';
+    for (;;) {
+      try {
+        value = fs.readFileSync(path.join(d, file), 'utf8').trim();
+      } catch {
+        return;
+      }
+      if (value !== '') break;
+      chain.push(d);
+      const parent = path.dirname(d);
+      if (parent === d) return;
+      d = parent;
+    }
+    for (const c of chain.reverse()) fs.writeFileSync(path.join(c, file), value);
+  }
+}

@@ -1,0 +1,30 @@
+// linux.cgroupsPath as runc treats it with the cgroupfs driver:
+//   absolute ("/a/b")  relative to the root of each hierarchy;
+//   relative ("a/b")   relative to the runtime's own cgroup in that hierarchy;
+//   absent             the container ID, relative like the above.
+// The result is cleaned so ".." can never climb out of the hierarchy.
+import path from 'node:path';
+import { ConfigError } from '../../util/errors.js';
+
+export interface CgroupPathSpec {
+  /** Cleaned path as given (or the ID), absolute or relative. */
+  inner: string;
+  absolute: boolean;
+}
+
+export function cgroupPathSpec(cgroupsPath: string | undefined, id: string): CgroupPathSpec {
+  const raw = cgroupsPath && cgroupsPath !== '' ? cgroupsPath : id;
+  if (raw.includes(':') && !raw.startsWith('/')) {
+    // "slice:prefix:name" is the systemd driver's syntax.
+    throw new ConfigError('linux.cgroupsPath', `"${raw}" is a systemd cgroup path; the systemd cgroup driver is not supported (use a path)`);
+  }
+  const absolute = raw.startsWith('/');
+  const cleaned = path.posix.normalize(`/${raw}`);
+  return { inner: cleaned, absolute };
+}
+
+/** The container's path inside one hierarchy, given the runtime's own cgroup there. */
+export function pathInHierarchy(spec: CgroupPathSpec, own: string | undefined): string {
+  if (spec.absolute || !own) return spec.inner;
+  return path.posix.join(own, spec.inner);
+}

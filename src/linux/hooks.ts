@@ -1,0 +1,186 @@
+// Lifecycle hooks (config.md "POSIX-platform Hooks"): each gets the container state on
+// stdin, its own args and env, and an optional timeout. Runtime-namespace hooks are plain
+// child processes; container-namespace hooks (createContainer, startContainer) are
+// started inside the container's namespaces through the same launcher as the container.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import { native } from '../native/addon.js';
+import type { SpawnPlan } from '../native/plan-types.js';
+import { stubPath } from '../native/addon.js';
+import type { Hook } from '../spec/types.js';
+import { HookError, errorMessage } from '../util/errors.js';
+import { launch } from './launcher.js';
+
+export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+
+export interface HookState {
+  ociVersion: string;
+  id: string;
+  status: string;
+  pid?: number;
+  bundle: string;
+  annotations?: Record<string, string>;
+}
+
+/** Namespaces to enter for container-namespace hooks: pidfd of the container + CLONE_NEW* set. */
+export interface ContainerTarget {
+  pidfd: number;
+  nsFlags: number;
+}
+
+const OUTPUT_LIMIT = 4096;
+
+function envObject(env: readonly string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env ?? []) {
+    const eq = e.indexOf('=');
+    if (eq > 0) out[e.slice(0, eq)] = e.slice(eq + 1);
+  }
+  return out;
+}
+
+function outputSuffix(stdout: string, stderr: string): string {
+  const clip = (s: string) => s.trim().replace(/\s+/g, ' ').slice(0, OUTPUT_LIMIT);
+  const parts = [];
+  if (stdout.trim()) parts.push(`stdout: ${clip(stdout)}`);
+  if (stderr.trim()) parts.push(`stderr: ${clip(stderr)}`);
+  return parts.length ? `, ${parts.join(', ')}` : '';
+}
+
+function hookLabel(kind: HookKind, i: number, hook: Hook): string {
+  return `error running ${kind} hook #${i} (${hook.path})`;
+}
+
+/** Run hooks in the runtime's namespaces, in order; the first failure throws. */
+export function runHostHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: HookState): void {
+  (hooks ?? []).forEach((hook, i) => {
+    const args = hook.args && hook.args.length ? hook.args : [hook.path];
+    const r = spawnSync(hook.path, args.slice(1), {
+      argv0: args[0],
+      env: envObject(hook.env),
+      input: JSON.stringify(state),
+      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+      killSignal: 'SIGKILL',
+      encoding: 'utf8',
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const label = hookLabel(kind, i, hook);
+    if (r.error) {
+      const code = (r.error as NodeJS.ErrnoException).code;
+      if (code === 'ETIMEDOUT') throw new HookError(kind, `${label}: timeout after ${hook.timeout} seconds`);
+      if (code === 'ENOENT') throw new HookError(kind, `${label}: fork/exec ${hook.path}: no such file or directory`);
+      if (code === 'EACCES') throw new HookError(kind, `${label}: fork/exec ${hook.path}: permission denied`);
+      throw new HookError(kind, `${label}: ${errorMessage(r.error)}`);
+    }
+    if (r.signal) throw new HookError(kind, `${label}: signal: ${r.signal}${outputSuffix(r.stdout, r.stderr)}`);
+    if (r.status !== 0) throw new HookError(kind, `${label}: exit status ${r.status}${outputSuffix(r.stdout, r.stderr)}`);
+  });
+}
+
+/** Run hooks inside the container's namespaces (fork, setns, fork for the PID namespace). */
+export function runContainerHooks(
+  kind: HookKind,
+  hooks: readonly Hook[] | undefined,
+  state: HookState,
+  target: ContainerTarget,
+): void {
+  const addon = native();
+  (hooks ?? []).forEach((hook, i) => {
+    const label = hookLabel(kind, i, hook);
+    const [stdinR, stdinW] = addon.pipe();
+    const out = addon.memfd('hook-output');
+    let pidfd = -1;
+    try {
+      fs.writeSync(stdinW, JSON.stringify(state));
+      fs.closeSync(stdinW);
+      const args = hook.args && hook.args.length ? hook.args : [hook.path];
+      const plan: SpawnPlan = hookPlan(target, hook.path, args, hook.env ?? [], [stdinR, out, out]);
+      try {
+        pidfd = launch(plan).pidfd;
+      } catch (err) {
+        throw new HookError(kind, `${label}: ${errorMessage(err)}`);
+      }
+      const timeoutMs = hook.timeout ? hook.timeout * 1000 : -1;
+      const revents = addon.poll([[pidfd, 1]], timeoutMs);
+      if (!revents[0]) {
+        addon.pidfdSendSignal(pidfd, 9);
+        addon.waitPidfd(pidfd, false);
+        throw new HookError(kind, `${label}: timeout after ${hook.timeout} seconds`);
+      }
+      const r = addon.waitPidfd(pidfd, false);
+      if (r && (r.signal || r.exitCode !== 0)) {
+        const output = fs.readFileSync(`/proc/self/fd/${out}`, 'utf8');
+        const how = r.signal ? `signal: ${r.signal}` : `exit status ${r.exitCode}`;
+        throw new HookError(kind, `${label}: ${how}${outputSuffix('', output)}`);
+      }
+    } finally {
+      for (const fd of [stdinR, out, pidfd]) if (fd >= 0) fs.closeSync(fd);
+    }
+  });
+}
+
+function hookPlan(
+  target: ContainerTarget,
+  path: string,
+  argv: string[],
+  envp: string[],
+  stdio: [number, number, number],
+): SpawnPlan {
+  return {
+    joins: [],
+    joinPidfd: target.pidfd,
+    joinPidfdFlags: target.nsFlags,
+    newUserns: false,
+    unshareFlags: 0,
+    timensOffsets: null,
+    stage1Sync: false,
+    isInit: false,
+    rootfs: null,
+    rootfsPropagation: 0,
+    setupMounts: false,
+    noPivot: false,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    hooksSync: false,
+    maskedPaths: [],
+    readonlyPaths: [],
+    rootReadonly: false,
+    hostname: null,
+    domainname: null,
+    sysctls: [],
+    newSessionKeyring: false,
+    keyringName: null,
+    mountLabel: null,
+    stubPath: stubPath(),
+    process: {
+      argv,
+      execPath: path,
+      envp,
+      pathEnv: null,
+      cwd: '/',
+      uid: 0,
+      gid: 0,
+      umask: -1,
+      additionalGids: [],
+      setGroups: false,
+      capabilities: null,
+      noNewPrivileges: false,
+      rlimits: [],
+      oomScoreAdj: null,
+      seccomp: null,
+      terminal: false,
+      consoleSocketFd: -1,
+      consoleRows: 0,
+      consoleCols: 0,
+      stdioFds: stdio,
+      preserveFds: 0,
+      execFifoFd: -1,
+      personality: -1,
+      scheduler: null,
+      ioPriority: null,
+      apparmorProfile: null,
+      selinuxLabel: null,
+    },
+  };
+}

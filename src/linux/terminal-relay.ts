@@ -1,0 +1,63 @@
+// `run -t` / `exec -t` without a console socket: ts-runc itself sits between the user's
+// terminal and the container's pty. The user's terminal goes raw (the container's line
+// discipline does the cooking), window size follows SIGWINCH, and everything is restored
+// when the container exits.
+import fs from 'node:fs';
+import tty from 'node:tty';
+import { native } from '../native/addon.js';
+
+export interface Relay {
+  /** Drain what the container wrote last, restore the terminal. */
+  finish(): Promise<void>;
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) {
+    try {
+      off += fs.writeSync(fd, data, off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EAGAIN') return; // the other side is gone
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
+}
+
+export function relayTerminal(master: number, _pidfd: number): Relay {
+  const addon = native();
+  const stdinIsTty = tty.isatty(0);
+  const resize = () => {
+    const ws = addon.getWinsize(1) ?? addon.getWinsize(0);
+    if (ws) addon.setWinsize(master, ws.rows, ws.cols);
+  };
+  resize();
+  process.on('SIGWINCH', resize);
+  if (stdinIsTty) (process.stdin as tty.ReadStream).setRawMode(true);
+
+  const onInput = (chunk: Buffer) => writeAll(master, chunk);
+  process.stdin.on('data', onInput);
+  process.stdin.on('error', () => undefined);
+
+  const output = new tty.ReadStream(master);
+  let ended: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  output.on('data', (chunk: Buffer) => writeAll(1, chunk));
+  // EIO once the last slave fd closes: the container's side of the terminal is gone.
+  output.on('error', () => ended());
+  output.on('end', () => ended());
+  output.on('close', () => ended());
+
+  return {
+    async finish() {
+      await Promise.race([done, new Promise((r) => setTimeout(r, 200))]);
+      process.off('SIGWINCH', resize);
+      process.stdin.off('data', onInput);
+      process.stdin.pause();
+      if (stdinIsTty) (process.stdin as tty.ReadStream).setRawMode(false);
+      output.destroy();
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// The one place the native addon is loaded, with the types of everything it exports.
+// The C++ side is addon/parent/binding.cc; keep the two in step.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { SpawnPlan } from './plan-types.js';
+
+/** Message types of the parent/child protocol (addon/common/plan.h, MsgType). */
+export const Msg = {
+  EOF: 0,
+  STAGE1: 1,
+  GO: 2,
+  INIT_PID: 3,
+  HOOKS: 4,
+  READY: 5,
+  ERROR: 6,
+  SECCOMP_FD: 7,
+  CONSOLE: 8,
+  ABORT: 9,
+} as const;
+
+export interface ChildMessage {
+  type: number;
+  errno: number;
+  pid: number;
+  /** Plan entry (mount, device, path...) the step was working on, or -1. */
+  index: number;
+  step: string;
+  detail: string;
+  /** fd received with SCM_RIGHTS, or -1. */
+  fd: number;
+}
+
+export interface WaitResult {
+  pid: number;
+  /** Exit status when the process exited, else null. */
+  exitCode: number | null;
+  /** Signal number when the process was killed, else null. */
+  signal: number | null;
+}
+
+export interface SpawnedChild {
+  /** Host pid of the first (stage 1) child. */
+  pid: number;
+  pidfd: number;
+  /** Runtime end of the SOCK_SEQPACKET sync socket. */
+  syncFd: number;
+}
+
+export interface NativeAddon {
+  spawn(plan: SpawnPlan): SpawnedChild;
+  pidfdOpen(pid: number): number;
+  pidfdSendSignal(pidfd: number, signal: number): void;
+  waitPidfd(pidfd: number, noHang: boolean): WaitResult | null;
+  waitPidfdAsync(pidfd: number): Promise<WaitResult>;
+  poll(fds: [number, number][], timeoutMs: number): number[];
+  recvMessage(syncFd: number): ChildMessage;
+  sendMessage(syncFd: number, type: number): void;
+  sendFd(socketFd: number, fd: number, payload: string): void;
+  recvFd(socketFd: number): { fd: number; payload: string };
+  socketPair(): [number, number];
+  connectUnix(path: string): number;
+  pipe(): [number, number];
+  memfd(name: string): number;
+  flock(fd: number, op: number): boolean;
+  mkfifo(path: string, mode: number): void;
+  strerror(errno: number): string;
+  errnoName(errno: number): string;
+  setChildSubreaper(): void;
+  closeFd(fd: number): void;
+  getWinsize(fd: number): { rows: number; cols: number } | null;
+  setWinsize(fd: number, rows: number, cols: number): void;
+}
+
+/** poll(2) event bits. */
+export const POLLIN = 0x001;
+export const POLLERR = 0x008;
+export const POLLHUP = 0x010;
+
+/** flock(2) operations. */
+export const LOCK_SH = 1;
+export const LOCK_EX = 2;
+export const LOCK_NB = 4;
+export const LOCK_UN = 8;
+
+/** Where the build puts the addon and the stub, relative to the bundled CLI or src/. */
+function buildDir(): string {
+  const override = process.env.TSRUNC_NATIVE_DIR;
+  if (override) return override;
+  // dist/ts-runc.cjs and src/native/addon.ts are both two levels below the repo root.
+  const here = typeof __dirname === 'string' ? __dirname : path.dirname(new URL(import.meta.url).pathname);
+  const up = path.basename(here) === 'native' ? '../..' : '..';
+  return path.resolve(here, up, 'build/Release');
+}
+
+let cached: NativeAddon | undefined;
+
+export function native(): NativeAddon {
+  if (!cached) {
+    const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
+    cached = require(path.join(buildDir(), 'tsrunc.node')) as NativeAddon;
+  }
+  return cached;
+}
+
+/** Path of the tsrunc-init stub binary. */
+export function stubPath(): string {
+  return path.join(buildDir(), 'tsrunc-init');
+}

@@ -1,0 +1,16 @@
+// What every operation gets from the command line's global flags.
+import { StateStore } from '../state/store.js';
+import type { Logger } from '../util/log.js';
+
+export interface RuntimeContext {
+  store: StateStore;
+  log: Logger;
+  /** --rootless: "true", "false" or "auto" (auto: rootless when not running as root). */
+  rootless: boolean;
+}
+
+export function makeContext(root: string, log: Logger, rootless: string | undefined): RuntimeContext {
+  const euid = process.geteuid?.() ?? 0;
+  const isRootless = rootless === 'true' || ((rootless === undefined || rootless === 'auto') && euid !== 0);
+  return { store: new StateStore(root), log, rootless: isRootless };
+}

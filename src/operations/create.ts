@@ -1,0 +1,193 @@
+// create: the container's environment is built and its process waits for `start`
+// (runtime.md "Create", lifecycle steps 1-5). On any failure nothing is left behind:
+// the process is killed, cgroups and the state directory are removed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { native } from '../native/addon.js';
+import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { hostLayout } from '../linux/cgroups/mode.js';
+import { cgroupPathSpec } from '../linux/cgroups/path.js';
+import { planContainer } from '../linux/container-plan.js';
+import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
+import { writeIdMaps } from '../linux/idmap.js';
+import { type Launched, launch } from '../linux/launcher.js';
+import { loadConfig } from '../spec/load.js';
+import { OCI_VERSION } from '../spec/defaults.js';
+import type { Spec } from '../spec/types.js';
+import { checkContainerId } from '../state/container-id.js';
+import { readProcStat } from '../state/liveness.js';
+import { ContainerLock } from '../state/lock.js';
+import { CONFIG_FILE, EXEC_FIFO, writeFileAtomic } from '../state/store.js';
+import type { ContainerRecord } from '../state/types.js';
+import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
+import type { RuntimeContext } from './context.js';
+import { destroyContainer, hookState, killAndWait } from './container.js';
+
+export interface CreateOptions {
+  id: string;
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** `run` with a terminal and no console socket: ts-runc relays the pty itself. */
+  consoleSocketFd?: number;
+  noPivot?: boolean;
+  /** config.json already loaded and validated by the caller. */
+  spec?: Spec;
+  noNewKeyring?: boolean;
+  preserveFds?: number;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  /** pidfd of the container process (ours to close). */
+  pidfd: number;
+  spec: Spec;
+}
+
+/** RFC 3339 with nanoseconds, like Go's time.Time in runc's state. */
+function nowRfc3339Nano(): string {
+  const ns = process.hrtime.bigint() % 1_000_000n;
+  const iso = new Date().toISOString();
+  return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
+}
+
+function resolveRootfs(bundle: string, spec: Spec): string {
+  const given = spec.root?.path;
+  if (!given) throw new ConfigError('root.path', 'is required');
+  const abs = path.resolve(bundle, given);
+  let real: string;
+  try {
+    real = fs.realpathSync(abs);
+  } catch {
+    throw new ConfigError('root.path', `${abs}: no such directory`);
+  }
+  if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${abs}: not a directory`);
+  return real;
+}
+
+export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
+  const id = checkContainerId(opts.id);
+  const bundle = path.resolve(opts.bundle ?? '.');
+  const spec = opts.spec ?? loadConfig(bundle);
+  if (!spec.process) throw new ConfigError('process', 'is required');
+  if (spec.process.terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
+    throw new UsageError('cannot allocate tty if ts-runc will detach without setting console socket');
+  }
+  if (!spec.process.terminal && opts.consoleSocket) {
+    throw new UsageError('cannot use console socket if ts-runc will not detach or allocate tty');
+  }
+  const preserveFds = opts.preserveFds ?? 0;
+  if (preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
+  const rootfs = resolveRootfs(bundle, spec);
+  if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
+
+  ctx.store.createDir(id);
+  const lock = ContainerLock.forNewContainer(ctx.store, id);
+  const fds: number[] = [];
+  let cgroups: CgroupDriver | null = null;
+  let launched: Launched | null = null;
+  const record: ContainerRecord = {
+    ociVersion: OCI_VERSION,
+    id,
+    status: 'creating',
+    pid: 0,
+    pidStartTime: 0,
+    bundle,
+    rootfs,
+    annotations: spec.annotations,
+    created: nowRfc3339Nano(),
+    owner: '',
+    cgroup: null,
+    namespaces: [],
+    rootless: ctx.rootless,
+    started: false,
+  };
+  try {
+    writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
+    const layout = hostLayout();
+    cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
+    record.cgroup = cgroups.toState();
+    cgroups.create();
+
+    const fifo = ctx.store.file(id, EXEC_FIFO);
+    native().mkfifo(fifo, 0o622);
+    const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
+    fds.push(fifoFd);
+    let consoleFd = opts.consoleSocketFd ?? -1;
+    if (opts.consoleSocket) {
+      consoleFd = native().connectUnix(path.resolve(opts.consoleSocket));
+      fds.push(consoleFd);
+    }
+
+    const planned = planContainer({
+      id,
+      bundle,
+      spec,
+      rootfs,
+      noPivot: opts.noPivot === true,
+      noNewKeyring: opts.noNewKeyring === true,
+      consoleSocketFd: consoleFd,
+      preserveFds,
+      execFifoFd: fifoFd,
+      cgroups,
+      layout,
+      rootless: ctx.rootless,
+      warn: (m) => ctx.log.warn(m),
+    });
+    fds.push(...planned.openedFds);
+    record.namespaces = planned.namespaces;
+    ctx.store.write(record);
+
+    const hooks = spec.hooks ?? {};
+    launched = launch(planned.plan, {
+      onStage1: (pid) => {
+        if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
+        cgroups?.addProcess(pid);
+      },
+      onHooks: (initPid, initPidfd) => {
+        record.pid = initPid;
+        record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
+        ctx.store.write(record);
+        const state = hookState(record, 'creating', initPid);
+        runHostHooks('prestart', hooks.prestart, state);
+        runHostHooks('createRuntime', hooks.createRuntime, state);
+        runContainerHooks('createContainer', hooks.createContainer, hookState(record, 'creating', nsPid(initPid)), {
+          pidfd: initPidfd,
+          nsFlags: planned.nsFlags,
+        });
+      },
+    });
+    record.pid = launched.pid;
+    record.pidStartTime = readProcStat(launched.pid)?.startTime ?? 0;
+    record.status = 'created';
+    ctx.store.write(record);
+    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
+    return { record, pidfd: launched.pidfd, spec };
+  } catch (err) {
+    if (launched) {
+      killAndWait(record);
+      fs.closeSync(launched.pidfd);
+    }
+    try {
+      destroyContainer(ctx, record, err instanceof RuntimeError && err.name === 'HookError' ? spec : null);
+    } catch (cleanupErr) {
+      ctx.log.warn(`cleanup after failed create: ${errorMessage(cleanupErr)}`);
+    }
+    throw err;
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+    lock.release();
+  }
+}
+
+/** The container process's pid as seen inside its own PID namespace. */
+export function nsPid(hostPid: number): number {
+  try {
+    const status = fs.readFileSync(`/proc/${hostPid}/status`, 'utf8');
+    const m = /^NSpid:\s+(.*)$/m.exec(status);
+    const ids = m?.[1]?.trim().split(/\s+/) ?? [];
+    return Number(ids[ids.length - 1] ?? hostPid);
+  } catch {
+    return hostPid;
+  }
+}

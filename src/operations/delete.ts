@@ -1,0 +1,26 @@
+// delete: remove a stopped container (runtime.md "Delete", lifecycle steps 11-13).
+// --force kills a created, running or paused container first.
+import { withLock } from '../state/lock.js';
+import { ContainerStateError } from '../util/errors.js';
+import type { RuntimeContext } from './context.js';
+import { destroyContainer, killAndWait, liveStatus, readSnapshot } from './container.js';
+import type { Spec } from '../spec/types.js';
+
+export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): void {
+  withLock(ctx.store, id, () => {
+    const rec = ctx.store.read(id);
+    const status = liveStatus(ctx.store, rec);
+    if (status !== 'stopped') {
+      if (!force) throw new ContainerStateError(`cannot delete container ${id} that is not stopped: ${status}`);
+    }
+    // Even a stopped init may leave processes behind in its cgroup (no PID namespace).
+    killAndWait(rec);
+    let spec: Spec | null = null;
+    try {
+      spec = readSnapshot(ctx.store, id);
+    } catch {
+      spec = null;
+    }
+    destroyContainer(ctx, rec, spec);
+  });
+}

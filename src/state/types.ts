@@ -1,0 +1,41 @@
+// What the runtime remembers about a container between commands (state.json).
+// `ociState()` in status.ts derives the spec's state document from it.
+
+export type Status = 'creating' | 'created' | 'running' | 'stopped' | 'paused';
+
+export interface CgroupState {
+  /** 'v1' | 'v2' | 'hybrid' at create time. */
+  mode: string;
+  /** The container's cgroup path relative to each hierarchy root, e.g. "/tsrunc/ctr". */
+  path: string;
+  /** Absolute directory per controller ("" = the v2 / unified hierarchy). */
+  dirs: Record<string, string>;
+}
+
+export interface NamespaceState {
+  type: string;
+  /** Path the container joined, or "" when the runtime created it. */
+  path: string;
+}
+
+export interface ContainerRecord {
+  ociVersion: string;
+  id: string;
+  /** Last status written by an operation; the live status is computed from the process. */
+  status: Status;
+  /** Host pid of the container process (0 while creating). */
+  pid: number;
+  /** Start time of that pid in clock ticks since boot (/proc/<pid>/stat field 22). */
+  pidStartTime: number;
+  bundle: string;
+  rootfs: string;
+  annotations?: Record<string, string>;
+  /** RFC 3339 with nanoseconds, as runc prints it. */
+  created: string;
+  owner: string;
+  cgroup: CgroupState | null;
+  namespaces: NamespaceState[];
+  rootless: boolean;
+  /** Set by `start` (after the fifo was consumed). */
+  started: boolean;
+}
