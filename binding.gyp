@@ -11,6 +11,7 @@
         "addon/parent/spawn.cc",
         "addon/parent/proc.cc",
         "addon/parent/seccomp.cc",
+        "addon/parent/bpf.cc",
         "addon/child/report.cc",
         "addon/child/fds.cc",
         "addon/child/inroot.cc",

@@ -25,6 +25,8 @@ Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info);
 Napi::Value CloseFd(const Napi::CallbackInfo &info);
 Napi::Value GetWinsize(const Napi::CallbackInfo &info);
 Napi::Value SetWinsize(const Napi::CallbackInfo &info);
+// seccomp.cc
+Napi::Value SeccompVersion(const Napi::CallbackInfo &info);
 }  // namespace tsr
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -55,6 +57,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"closeFd", tsr::CloseFd},
       {"getWinsize", tsr::GetWinsize},
       {"setWinsize", tsr::SetWinsize},
+      {"seccompVersion", tsr::SeccompVersion},
   };
   for (const Entry &e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

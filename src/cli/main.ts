@@ -2,7 +2,10 @@
 import { type FlagSpec, flag, formatFlags, parseArgs } from './args.js';
 import type { Command } from './command.js';
 import { createCommand, deleteCommand, runCommand, startCommand } from './commands/lifecycle.js';
+import { execCommand } from './commands/exec.js';
+import { featuresCommand } from './commands/features.js';
 import { killCommand, listCommand, specCommand, stateCommand } from './commands/query.js';
+import { eventsCommand, pauseCommand, psCommand, resumeCommand, updateCommand } from './commands/resources.js';
 import { print } from './output.js';
 import { makeContext } from '../operations/context.js';
 import { OCI_VERSION } from '../spec/defaults.js';
@@ -25,12 +28,19 @@ const GLOBAL_FLAGS: FlagSpec[] = [
 const COMMANDS: readonly Command[] = [
   createCommand,
   deleteCommand,
+  eventsCommand,
+  execCommand,
+  featuresCommand,
   killCommand,
   listCommand,
+  pauseCommand,
+  psCommand,
+  resumeCommand,
   runCommand,
   specCommand,
   startCommand,
   stateCommand,
+  updateCommand,
 ];
 
 function versionText(): string {

@@ -69,6 +69,7 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  seccompVersion(): { major: number; minor: number; micro: number };
 }
 
 /** poll(2) event bits. */
