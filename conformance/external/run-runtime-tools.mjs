@@ -26,7 +26,7 @@
 //
 // Only Node built-ins are used; nothing of runtime-tools is built or contained here.
 import { spawn } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -256,6 +256,23 @@ export function classify({ tap, exitCode, signal, timedOut, stderr, timeout }) {
   return { status, ok, notOk: notOk.length, skip, todo, reasons };
 }
 
+/**
+ * The cgroup tests hard-code cgroupsPath "/cgrouptest" and "testdir/cgrouptest/container";
+ * a leftover (empty) directory from an earlier run makes e.g. delete_resources fail. Remove
+ * such leftovers with rmdir (only empty cgroups can go; anything in use is left alone).
+ */
+function removeStaleTestCgroups() {
+  const root = '/sys/fs/cgroup';
+  let hierarchies = [];
+  try { hierarchies = readdirSync(root).map((h) => path.join(root, h)); } catch { return; }
+  hierarchies.push(root); // cgroup v2 (unified) at the top
+  for (const h of hierarchies) {
+    for (const rel of ['testdir/cgrouptest/container', 'testdir/cgrouptest', 'testdir', 'cgrouptest']) {
+      try { rmdirSync(path.join(h, rel)); } catch { /* not there, or busy */ }
+    }
+  }
+}
+
 function runOne(test, { runtime, cwd, timeoutSec, tmpRoot }) {
   return new Promise((resolve) => {
     const tmp = mkdtempSync(path.join(tmpRoot, `${test.name}-`));
@@ -353,6 +370,7 @@ async function main() {
   const rows = [];
   for (const t of selected) {
     process.stdout.write(`# ${t.name} ... `);
+    removeStaleTestCgroups();
     const res = await runOne(t, { runtime: rt.path, cwd: dir, timeoutSec: opts.timeout, tmpRoot });
     const tap = parseTap(res.stdout);
     const c = classify({ tap, exitCode: res.exitCode, signal: res.signal, timedOut: res.timedOut, stderr: res.stderr, timeout: opts.timeout });
@@ -369,6 +387,7 @@ async function main() {
       if (res.stderr.trim()) console.log(res.stderr.replace(/^/gm, '#   ! '));
     }
   }
+  removeStaleTestCgroups();
   try { rmSync(tmpRoot, { recursive: true, force: true }); } catch { /* ignore */ }
 
   const passed = rows.filter((r) => r.status === 'passed').length;
