@@ -113,7 +113,7 @@ export const MOUNT_OPTIONS: Readonly<Record<string, MountOption>> = {
   idmap: { kind: 'idmap' },
   ridmap: { kind: 'ridmap' },
 
-  ratime: rec(0, MOUNT_ATTR_NOATIME),
+  ratime: rec(MOUNT_ATTR_RELATIME, MOUNT_ATTR__ATIME), // no noatime: the default, relatime (the kernel refuses a partial __ATIME clear)
   rdev: rec(0, MOUNT_ATTR_NODEV),
   rdiratime: rec(0, MOUNT_ATTR_NODIRATIME),
   rexec: rec(0, MOUNT_ATTR_NOEXEC),
