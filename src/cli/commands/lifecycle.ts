@@ -32,6 +32,7 @@ function createOptions(id: string, f: Parsed['flags']) {
     bundle: flag.str(f, 'bundle'),
     pidFile: flag.str(f, 'pid-file'),
     consoleSocket: flag.str(f, 'console-socket'),
+    pidfdSocket: flag.str(f, 'pidfd-socket'),
     noPivot: flag.bool(f, 'no-pivot'),
     noNewKeyring: flag.bool(f, 'no-new-keyring'),
     preserveFds: flag.int(f, 'preserve-fds') + listenFds(),
