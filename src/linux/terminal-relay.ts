@@ -1,7 +1,8 @@
 // `run -t` / `exec -t` without a console socket: ts-runc itself sits between the user's
 // terminal and the container's pty. The user's terminal goes raw (the container's line
 // discipline does the cooking), window size follows SIGWINCH, and everything is restored
-// when the container exits.
+// when the container's process exits.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { native } from '../native/addon.js';
@@ -24,6 +25,29 @@ function writeAll(fd: number, data: Buffer): void {
   }
 }
 
+/** stty on our stdin; null when it fails (no stty, not a terminal). */
+function stty(args: string[]): string | null {
+  const r = spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'pipe'], encoding: 'utf8', timeout: 5_000 });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * Put the user's terminal in raw mode; returns how to restore it. Fully raw (as runc's
+ * console.SetRaw, i.e. cfmakeraw): libuv's raw mode keeps ONLCR, which would turn the
+ * container's "\r\n" into "\r\r\n".
+ */
+function makeRaw(): () => void {
+  const saved = stty(['-g']);
+  if (saved !== null && stty(['raw', '-echo']) !== null) {
+    return () => {
+      stty([saved]);
+    };
+  }
+  const input = process.stdin as tty.ReadStream;
+  input.setRawMode(true);
+  return () => input.setRawMode(false);
+}
+
 export function relayTerminal(master: number, _pidfd: number): Relay {
   const addon = native();
   const stdinIsTty = tty.isatty(0);
@@ -33,7 +57,7 @@ export function relayTerminal(master: number, _pidfd: number): Relay {
   };
   resize();
   process.on('SIGWINCH', resize);
-  if (stdinIsTty) (process.stdin as tty.ReadStream).setRawMode(true);
+  const restore = stdinIsTty ? makeRaw() : () => undefined;
 
   const onInput = (chunk: Buffer) => writeAll(master, chunk);
   process.stdin.on('data', onInput);
@@ -56,7 +80,7 @@ export function relayTerminal(master: number, _pidfd: number): Relay {
       process.off('SIGWINCH', resize);
       process.stdin.off('data', onInput);
       process.stdin.pause();
-      if (stdinIsTty) (process.stdin as tty.ReadStream).setRawMode(false);
+      restore();
       output.destroy();
     },
   };

@@ -1,6 +1,7 @@
-// features: what this build and this kernel support (features.md).
+// features: what this build supports (features.md), as indented JSON like runc prints it.
 import type { Command } from '../command.js';
-import { UsageError } from '../../util/errors.js';
+import { printJson } from '../output.js';
+import { features } from '../../operations/features.js';
 
 export const featuresCommand: Command = {
   name: 'features',
@@ -9,6 +10,7 @@ export const featuresCommand: Command = {
   flags: [],
   exactArgs: 0,
   run() {
-    throw new UsageError('features is not implemented yet');
+    printJson(features(), 4);
+    return 0;
   },
 };

@@ -1,0 +1,188 @@
+// exec: the process to add to a running container -> the SpawnPlan that starts it there.
+//
+// Stage 1 joins every namespace of the container through the pidfd of its init (one
+// setns(2) call; the kernel enters the user namespace first), the runtime moves it into
+// the container's cgroups (or --cgroup sub-cgroups), and it forks the process into the
+// container's PID namespace. Which attributes come from the process and which from the
+// container's config follows runc (libcontainer's setns init):
+//
+//   from the process      args, env, cwd, user, additional gids, terminal, console size,
+//                         scheduler, I/O priority, noNewPrivileges
+//   process, else config  capabilities (when the process has none), rlimits (when it has
+//                         none), AppArmor profile and SELinux label (when empty)
+//   from the config       seccomp filter, personality, oom_score_adj
+import fs from 'node:fs';
+import path from 'node:path';
+import { stubPath } from '../native/addon.js';
+import type { SeccompPlan, SpawnPlan } from '../native/plan-types.js';
+import type { Process, Spec } from '../spec/types.js';
+import type { CgroupState } from '../state/types.js';
+import { ConfigError, RuntimeError, SystemError, describeFsError } from '../util/errors.js';
+import { CgroupDriver, UNIFIED } from './cgroups/driver.js';
+import { CLONE_NEWNS, CLONE_NEWUSER } from './namespaces.js';
+import { PERSONALITY_DOMAINS, lookup } from './process-attrs.js';
+import { planProcess } from './process-plan.js';
+
+export interface ExecPlanInput {
+  /** The container's config.json snapshot. */
+  spec: Spec;
+  /** The process to run (a process.json, or config.json's process with the flags applied). */
+  process: Process;
+  /** Field path prefix for errors: "" for a process.json, "process" for one built from config.json. */
+  field: string;
+  /** pidfd of the container's init and the CLONE_NEW* set of its namespaces. */
+  pidfd: number;
+  nsFlags: number;
+  consoleSocketFd: number;
+  preserveFds: number;
+  /** The container was made rootless (its user namespace denies setgroups). */
+  rootless: boolean;
+  warn: (msg: string) => void;
+}
+
+/**
+ * The process as runc would run it: the exec process's own attributes, with the
+ * container's config filling in what it leaves out.
+ */
+export function effectiveProcess(proc: Process, spec: Spec): Process {
+  const base = spec.process;
+  const out: Process = { ...proc };
+  if (!out.capabilities && base?.capabilities) out.capabilities = base.capabilities;
+  if (!out.rlimits?.length && base?.rlimits?.length) out.rlimits = base.rlimits;
+  if (!out.apparmorProfile && base?.apparmorProfile) out.apparmorProfile = base.apparmorProfile;
+  if (!out.selinuxLabel && base?.selinuxLabel) out.selinuxLabel = base.selinuxLabel;
+  return out;
+}
+
+/**
+ * The container's seccomp filter, compiled for the exec'd process.
+ *
+ * TODO(seccomp): call the seccomp module's compiler (src/linux/seccomp.ts) once it lands.
+ * Until then exec fails closed: a container with a profile never gets an unconfined
+ * process next to its confined ones.
+ */
+export function execSeccomp(spec: Spec): SeccompPlan | null {
+  if (!spec.linux?.seccomp) return null;
+  throw new ConfigError(
+    'linux.seccomp',
+    'exec into a container with a seccomp profile is not supported by this build yet (refusing to run the process unconfined)',
+  );
+}
+
+export function planExec(input: ExecPlanInput): SpawnPlan {
+  const { spec } = input;
+  if (!(input.nsFlags & CLONE_NEWNS)) {
+    // Without a mount namespace the container's root is a chroot of its init, which a
+    // joining process does not inherit; it would see the host's file system.
+    throw new RuntimeError('exec into a container without its own mount namespace is not supported');
+  }
+  const proc = effectiveProcess(input.process, spec);
+  const personality = spec.linux?.personality
+    ? lookup(PERSONALITY_DOMAINS, spec.linux.personality.domain, 'linux.personality.domain', 'personality domain')
+    : -1;
+  const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
+  const processPlan = planProcess(proc, {
+    stdio: [0, 1, 2],
+    consoleSocketFd: input.consoleSocketFd,
+    preserveFds: input.preserveFds,
+    execFifoFd: -1,
+    setGroups: !(input.rootless && newUserns && input.nsFlags & CLONE_NEWUSER),
+    oomScoreAdj: spec.process?.oomScoreAdj ?? null,
+    personality,
+    warn: input.warn,
+    field: input.field,
+  });
+  processPlan.seccomp = execSeccomp(spec);
+
+  return {
+    joins: [],
+    joinPidfd: input.pidfd,
+    joinPidfdFlags: input.nsFlags,
+    newUserns: false,
+    unshareFlags: 0,
+    timensOffsets: null,
+    // Stage 1 waits in the container's namespaces until the runtime has put it in the cgroups.
+    stage1Sync: true,
+    isInit: false,
+    rootfs: null,
+    rootfsPropagation: 0,
+    setupMounts: false,
+    noPivot: false,
+    mounts: [],
+    devices: [],
+    symlinks: [],
+    hooksSync: false,
+    maskedPaths: [],
+    readonlyPaths: [],
+    rootReadonly: false,
+    hostname: null,
+    domainname: null,
+    sysctls: [],
+    newSessionKeyring: false,
+    keyringName: null,
+    mountLabel: null,
+    process: processPlan,
+    stubPath: stubPath(),
+  };
+}
+
+/** One `--cgroup [controller[,controller...]:]path` value. */
+interface SubCgroup {
+  controllers: string[] | null;
+  path: string;
+}
+
+function parseSubCgroup(value: string): SubCgroup {
+  const colon = value.indexOf(':');
+  const controllers = colon >= 0 ? value.slice(0, colon).split(',').filter(Boolean) : null;
+  const sub = colon >= 0 ? value.slice(colon + 1) : value;
+  if (controllers && controllers.length === 0) throw new RuntimeError(`--cgroup ${value}: no controller before ":"`);
+  return { controllers, path: sub };
+}
+
+/**
+ * Where the exec'd process goes: the container's cgroup in every hierarchy, or the
+ * `--cgroup` sub-cgroups of it (runc: a path for all controllers, and on cgroup v1 also
+ * `cpu,memory:path` for some). Sub-cgroups must exist and stay inside the container's.
+ */
+export function execCgroupDirs(state: CgroupState, values: readonly string[]): string[] {
+  const driver = CgroupDriver.fromState(state);
+  if (values.length === 0) return driver.uniqueDirs();
+  let common: string | null = null;
+  const perController = new Map<string, string>();
+  for (const v of values) {
+    const sub = parseSubCgroup(v);
+    if (!sub.controllers) {
+      common = sub.path;
+      continue;
+    }
+    if (state.mode === 'v2') throw new RuntimeError(`--cgroup ${v}: controller names are only accepted on cgroup v1`);
+    for (const c of sub.controllers) {
+      if (!(c in state.dirs) || c === UNIFIED) throw new RuntimeError(`--cgroup ${v}: no cgroup v1 controller "${c}" on this host`);
+      perController.set(c, sub.path);
+    }
+  }
+  const dirs = new Set<string>();
+  for (const [controller, dir] of Object.entries(state.dirs)) {
+    const sub = perController.get(controller) ?? common;
+    if (!sub) {
+      dirs.add(dir);
+      continue;
+    }
+    const target = path.join(dir, path.posix.normalize(`/${sub}`));
+    if (!fs.existsSync(target)) throw new RuntimeError(`--cgroup: cgroup ${target} does not exist`);
+    dirs.add(target);
+  }
+  return [...dirs];
+}
+
+/** Move a process into the given cgroup directories. */
+export function placeInCgroups(pid: number, dirs: readonly string[], ignoreErrors: boolean): void {
+  for (const dir of dirs) {
+    try {
+      fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
+    } catch (err) {
+      if (!ignoreErrors) throw new SystemError(`error adding pid ${pid} to cgroup ${dir}: ${describeFsError(err)}`);
+    }
+  }
+}

@@ -1,0 +1,238 @@
+// exec: run a new process inside a created, running (or, with ignorePaused, paused)
+// container. The process comes from a process.json or from the container's config.json
+// process with the command line's overrides, as runc builds it. Foreground: wait for it,
+// forward signals, relay its terminal, and return its status (128+signal when killed).
+// Detached: write the pid file and return; the process is the caller's to reap (engines
+// are subreapers).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { native } from '../native/addon.js';
+import { execCgroupDirs, placeInCgroups, planExec } from '../linux/exec-plan.js';
+import { launch } from '../linux/launcher.js';
+import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
+import { relayTerminal } from '../linux/terminal-relay.js';
+import { parseJsonFile } from '../spec/load.js';
+import type { Process, Spec } from '../spec/types.js';
+import { validateProcess } from '../spec/validate.js';
+import { openLivePidfd } from '../state/liveness.js';
+import { writeFileAtomic } from '../state/store.js';
+import { ConfigError, ConfigErrors, ContainerStateError, RuntimeError, UsageError } from '../util/errors.js';
+import type { RuntimeContext } from './context.js';
+import { liveStatus, readSnapshot } from './container.js';
+import { nsFlagsOf } from './start.js';
+
+/** The command line's way of describing the process (runc exec without --process). */
+export interface ExecOverrides {
+  args: string[];
+  env: string[];
+  cwd?: string;
+  tty: boolean;
+  /** "uid[:gid]" */
+  user?: string;
+  additionalGids: string[];
+  caps: string[];
+  /** Only when --no-new-privs was given (true or false). */
+  noNewPrivs?: boolean;
+  apparmor?: string;
+  processLabel?: string;
+}
+
+export interface ExecOptions {
+  id: string;
+  /** A process.json file, or overrides of config.json's process. */
+  source: { file: string } | { overrides: ExecOverrides };
+  detach: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  pidfdSocket?: string;
+  preserveFds: number;
+  /** --cgroup values: `path` or `controller[,controller]:path`. */
+  cgroups: string[];
+  ignorePaused: boolean;
+}
+
+/** Signals a foreground exec passes on to the process (as run does). */
+const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
+
+/** Read and validate a process.json (errors name its fields relative to the document). */
+export function loadProcessFile(file: string): Process {
+  const label = path.basename(file);
+  const doc = parseJsonFile(file, label);
+  const problems = validateProcess(doc).map((p) => (p.field === '' ? new ConfigError(label, p.message) : p));
+  if (problems.length) throw new ConfigErrors(problems);
+  return doc as Process;
+}
+
+function parseId(text: string, what: string): number {
+  if (!/^\d+$/.test(text)) throw new UsageError(`parsing ${text} as int for ${what} failed: invalid syntax`);
+  const n = Number(text);
+  if (n > 0xffffffff) throw new UsageError(`parsing ${text} as int for ${what} failed: value out of range`);
+  return n;
+}
+
+/** config.json's process with runc exec's flags applied (runc's getProcess). */
+export function processFromOverrides(spec: Spec, o: ExecOverrides): Process {
+  const base = spec.process;
+  if (!base) throw new ConfigError('process', 'is required');
+  if (o.args.length === 0) throw new UsageError('process args cannot be empty');
+  const p: Process = structuredClone(base);
+  p.args = [...o.args];
+  p.env = [...(p.env ?? []), ...o.env];
+  if (o.cwd !== undefined) p.cwd = o.cwd;
+  p.terminal = o.tty;
+  // The container's console size belongs to its own terminal.
+  delete p.consoleSize;
+  if (o.apparmor !== undefined) p.apparmorProfile = o.apparmor;
+  if (o.processLabel !== undefined) p.selinuxLabel = o.processLabel;
+  if (o.noNewPrivs !== undefined) p.noNewPrivileges = o.noNewPrivs;
+  if (o.caps.length) {
+    const caps = { ...(p.capabilities ?? {}) };
+    const add = (set: string[] | undefined) => [...(set ?? []), ...o.caps];
+    caps.bounding = add(caps.bounding);
+    caps.effective = add(caps.effective);
+    caps.permitted = add(caps.permitted);
+    // Ambient capabilities need the inheritable bit, which --cap does not set: only when
+    // the config already has inheritable ones (runc's rule).
+    if (caps.inheritable?.length) caps.ambient = add(caps.ambient);
+    p.capabilities = caps;
+  }
+  const user = { ...(p.user ?? { uid: 0, gid: 0 }) };
+  if (o.user) {
+    const [uid, gid] = o.user.split(':', 2) as [string, string | undefined];
+    if (gid !== undefined) user.gid = parseId(gid, 'gid');
+    user.uid = parseId(uid, 'uid');
+  }
+  if (o.additionalGids.length) {
+    user.additionalGids = o.additionalGids.map((g) => parseId(g, 'additional gid'));
+  }
+  p.user = user;
+  if (!p.cwd?.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
+  return p;
+}
+
+/** Statuses exec refuses, in runc's words. */
+function checkStatus(status: string, ignorePaused: boolean): void {
+  if (status === 'stopped') throw new ContainerStateError('cannot exec in a stopped container');
+  if (status === 'creating') throw new ContainerStateError('cannot exec in a container that is still being created');
+  if (status === 'paused' && !ignorePaused) {
+    throw new ContainerStateError('cannot exec in a paused container (use --ignore-paused to override)');
+  }
+}
+
+export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<number> {
+  const addon = native();
+  const rec = ctx.store.read(opts.id);
+  checkStatus(liveStatus(ctx.store, rec), opts.ignorePaused);
+  const spec = readSnapshot(ctx.store, opts.id);
+  const fromFile = 'file' in opts.source;
+  const proc = 'file' in opts.source ? loadProcessFile(opts.source.file) : processFromOverrides(spec, opts.source.overrides);
+  if (proc.terminal && opts.detach && !opts.consoleSocket) {
+    throw new UsageError('cannot allocate tty if ts-runc will detach without setting console socket');
+  }
+  if (!proc.terminal && opts.consoleSocket) {
+    throw new UsageError('cannot use console socket if ts-runc will not detach or allocate tty');
+  }
+  if (opts.preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
+  const cgroupDirs = rec.cgroup ? execCgroupDirs(rec.cgroup, opts.cgroups) : [];
+  if (!rec.cgroup && opts.cgroups.length) throw new RuntimeError('--cgroup: the container has no cgroup');
+
+  const fds: number[] = [];
+  /** Stop tracking an fd (it is closed, or handed on). */
+  const untrack = (fd: number) => {
+    const i = fds.indexOf(fd);
+    if (i >= 0) fds.splice(i, 1);
+  };
+  const close = (fd: number) => {
+    untrack(fd);
+    fs.closeSync(fd);
+  };
+  try {
+    const initPidfd = openLivePidfd(rec.pid, rec.pidStartTime);
+    if (initPidfd === null) throw new ContainerStateError('cannot exec in a stopped container');
+    fds.push(initPidfd);
+    let consoleFd = -1;
+    let consolePeer = -1;
+    if (proc.terminal) {
+      if (opts.consoleSocket) {
+        consoleFd = addon.connectUnix(path.resolve(opts.consoleSocket));
+        fds.push(consoleFd);
+      } else {
+        // A foreground exec with a terminal and no console socket: we relay it ourselves.
+        [consolePeer, consoleFd] = addon.socketPair();
+        fds.push(consolePeer, consoleFd);
+      }
+    }
+    const pidfdSocket = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;
+    if (pidfdSocket >= 0) fds.push(pidfdSocket);
+
+    const plan = planExec({
+      spec,
+      process: proc,
+      field: fromFile ? '' : 'process',
+      pidfd: initPidfd,
+      nsFlags: nsFlagsOf(rec),
+      consoleSocketFd: consoleFd,
+      preserveFds: opts.preserveFds,
+      rootless: rec.rootless,
+      warn: (m) => ctx.log.warn(m),
+    });
+    const launched = launch(plan, {
+      onStage1: (pid) => placeInCgroups(pid, cgroupDirs, ctx.rootless),
+    });
+    const pidfd = launched.pidfd;
+    fds.push(pidfd);
+    if (consoleFd >= 0) close(consoleFd);
+    close(initPidfd);
+
+    let master = -1;
+    try {
+      if (consolePeer >= 0) {
+        master = addon.recvFd(consolePeer).fd;
+        close(consolePeer);
+      }
+      if (pidfdSocket >= 0) {
+        sendPidfd(pidfdSocket, pidfd);
+        close(pidfdSocket);
+      }
+      if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
+    } catch (err) {
+      // The caller never learns about the process: do not leave it running.
+      try {
+        addon.pidfdSendSignal(pidfd, 9);
+        addon.waitPidfd(pidfd, false);
+      } catch {
+        // already gone
+      }
+      if (master >= 0) fs.closeSync(master);
+      throw err;
+    }
+    if (opts.detach) return 0;
+    untrack(pidfd);
+    return await waitForeground(pidfd, master);
+  } finally {
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
+/** Wait for the exec'd process, forwarding signals and relaying its terminal. */
+async function waitForeground(pidfd: number, master: number): Promise<number> {
+  const addon = native();
+  const forward = (sig: NodeJS.Signals) => {
+    try {
+      addon.pidfdSendSignal(pidfd, os.constants.signals[sig]);
+    } catch {
+      // already exited
+    }
+  };
+  for (const s of FORWARDED) process.on(s, forward);
+  const relay = master >= 0 ? relayTerminal(master, pidfd) : null;
+  try {
+    const result = await addon.waitPidfdAsync(pidfd);
+    return result.signal ? 128 + result.signal : (result.exitCode ?? 0);
+  } finally {
+    for (const s of FORWARDED) process.off(s, forward);
+    if (relay) await relay.finish();
+    fs.closeSync(pidfd);
+  }
+}

@@ -1,0 +1,164 @@
+// Terminals and descriptor sockets: --console-socket (the pty master arrives as runc sends
+// it: one message, "/dev/ptmx", SCM_RIGHTS), process.consoleSize, the relay of `run -t` /
+// `exec -t` through a real pseudo-terminal, and --pidfd-socket for create, run and exec.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { makeBundle } from '../helpers/bundle.js';
+import { makeTempDir, testRoot } from '../helpers/context.js';
+import { receiveFd } from '../helpers/fd-socket.js';
+import { useLeakCheck } from '../helpers/leaks.js';
+import { requireCommand, requireRoot } from '../helpers/privileges.js';
+import { describeResult, rt, rtOk, runtimeBin, state, uniqueId, waitFor } from '../helpers/runtime.js';
+import { type Sleeper, startSleeper } from './linux/support.js';
+
+/** Run the runtime under `script`, i.e. with a pseudo-terminal as its stdin/stdout. */
+function underPty(args: string[], input = '', around?: (command: string) => string): { status: number | null; output: string } {
+  const command = [runtimeBin(), '--root', testRoot(), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const r = spawnSync('script', ['-qefc', around ? around(command) : command, '/dev/null'], { input, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, output: r.stdout };
+}
+
+describe('terminals and descriptor sockets', function () {
+  this.timeout(30_000);
+  useLeakCheck();
+  let sleeper: Sleeper | undefined;
+  beforeEach(function () {
+    requireRoot(this);
+  });
+  afterEach(function () {
+    sleeper?.stop();
+    sleeper = undefined;
+  });
+
+  describe('--console-socket', function () {
+    it('exec -t: the pty master arrives with "/dev/ptmx"; the process has it as its controlling terminal', async function () {
+      sleeper = startSleeper();
+      const rx = await receiveFd(makeTempDir('sock'), { kind: 'pty' });
+      try {
+        rtOk(['exec', '--tty', '--detach', '--console-socket', rx.path, sleeper.id, 'sh', '-c', 'tty; [ -t 0 ] && echo stdin-is-tty']);
+        const got = await rx.result;
+        expect(got.payload).to.equal('/dev/ptmx');
+        expect(got.fds).to.equal(1);
+        expect(got.output).to.match(/^\/dev\/pts\/\d+\r\nstdin-is-tty\r\n/);
+      } finally {
+        rx.close();
+      }
+    });
+
+    it('exec --process with consoleSize: the terminal has that size', async function () {
+      sleeper = startSleeper();
+      const file = path.join(makeTempDir('process'), 'process.json');
+      writeFileSync(file, JSON.stringify({ terminal: true, consoleSize: { height: 33, width: 111 }, args: ['stty', 'size'], cwd: '/', env: ['PATH=/bin'] }));
+      const rx = await receiveFd(makeTempDir('sock'), { kind: 'pty' });
+      try {
+        rtOk(['exec', '--detach', '--console-socket', rx.path, '--process', file, sleeper.id]);
+        expect((await rx.result).output).to.equal('33 111\r\n');
+      } finally {
+        rx.close();
+      }
+    });
+
+    it('create: the container\'s terminal comes over the socket and takes input', async function () {
+      const b = makeBundle({ args: ['sh', '-c', 'read line; echo "got $line"'], terminal: true });
+      const id = uniqueId();
+      const rx = await receiveFd(makeTempDir('sock'), { kind: 'pty', input: 'hello\n' });
+      try {
+        rtOk(['create', '--console-socket', rx.path, '--bundle', b.dir, id]);
+        rtOk(['start', id]);
+        const got = await rx.result;
+        expect(got.payload).to.equal('/dev/ptmx');
+        expect(got.output).to.include('got hello');
+      } finally {
+        rx.close();
+        rtOk(['delete', '--force', id]);
+      }
+    });
+  });
+
+  describe('relay (no console socket)', function () {
+    before(function () {
+      requireCommand(this, 'script');
+    });
+
+    it('exec -t relays the pty: output without doubled carriage returns, the exit status', function () {
+      sleeper = startSleeper();
+      const r = underPty(['exec', '-t', sleeper.id, 'sh', '-c', 'tty; exit 3']);
+      expect(r.status).to.equal(3);
+      expect(r.output).to.match(/\/dev\/pts\/\d+\r\n/);
+      expect(r.output).to.not.include('\r\r\n');
+    });
+
+    it('exec -t relays input to the process', function () {
+      sleeper = startSleeper();
+      const r = underPty(['exec', '-t', sleeper.id, 'sh', '-c', 'read x; echo "read:$x"'], 'abc\n');
+      expect(r.status).to.equal(0);
+      expect(r.output).to.include('read:abc');
+    });
+
+    it('run -t relays the container\'s terminal and restores ours', function () {
+      const b = makeBundle({ args: ['sh', '-c', 'tty; exit 4'], terminal: true });
+      const r = underPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `stty -g; ${cmd}; echo status=$?; stty -g`);
+      expect(r.output).to.match(/\/dev\/pts\/\d+\r\n/);
+      expect(r.output).to.match(/status=4\r?\n/);
+      const settings = r.output.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+){10,}$/.test(l.trim()));
+      expect(settings, r.output).to.have.length(2);
+      expect(settings[1], 'terminal settings after the run').to.equal(settings[0]);
+    });
+  });
+
+  describe('--pidfd-socket', function () {
+    it('exec: sends a pidfd of the exec\'d process (payload "pidfd")', async function () {
+      sleeper = startSleeper();
+      const rx = await receiveFd(makeTempDir('sock'), { kind: 'pidfd' });
+      const pidFile = path.join(makeTempDir('pid'), 'pid');
+      try {
+        rtOk(['exec', '--detach', '--pid-file', pidFile, '--pidfd-socket', rx.path, sleeper.id, 'sh', '-c', 'sleep 0.2']);
+        const got = await rx.result;
+        expect(got.payload).to.equal('pidfd');
+        expect(got.pid).to.equal(Number(readFileSync(pidFile, 'utf8')));
+        expect(got.exited, 'the pidfd becomes readable when the process exits').to.equal(true);
+      } finally {
+        rx.close();
+      }
+    });
+
+    it('create: sends a pidfd of the container process', async function () {
+      const b = makeBundle({ args: ['sleep', '600'] });
+      const id = uniqueId();
+      const rx = await receiveFd(makeTempDir('sock'), { kind: 'any' });
+      try {
+        rtOk(['create', '--pidfd-socket', rx.path, '--bundle', b.dir, id]);
+        const got = await rx.result;
+        expect(got.payload).to.equal('pidfd');
+        expect(got.pid).to.equal(state(id).pid);
+      } finally {
+        rx.close();
+        rtOk(['delete', '--force', id]);
+      }
+    });
+
+    it('run --detach: sends a pidfd of the container process', async function () {
+      const b = makeBundle({ args: ['sleep', '600'] });
+      const id = uniqueId();
+      const rx = await receiveFd(makeTempDir('sock'), { kind: 'any' });
+      try {
+        rtOk(['run', '--detach', '--pidfd-socket', rx.path, '--bundle', b.dir, id]);
+        expect((await rx.result).pid).to.equal(state(id).pid);
+      } finally {
+        rx.close();
+        rtOk(['delete', '--force', id]);
+      }
+    });
+
+    it('a socket nobody listens on fails the command and leaves nothing behind', async function () {
+      const b = makeBundle({ args: ['sleep', '600'] });
+      const id = uniqueId();
+      const r = rt(['create', '--pidfd-socket', path.join(makeTempDir('sock'), 'none.sock'), '--bundle', b.dir, id]);
+      expect(r.status, describeResult(r)).to.not.equal(0);
+      expect(r.stderr).to.include('none.sock');
+      await waitFor(() => rt(['state', id]).status !== 0, 2_000, { what: 'no container' });
+    });
+  });
+});
