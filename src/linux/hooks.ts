@@ -51,29 +51,51 @@ function hookLabel(kind: HookKind, i: number, hook: Hook): string {
   return `error running ${kind} hook #${i} (${hook.path})`;
 }
 
+/** Run one hook in the runtime's namespaces; throws a HookError when it fails. */
+function runHostHook(kind: HookKind, i: number, hook: Hook, state: HookState): void {
+  const args = hook.args && hook.args.length ? hook.args : [hook.path];
+  const r = spawnSync(hook.path, args.slice(1), {
+    argv0: args[0],
+    env: envObject(hook.env),
+    input: JSON.stringify(state),
+    timeout: hook.timeout ? hook.timeout * 1000 : undefined,
+    killSignal: 'SIGKILL',
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const label = hookLabel(kind, i, hook);
+  if (r.error) {
+    const code = (r.error as NodeJS.ErrnoException).code;
+    if (code === 'ETIMEDOUT') throw new HookError(kind, `${label}: timeout after ${hook.timeout} seconds`);
+    if (code === 'ENOENT') throw new HookError(kind, `${label}: fork/exec ${hook.path}: no such file or directory`);
+    if (code === 'EACCES') throw new HookError(kind, `${label}: fork/exec ${hook.path}: permission denied`);
+    throw new HookError(kind, `${label}: ${errorMessage(r.error)}`);
+  }
+  if (r.signal) throw new HookError(kind, `${label}: signal: ${r.signal}${outputSuffix(r.stdout, r.stderr)}`);
+  if (r.status !== 0) throw new HookError(kind, `${label}: exit status ${r.status}${outputSuffix(r.stdout, r.stderr)}`);
+}
+
 /** Run hooks in the runtime's namespaces, in order; the first failure throws. */
 export function runHostHooks(kind: HookKind, hooks: readonly Hook[] | undefined, state: HookState): void {
+  (hooks ?? []).forEach((hook, i) => runHostHook(kind, i, hook, state));
+}
+
+/**
+ * Run every hook even when some fail, reporting each failure as a warning (poststop:
+ * runtime.md step 13, "the remaining hooks and lifecycle continue as if the hook had succeeded").
+ */
+export function runHostHooksWarning(
+  kind: HookKind,
+  hooks: readonly Hook[] | undefined,
+  state: HookState,
+  warn: (msg: string) => void,
+): void {
   (hooks ?? []).forEach((hook, i) => {
-    const args = hook.args && hook.args.length ? hook.args : [hook.path];
-    const r = spawnSync(hook.path, args.slice(1), {
-      argv0: args[0],
-      env: envObject(hook.env),
-      input: JSON.stringify(state),
-      timeout: hook.timeout ? hook.timeout * 1000 : undefined,
-      killSignal: 'SIGKILL',
-      encoding: 'utf8',
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const label = hookLabel(kind, i, hook);
-    if (r.error) {
-      const code = (r.error as NodeJS.ErrnoException).code;
-      if (code === 'ETIMEDOUT') throw new HookError(kind, `${label}: timeout after ${hook.timeout} seconds`);
-      if (code === 'ENOENT') throw new HookError(kind, `${label}: fork/exec ${hook.path}: no such file or directory`);
-      if (code === 'EACCES') throw new HookError(kind, `${label}: fork/exec ${hook.path}: permission denied`);
-      throw new HookError(kind, `${label}: ${errorMessage(r.error)}`);
+    try {
+      runHostHook(kind, i, hook, state);
+    } catch (err) {
+      warn(errorMessage(err));
     }
-    if (r.signal) throw new HookError(kind, `${label}: signal: ${r.signal}${outputSuffix(r.stdout, r.stderr)}`);
-    if (r.status !== 0) throw new HookError(kind, `${label}: exit status ${r.status}${outputSuffix(r.stdout, r.stderr)}`);
   });
 }
 

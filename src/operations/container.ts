@@ -3,12 +3,11 @@
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
 import { CgroupDriver } from '../linux/cgroups/driver.js';
-import { type HookState, runHostHooks } from '../linux/hooks.js';
+import { type HookState, runHostHooksWarning } from '../linux/hooks.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive, openLivePidfd } from '../state/liveness.js';
 import { CONFIG_FILE, EXEC_FIFO, type StateStore } from '../state/store.js';
 import type { ContainerRecord, Status } from '../state/types.js';
-import { errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 
 /** The status right now: from the process, the exec fifo and the freezer, not from the file. */
@@ -122,10 +121,6 @@ export function destroyContainer(ctx: RuntimeContext, rec: ContainerRecord, spec
     }
   }
   ctx.store.removeDir(rec.id);
-  try {
-    runHostHooks('poststop', spec?.hooks?.poststop, hookState(rec, 'stopped'));
-  } catch (err) {
-    ctx.log.warn(errorMessage(err));
-  }
+  runHostHooksWarning('poststop', spec?.hooks?.poststop, hookState(rec, 'stopped'), (m) => ctx.log.warn(m));
   if (failure) throw failure;
 }
