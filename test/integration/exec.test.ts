@@ -2,14 +2,14 @@
 // capabilities, limits and status; detached exec with a pid file; --process files; and
 // the failures engines match on (runc's words, exit status 255, nothing left behind).
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeBundle } from '../helpers/bundle.js';
-import { makeTempDir } from '../helpers/context.js';
+import { makeTempDir, testRoot } from '../helpers/context.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireCgroupV1Controller, requireRoot } from '../helpers/privileges.js';
-import { describeResult, rt, rtOk, startBackground, state, uniqueId, waitFor } from '../helpers/runtime.js';
+import { describeResult, rt, rtOk, runtimeBin, startBackground, state, uniqueId, waitFor } from '../helpers/runtime.js';
 import { type Sleeper, startSleeper, useUserns } from './linux/support.js';
 
 const NS_ENTRIES = ['pid', 'net', 'mnt', 'ipc', 'uts', 'cgroup', 'user', 'time'];
@@ -166,6 +166,49 @@ describe('exec', function () {
         expect(readFileSync(`/proc/${ppidOf(pid)}/cmdline`, 'utf8')).to.not.include('exec');
       } finally {
         killPid(pid);
+      }
+    });
+  });
+
+  describe('--preserve-fds and --ignore-paused', function () {
+    it('--preserve-fds passes the runtime\'s extra descriptors on to the process', async function () {
+      sleeper = startSleeper();
+      const dir = makeTempDir('fds');
+      const file = path.join(dir, 'passed');
+      writeFileSync(file, 'through fd 3\n');
+      const extra = openSync(file, 'r');
+      try {
+        const child = spawn(runtimeBin(), ['--root', testRoot(), 'exec', '--preserve-fds', '1', sleeper.id, 'sh', '-c', 'cat <&3'], {
+          stdio: ['ignore', 'pipe', 'pipe', extra],
+        });
+        let out = '';
+        child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+        const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+        expect(status).to.equal(0);
+        expect(out).to.equal('through fd 3\n');
+      } finally {
+        closeSync(extra);
+      }
+    });
+
+    it('--ignore-paused: the exec waits in the frozen container and completes once it is thawed', async function () {
+      requireCgroupV1Controller(this, 'freezer');
+      sleeper = startSleeper();
+      const own = readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8').match(/^\d+:freezer:(.*)$/m)![1]!;
+      const freezer = path.join('/sys/fs/cgroup/freezer', own, 'freezer.state');
+      writeFileSync(freezer, 'FROZEN');
+      let thawed = false;
+      try {
+        const bg = startBackground(['exec', '--ignore-paused', sleeper.id, 'echo', 'after thaw']);
+        await new Promise((r) => setTimeout(r, 500));
+        expect(bg.stdout()).to.equal('');
+        writeFileSync(freezer, 'THAWED');
+        thawed = true;
+        const { status } = await bg.wait(10_000);
+        expect(status, bg.stderr()).to.equal(0);
+        expect(bg.stdout()).to.equal('after thaw\n');
+      } finally {
+        if (!thawed) writeFileSync(freezer, 'THAWED');
       }
     });
   });
