@@ -10,7 +10,7 @@ import { makeTempDir, testRoot } from '../helpers/context.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireCgroupV1Controller, requireRoot } from '../helpers/privileges.js';
 import { describeResult, rt, rtOk, runtimeBin, startBackground, state, uniqueId, waitFor } from '../helpers/runtime.js';
-import { type Sleeper, startSleeper, useUserns } from './linux/support.js';
+import { type Sleeper, setNamespace, startSleeper, useUserns } from './linux/support.js';
 
 const NS_ENTRIES = ['pid', 'net', 'mnt', 'ipc', 'uts', 'cgroup', 'user', 'time'];
 
@@ -71,7 +71,11 @@ describe('exec', function () {
     });
 
     it('joins every namespace of the container and is a child of its PID namespace', function () {
-      sleeper = startSleeper((c) => useUserns(c));
+      sleeper = startSleeper((c) => {
+        useUserns(c);
+        setNamespace(c, 'cgroup');
+        setNamespace(c, 'time');
+      });
       const pid = execDetachedSleep(sleeper.id);
       try {
         for (const entry of NS_ENTRIES) {
@@ -83,6 +87,8 @@ describe('exec', function () {
         expect(nspid[1]).to.be.above(1);
         // Root in the container is the mapped host id.
         expect(procStatus(pid).Uid!.split(/\s+/)[0]).to.equal('100000');
+        // The namespaces the container made are not the host's.
+        for (const entry of ['pid', 'user', 'time', 'cgroup']) expect(readlinkSync(`/proc/${pid}/ns/${entry}`), entry).to.not.equal(readlinkSync(`/proc/self/ns/${entry}`));
       } finally {
         killPid(pid);
       }
