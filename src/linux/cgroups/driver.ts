@@ -1,15 +1,20 @@
 // The container's cgroups on whatever layout the host has: one directory per v1
 // hierarchy, or one directory in the v2 hierarchy (plus the unified one on hybrid hosts).
-// Directory writes only; no daemon, no systemd.
+// Directory writes only; no daemon, no systemd. The hierarchy roots come from a layout
+// (the host's by default) so that tests can point the driver at a directory tree.
 import fs from 'node:fs';
 import path from 'node:path';
 import { SystemError, describeFsError } from '../../util/errors.js';
 import type { CgroupState } from '../../state/types.js';
+import { readCgroupFile, writeCgroupFile } from './fs.js';
 import { type CgroupLayout, hostLayout, ownCgroups } from './mode.js';
 import { type CgroupPathSpec, pathInHierarchy } from './path.js';
 
 /** Key of the v2 (unified) hierarchy in the dirs map. */
 export const UNIFIED = '';
+
+/** v2 controllers a container gets on a pure v2 host (all the kernel offers of these). */
+export const V2_CONTROLLERS: readonly string[] = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'];
 
 export class CgroupDriver {
   constructor(
@@ -18,10 +23,11 @@ export class CgroupDriver {
     readonly path: string,
     /** Absolute directory per controller; UNIFIED for v2. Several controllers may share one. */
     readonly dirs: Record<string, string>,
+    /** Where the hierarchies are mounted. */
+    readonly layout: CgroupLayout = hostLayout(),
   ) {}
 
-  static plan(spec: CgroupPathSpec, layout: CgroupLayout = hostLayout()): CgroupDriver {
-    const own = ownCgroups();
+  static plan(spec: CgroupPathSpec, layout: CgroupLayout = hostLayout(), own: Map<string, string> = ownCgroups()): CgroupDriver {
     const dirs: Record<string, string> = {};
     let shown = spec.inner;
     for (const [controller, mount] of layout.v1) {
@@ -34,11 +40,11 @@ export class CgroupDriver {
       dirs[UNIFIED] = path.join(layout.unified, p);
       if (layout.mode === 'v2') shown = p;
     }
-    return new CgroupDriver(layout.mode, shown, dirs);
+    return new CgroupDriver(layout.mode, shown, dirs, layout);
   }
 
-  static fromState(state: CgroupState): CgroupDriver {
-    return new CgroupDriver(state.mode, state.path, state.dirs);
+  static fromState(state: CgroupState, layout: CgroupLayout = hostLayout()): CgroupDriver {
+    return new CgroupDriver(state.mode, state.path, state.dirs, layout);
   }
 
   toState(): CgroupState {
@@ -50,7 +56,11 @@ export class CgroupDriver {
     return [...new Set(Object.values(this.dirs))];
   }
 
-  /** Make every directory. cpuset needs cpus and mems before it accepts a process. */
+  /**
+   * Make every directory. A v1 cpuset needs cpus and mems before it accepts a process; on a
+   * pure v2 host the controllers are enabled down the path first, as runc does, so that
+   * limits and statistics work without asking.
+   */
   create(): void {
     for (const [controller, dir] of Object.entries(this.dirs)) {
       try {
@@ -58,7 +68,54 @@ export class CgroupDriver {
       } catch (err) {
         throw new SystemError(`create cgroup ${dir}: ${describeFsError(err)}`);
       }
-      if (controller === 'cpuset') initCpuset(dir);
+      if (controller === 'cpuset' && this.mode !== 'v2') initCpuset(dir);
+    }
+    if (this.mode === 'v2') {
+      const available = this.v2Available();
+      this.enableV2Controllers(V2_CONTROLLERS.filter((c) => available.has(c)));
+    }
+  }
+
+  /** The directory holding a controller's files: its v1 hierarchy, else the unified one. */
+  dirFor(controller: string): string | undefined {
+    return (this.mode !== 'v2' ? this.dirs[controller] : undefined) ?? this.dirs[UNIFIED];
+  }
+
+  /** Does a v1 hierarchy of this controller hold the container? */
+  hasV1(controller: string): boolean {
+    return this.mode !== 'v2' && this.dirs[controller] !== undefined;
+  }
+
+  /** Controllers the unified hierarchy offers (its root's cgroup.controllers). */
+  v2Available(): Set<string> {
+    const root = this.layout.unified;
+    if (!root || this.dirs[UNIFIED] === undefined) return new Set();
+    return new Set((readCgroupFile(root, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean));
+  }
+
+  /**
+   * Enable v2 controllers in cgroup.subtree_control of every ancestor of the container's
+   * unified directory, from the hierarchy root down (a cgroup gets a controller only when
+   * its parent delegates it). Ancestors that already delegate them are left alone.
+   */
+  enableV2Controllers(controllers: readonly string[]): void {
+    const root = this.layout.unified;
+    const leaf = this.dirs[UNIFIED];
+    if (!root || !leaf || controllers.length === 0) return;
+    const available = this.v2Available();
+    const missing = controllers.filter((c) => !available.has(c));
+    if (missing.length) {
+      throw new SystemError(`cgroup v2 controller${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not available in ${root} (cgroup.controllers)`);
+    }
+    const rel = path.relative(root, leaf);
+    if (rel.startsWith('..') || rel === '') return;
+    // Every parent on the way: the root, then each directory above the container's.
+    let dir = root;
+    for (const part of rel.split(path.sep)) {
+      const enabled = new Set((readCgroupFile(dir, 'cgroup.subtree_control') ?? '').split(/\s+/).filter(Boolean));
+      const wanted = controllers.filter((c) => !enabled.has(c));
+      if (wanted.length) writeCgroupFile(dir, 'cgroup.subtree_control', wanted.map((c) => `+${c}`).join(' '));
+      dir = path.join(dir, part);
     }
   }
 
@@ -92,14 +149,9 @@ export class CgroupDriver {
 
   /** Frozen by `pause` (v1 freezer, or v2 cgroup.freeze)? */
   isFrozen(): boolean {
-    try {
-      if (this.dirs.freezer) return fs.readFileSync(path.join(this.dirs.freezer, 'freezer.state'), 'utf8').trim() === 'FROZEN';
-      if (this.mode === 'v2' && this.dirs[UNIFIED]) {
-        return fs.readFileSync(path.join(this.dirs[UNIFIED], 'cgroup.freeze'), 'utf8').trim() === '1';
-      }
-    } catch {
-      // no such cgroup any more: not frozen
-    }
+    if (this.hasV1('freezer')) return readCgroupFile(this.dirs.freezer as string, 'freezer.state')?.trim() === 'FROZEN';
+    const unified = this.dirs[UNIFIED];
+    if (unified !== undefined) return readCgroupFile(unified, 'cgroup.freeze')?.trim() === '1';
     return false;
   }
 
