@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
 import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { thawQuietly } from '../linux/cgroups/freezer.js';
 import { type HookState, runHostHooksWarning } from '../linux/hooks.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive, openLivePidfd } from '../state/liveness.js';
@@ -83,6 +84,8 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
   const addon = native();
   const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
   signalContainer(rec, 9, true);
+  // A task frozen by the v1 freezer cannot act on SIGKILL: thaw a paused container.
+  if (rec.cgroup) thawQuietly(CgroupDriver.fromState(rec.cgroup));
   if (initFd !== null) {
     try {
       addon.poll([[initFd, POLLIN]], timeoutMs);

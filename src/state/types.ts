@@ -1,5 +1,6 @@
 // What the runtime remembers about a container between commands (state.json).
 // `ociState()` in status.ts derives the spec's state document from it.
+import type { LinuxResources } from '../spec/types.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'stopped' | 'paused';
 
@@ -38,4 +39,6 @@ export interface ContainerRecord {
   rootless: boolean;
   /** Set by `start` (after the fifo was consumed). */
   started: boolean;
+  /** linux.resources as `update` last left them (absent: the config.json snapshot's). */
+  resources?: LinuxResources;
 }
