@@ -104,11 +104,15 @@ describe('config.md: process', function () {
     });
   });
 
-  clause('config.process.capabilities.warn-unavailable', 'an unknown capability, or one the runtime cannot grant, is logged as a warning and the container still runs', function () {
-    const cases = ['CAP_CONFORMANCE_UNKNOWN'];
+  clause('config.process.capabilities.warn-unavailable', 'a capability the runtime cannot grant is logged as a warning and the container still runs', function () {
+    // A name that is no capability at all is a config error instead (as runc and the
+    // runtime-tools process_capabilities_fail test expect); a real capability this
+    // process cannot hand on (outside its own bounding set) is warned about and skipped.
+    const cases: string[] = [];
     // CAP_SYS_RESOURCE is missing from the bounding set on some hosts: then it cannot be granted
     const capBnd = BigInt(`0x${/CapBnd:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`);
     if ((capBnd & (1n << 24n)) === 0n) cases.push('CAP_SYS_RESOURCE');
+    if (cases.length === 0) this.skip();
     const problems: string[] = [];
     for (const cap of cases) {
       const b = makeBundle({

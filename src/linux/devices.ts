@@ -25,8 +25,8 @@ export const DEFAULT_DEVICES: readonly LinuxDevice[] = [
 export function devicePlan(d: LinuxDevice, field: string, inUserns: boolean): DevicePlan {
   const type = DEVICE_TYPES[d.type];
   if (type === undefined) throw new ConfigError(`${field}.type`, `unknown device type "${d.type}"`);
+  // config-linux.md: a device MAY be anywhere in the container, not only under /dev.
   const path = cleanDest(d.path);
-  if (!path.startsWith('/dev/')) throw new ConfigError(`${field}.path`, `device path must be under /dev: ${d.path}`);
   return {
     path,
     mode: type | ((d.fileMode ?? 0o666) & 0o7777),

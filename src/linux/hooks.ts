@@ -64,7 +64,9 @@ function runHostHook(kind: HookKind, i: number, hook: Hook, state: HookState): v
     maxBuffer: 16 * 1024 * 1024,
   });
   const label = hookLabel(kind, i, hook);
-  if (r.error) {
+  // A hook need not read the state: EPIPE on its stdin is not a failure (runc ignores it too).
+  const ignoredEpipe = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+  if (r.error && !ignoredEpipe) {
     const code = (r.error as NodeJS.ErrnoException).code;
     if (code === 'ETIMEDOUT') throw new HookError(kind, `${label}: timeout after ${hook.timeout} seconds`);
     if (code === 'ENOENT') throw new HookError(kind, `${label}: fork/exec ${hook.path}: no such file or directory`);

@@ -101,6 +101,12 @@ export function checkResources(res: unknown, at: Segment[]): SemanticProblem[] {
 
 function checkLinux(linux: Obj): SemanticProblem[] {
   const out: SemanticProblem[] = [];
+  // config-linux.md: masked and read-only paths MUST be absolute.
+  for (const key of ['maskedPaths', 'readonlyPaths'] as const) {
+    arr(linux[key]).forEach((p, i) => {
+      if (typeof p === 'string' && !p.startsWith('/')) out.push({ path: ['linux', key, i], message: 'must be an absolute path' });
+    });
+  }
   const types = new Set<string>();
   arr(linux.namespaces).forEach((ns, i) => {
     if (!isObj(ns)) return;
