@@ -24,7 +24,7 @@ export const OCI_VERSION_MIN = '1.0.0';
  *   intelRdt, netDevices, memoryPolicy: not implemented.
  */
 const BUILD = {
-  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: false },
+  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
   apparmor: true,
   selinux: true,
   idmapMounts: false,
