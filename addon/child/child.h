@@ -45,6 +45,8 @@ int make_inheritable(int fd);
 // ---- inroot.cc: path resolution that cannot leave the root ----
 // Open `path` (absolute, container view) under root_fd with RESOLVE_IN_ROOT; O_PATH fd or -errno.
 int open_in_root(int root_fd, const char *path, int extra_flags);
+// The same with more RESOLVE_* flags (RESOLVE_NO_SYMLINKS: no symlink at all on the way).
+int open_in_root_flags(int root_fd, const char *path, int extra_flags, uint64_t extra_resolve);
 // Create missing directories of `path` under root_fd (and the final file when create_file),
 // without ever following a symlink out of the root. O_PATH fd of the target or -errno.
 int mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned mode);
@@ -65,6 +67,9 @@ void apply_masked_paths(const Plan *plan);
 void setup_console(const ProcessSpec *proc, bool bind_dev_console);
 
 // ---- process.cc ----
+// Open this process's /proc/<pid> directory on the host's procfs while it is still
+// reachable (before pivot_root), for the LSM label writes.
+void stash_proc_self();
 // Process attributes that need privileges: rlimits, scheduler, I/O priority, personality.
 void apply_process_attributes(const ProcessSpec *proc);
 // User, groups, capabilities, cwd, no_new_privs, seccomp; then exec through the stub.

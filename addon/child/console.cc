@@ -7,14 +7,18 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
+
 #include "child.h"
 #include "mountfd.h"
 #include "sys.h"
+#include "weaken.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -48,6 +52,41 @@ bool send_fd(int sock, int fd, const char *name) {
   }
 }
 
+// The pty must come from the devpts instance mounted at the container's /dev/pts, not
+// from another instance (the host's) that a device node planted in the image as /dev/ptmx
+// could open.
+void check_devpts(int root, int slave) {
+  int pts = sys_openat2(root, "dev/pts", O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  if (pts < 0) die("console", "/dev/pts", errno);
+  struct statfs sf;
+  struct stat pts_st, slave_st;
+  if (fstatfs(pts, &sf) < 0 || sf.f_type != DEVPTS_SUPER_MAGIC) die("console", "/dev/pts is not a devpts mount", EPERM);
+  if (fstat(pts, &pts_st) < 0 || fstat(slave, &slave_st) < 0) die("console", "stat the pty", errno);
+  if (pts_st.st_dev != slave_st.st_dev) die("console", "the pty is not from the container's /dev/pts", EPERM);
+  close(pts);
+}
+
+// /dev/console as a plain file to bind the pty over. Whatever else the image put there
+// (a symlink to a procfs file, say) is replaced first: the bind must land on /dev/console
+// itself (CVE-2025-52565 class).
+int console_target(int root) {
+  int dev = mkdir_all_in_root(root, "/dev", false, 0755);
+  if (dev < 0) die("console", "/dev", -dev);
+  struct stat st;
+  if (fstatat(dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+    if (unlinkat(dev, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0) die("console", "replace /dev/console", errno);
+  }
+  int f = openat(dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (f >= 0) close(f);
+  else if (errno != EEXIST) die("console", "create /dev/console", errno);
+  int target = openat(dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  if (target < 0) die("console", "/dev/console", errno);
+  if (fstat(target, &st) < 0 || (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)))
+    die("console", "/dev/console is not a file", EPERM);
+  close(dev);
+  return target;
+}
+
 }  // namespace
 
 void setup_console(const ProcessSpec *proc, bool bind_dev_console) {
@@ -64,6 +103,7 @@ void setup_console(const ProcessSpec *proc, bool bind_dev_console) {
   if (ioctl(master, TIOCSPTLCK, &unlock) < 0) die("console", "unlock pty", errno);
   int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) die("console", "open pty peer", errno);
+  if (!kWeakenConsole) check_devpts(root, slave);
   if (proc->console_rows || proc->console_cols) {
     struct winsize ws = {};
     ws.ws_row = proc->console_rows;
@@ -71,7 +111,7 @@ void setup_console(const ProcessSpec *proc, bool bind_dev_console) {
     if (ioctl(slave, TIOCSWINSZ, &ws) < 0) die("console", "set window size", errno);
   }
   if (bind_dev_console) {
-    int target = mkdir_all_in_root(root, "/dev/console", true, 0755);
+    int target = kWeakenConsole ? mkdir_all_in_root(root, "/dev/console", true, 0755) : console_target(root);
     if (target < 0) die("console", "/dev/console", -target);
     int err = bind_fd_onto(slave, target, false);
     if (err) die("console", "bind the pty over /dev/console", err);

@@ -11,10 +11,14 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "child.h"
 #include "sys.h"
+#include "weaken.h"
 
 namespace tsr {
 
@@ -34,6 +38,22 @@ struct sched_attr {
 
 constexpr int kPathMax = 4096;
 char g_resolved[kPathMax];  // the program's resolved path (static: no stack pressure)
+int g_proc_self = -1;       // O_DIRECTORY fd of /proc/<our pid> on a verified procfs
+
+bool is_procfs(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+// This process's /proc entry: the one stashed before pivot_root, or (exec, no rootfs
+// setup) the current /proc, which must then be a real procfs.
+int proc_self() {
+  if (g_proc_self >= 0) return g_proc_self;
+  g_proc_self = open("/proc/self", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (g_proc_self < 0) die("lsm label", "/proc/self", errno);
+  if (!is_procfs(g_proc_self)) die("lsm label", "/proc is not procfs", EINVAL);
+  return g_proc_self;
+}
 
 void set_rlimits(const ProcessSpec *proc) {
   for (uint32_t i = 0; i < proc->n_rlimits; i++) {
@@ -58,13 +78,13 @@ void set_scheduler(const ProcessSpec *proc) {
   if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0) die("sched_setattr", "process.scheduler", errno);
 }
 
-// Write an LSM exec label through this process's own attr file.
+// Write an LSM exec label through this process's own attr file (relative to /proc/self).
 void set_lsm_label(const char *file, const char *prefix, const char *label) {
   char buf[1024];
   str_copy(buf, sizeof buf, prefix);
   if (!str_append(buf, sizeof buf, label)) die("lsm label", label, ENAMETOOLONG);
-  int err = write_file_at(AT_FDCWD, file, buf, str_len(buf));
-  if (err) die("lsm label", file, err);
+  int err = write_file_at(proc_self(), file, buf, str_len(buf));
+  if (err) die2("lsm label", "/proc/self/", file, err);
 }
 
 void drop_bounding_set(uint64_t keep) {
@@ -104,6 +124,7 @@ void set_user(const ProcessSpec *proc) {
 
 void change_directory(const char *cwd) {
   if (chdir(cwd) < 0) die("chdir", cwd, errno);
+  if (kWeakenFds) return;
   // The working directory must be inside the container's root (CVE-2024-21626 class):
   // a directory outside it reads back as "(unreachable)/...".
   char buf[kPathMax];
@@ -113,6 +134,11 @@ void change_directory(const char *cwd) {
 }
 
 // execvp-style lookup of argv[0] in PATH, as the final user. Fills g_resolved.
+// Real and effective ids are equal by now, so the flagless faccessat(2) checks for the
+// right user. It is called raw: glibc's faccessat tries faccessat2 first, which a seccomp
+// profile loaded earlier may deny with EPERM instead of ENOSYS, leaving no fallback.
+int may_execute(const char *path) { return (int)syscall(SYS_faccessat, AT_FDCWD, path, X_OK); }
+
 void look_up_program(const ProcessSpec *proc) {
   const char *name = proc->exec_path ? proc->exec_path : proc->argv[0];
   bool has_slash = false;
@@ -122,7 +148,7 @@ void look_up_program(const ProcessSpec *proc) {
     if (!str_copy(g_resolved, sizeof g_resolved, name)) die("exec", name, ENAMETOOLONG);
     if (stat(g_resolved, &st) < 0) die("exec-stat", name, errno);
     if (S_ISDIR(st.st_mode)) die("exec-stat", name, EACCES);
-    if (faccessat(AT_FDCWD, g_resolved, X_OK, AT_EACCESS) < 0) die("exec-access", name, errno);
+    if (may_execute(g_resolved) < 0) die("exec-access", name, errno);
     return;
   }
   if (!*name) die("exec-lookup", name, ENOENT);
@@ -141,7 +167,7 @@ void look_up_program(const ProcessSpec *proc) {
       g_resolved[k] = 0;
       str_append(g_resolved, sizeof g_resolved, name);
       if (stat(g_resolved, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111)) {
-        if (faccessat(AT_FDCWD, g_resolved, X_OK, AT_EACCESS) == 0) return;
+        if (may_execute(g_resolved) == 0) return;
         denied = errno;
       }
     }
@@ -156,7 +182,10 @@ void load_seccomp(const ProcessSpec *proc) {
   struct sock_fprog prog = {};
   prog.len = (unsigned short)proc->seccomp_len;
   prog.filter = (struct sock_filter *)proc->seccomp_bpf;
-  int rc = sys_seccomp(SECCOMP_SET_MODE_FILTER, proc->seccomp_flags, &prog);
+  // A filter with notify rules needs a listener fd, which goes to the runtime and from
+  // there to the seccomp agent.
+  unsigned flags = proc->seccomp_flags | (proc->seccomp_notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0);
+  int rc = sys_seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog);
   if (rc < 0) die("seccomp", "linux.seccomp", errno);
   if (proc->seccomp_notify) {
     if (!send_msg_fd(MSG_SECCOMP_FD, rc, "seccomp")) die("seccomp", "send the listener fd", errno);
@@ -165,6 +194,17 @@ void load_seccomp(const ProcessSpec *proc) {
 }
 
 }  // namespace
+
+void stash_proc_self() {
+  if (g_proc_self >= 0) return;
+  int fd = open("/proc/self", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  // Without a usable host procfs, fall back to checking the container's at write time.
+  if (fd >= 0 && !is_procfs(fd)) {
+    close(fd);
+    fd = -1;
+  }
+  g_proc_self = fd;
+}
 
 void apply_process_attributes(const ProcessSpec *proc) {
   set_rlimits(proc);
@@ -181,12 +221,12 @@ void finalize_and_exec(const Plan *p) {
     die("prctl", "no_new_privs", errno);
   if (proc->apparmor_profile) {
     // Newer kernels expose the AppArmor-specific file; fall back to the shared one.
-    if (access("/proc/self/attr/apparmor/exec", F_OK) == 0)
-      set_lsm_label("/proc/self/attr/apparmor/exec", "exec ", proc->apparmor_profile);
+    if (faccessat(proc_self(), "attr/apparmor/exec", F_OK, 0) == 0)
+      set_lsm_label("attr/apparmor/exec", "exec ", proc->apparmor_profile);
     else
-      set_lsm_label("/proc/self/attr/exec", "exec ", proc->apparmor_profile);
+      set_lsm_label("attr/exec", "exec ", proc->apparmor_profile);
   }
-  if (proc->selinux_label) set_lsm_label("/proc/self/attr/exec", "", proc->selinux_label);
+  if (proc->selinux_label) set_lsm_label("attr/exec", "", proc->selinux_label);
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the user
   // change drops it. With no_new_privs, as late as possible (runc's order).
   bool seccomp_early = proc->seccomp_bpf && !proc->no_new_privileges;
@@ -207,7 +247,7 @@ void finalize_and_exec(const Plan *p) {
   // Only stdio, the preserved fds, the fifo the stub waits on, the stub itself and the
   // sync socket (close-on-exec: its EOF tells the parent the stub is running) survive.
   int keep[3] = {proc->exec_fifo_fd, proc->stub_fd, child_sync_fd()};
-  close_fds_except(3 + (int)proc->preserve_fds, keep, 3);
+  if (!kWeakenFds) close_fds_except(3 + (int)proc->preserve_fds, keep, 3);
   if (proc->exec_fifo_fd >= 0) {
     int err = make_inheritable(proc->exec_fifo_fd);
     if (err) die("exec fifo", "", err);

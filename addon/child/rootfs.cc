@@ -15,6 +15,7 @@
 #include "child.h"
 #include "mountfd.h"
 #include "sys.h"
+#include "weaken.h"
 
 namespace tsr {
 
@@ -56,25 +57,47 @@ void apply_mount_attrs(const Mount &m) {
   close(fd);
 }
 
-void mount_idmapped(const Mount &m, int target) {
-  unsigned rec = m.idmap_recursive ? AT_RECURSIVE : 0;
-  int tree = sys_open_tree(AT_FDCWD, m.source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | rec);
-  if (tree < 0) die("open_tree", m.source, errno);
-  struct mount_attr attr = {};
-  attr.attr_set = MOUNT_ATTR_IDMAP;
-  attr.userns_fd = (uint64_t)m.idmap_userns_fd;
-  if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | rec, &attr) < 0) die("idmap mount", m.dest, errno);
-  if (sys_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
-    die("move_mount", m.dest, errno);
-  close(tree);
+bool on_procfs(int fd) {
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+// procfs and sysfs targets: no symlink anywhere on the way, not even one that stays inside
+// the rootfs, and a directory (runc: "must be mounted on ordinary directory"). An image
+// with /proc -> somewhere would otherwise decide where procfs lands (CVE-2019-16884).
+int strict_target(const Mount &m) {
+  int fd = open_in_root_flags(g_root_fd, m.dest, 0, RESOLVE_NO_SYMLINKS);
+  if (fd == -ENOENT) {
+    int made = mkdir_all_in_root(g_root_fd, m.dest, false, 0755);
+    if (made < 0) die("mount target", m.dest, -made);
+    close(made);
+    fd = open_in_root_flags(g_root_fd, m.dest, 0, RESOLVE_NO_SYMLINKS);
+  }
+  if (fd == -ELOOP) die("ordinary directory", m.dest, ELOOP);
+  if (fd < 0) die("mount target", m.dest, -fd);
+  struct stat st;
+  if (fstat(fd, &st) < 0) die("mount target", m.dest, errno);
+  if (!S_ISDIR(st.st_mode)) die("ordinary directory", m.dest, ENOTDIR);
+  return fd;
 }
 
 void do_mount(const Mount &m) {
-  int target = mkdir_all_in_root(g_root_fd, m.dest, m.create == CREATE_FILE, 0755);
-  if (target < 0) die("mount target", m.dest, -target);
+  int target;
+  if (m.target_no_symlinks && !kWeakenProcfs) {
+    target = strict_target(m);
+  } else {
+    target = mkdir_all_in_root(g_root_fd, m.dest, m.create == CREATE_FILE, 0755);
+    if (target < 0) die("mount target", m.dest, -target);
+  }
+  // Only a proc mount at /proc (or an allowed lxcfs-style file) may cover procfs: a volume
+  // whose target a symlink sends into /proc would hide the real one (CVE-2019-19921).
+  if (!m.may_cover_proc && !kWeakenProcfs && on_procfs(target)) die("mount over proc", m.dest, EPERM);
   FdPath at(target);
-  if (m.idmap_userns_fd >= 0) {
-    mount_idmapped(m, target);
+  if (m.mount_fd >= 0) {
+    // Prepared by the runtime (an id-mapped clone of the source): attach it here.
+    if (sys_move_mount(m.mount_fd, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+      die("move_mount", m.dest, errno);
+    close(m.mount_fd);
   } else if (m.kind == MOUNT_BIND) {
     if (mount(m.source, at.c_str(), nullptr, MS_BIND | (m.flags & MS_REC), nullptr) < 0)
       die("bind mount", m.dest, errno);
@@ -90,6 +113,7 @@ void make_device(const Device &d) {
   if (d.bind_from_host) {
     int target = mkdir_all_in_root(g_root_fd, d.path, true, 0755);
     if (target < 0) die("device target", d.path, -target);
+    if (!kWeakenProcfs && on_procfs(target)) die("device target", d.path, EPERM);
     FdPath at(target);
     if (mount(d.host_path, at.c_str(), nullptr, MS_BIND, nullptr) < 0) die("bind device", d.path, errno);
     close(target);
@@ -137,11 +161,6 @@ void do_pivot_root(const Plan *p) {
   close(newroot);
 }
 
-bool is_real_procfs(int fd) {
-  struct statfs sf;
-  return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
-}
-
 }  // namespace
 
 void setup_rootfs(const Plan *p) {
@@ -166,7 +185,7 @@ void setup_rootfs(const Plan *p) {
   }
   child_set_index(kNoIndex);
   for (uint32_t i = 0; i < p->n_symlinks; i++) make_symlink(p->symlinks[i]);
-  if (p->process.cwd) {
+  if (p->process.cwd && !kWeakenFds) {
     int cwd = mkdir_all_in_root(g_root_fd, p->process.cwd, false, 0755);
     if (cwd < 0) die("mkdir cwd", p->process.cwd, -cwd);
     close(cwd);
@@ -176,6 +195,11 @@ void setup_rootfs(const Plan *p) {
     if (!send_msg(MSG_HOOKS, 0, 0, "hooks", "")) _exit(1);
     if (wait_parent() != MSG_GO) _exit(1);
   }
+
+  // LSM exec labels are written through this process's own /proc entry, opened while the
+  // host's procfs is still reachable: by the time they are written, the container's /proc
+  // is whatever the image and the mounts made of it (CVE-2019-16884).
+  if (p->process.apparmor_profile || p->process.selinux_label) stash_proc_self();
 
   do_pivot_root(p);
   close(g_root_fd);
@@ -209,7 +233,7 @@ void apply_sysctls(const Plan *p) {
   // volume or symlink put at /proc (CVE-2019-19921 class).
   int proc = open_in_root(g_root_fd, "/proc", O_DIRECTORY);
   if (proc < 0) die("sysctl", "/proc", -proc);
-  if (!is_real_procfs(proc)) die("sysctl", "/proc is not procfs", EINVAL);
+  if (!kWeakenProcfs && !on_procfs(proc)) die("sysctl", "/proc is not procfs", EINVAL);
   for (uint32_t i = 0; i < p->n_sysctls; i++) {
     child_set_index(i);
     char rel[512];
@@ -247,13 +271,19 @@ void apply_readonly_paths(const Plan *p) {
 void apply_masked_paths(const Plan *p) {
   if (!p->n_masked_paths) return;
   // Files are masked with /dev/null: make sure it is the real null device and not a
-  // symlink or file the image put there (CVE-2025-31133 class).
-  int null_fd = sys_openat2(g_root_fd, "dev/null", O_PATH | O_CLOEXEC, 0,
-                            RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+  // symlink or file the image put there (CVE-2025-31133 class). The binds below use this
+  // very fd, so nothing can be swapped in between.
   struct stat st;
-  if (null_fd < 0) die("masked path", "/dev/null", errno);
-  if (fstat(null_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
-    die("masked path", "/dev/null is not the null device", EPERM);
+  int null_fd;
+  if (kWeakenProcfs) {
+    null_fd = open_in_root(g_root_fd, "/dev/null", 0);
+    if (null_fd < 0) die("masked path", "/dev/null", -null_fd);
+  } else {
+    null_fd = sys_openat2(g_root_fd, "dev/null", O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+    if (null_fd < 0) die("masked path", errno == ELOOP ? "/dev/null is a symlink, not the null device" : "/dev/null", errno);
+    if (fstat(null_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+      die("masked path", "/dev/null is not the null device", EPERM);
+  }
   for (uint32_t i = 0; i < p->n_masked_paths; i++) {
     const char *path = p->masked_paths[i];
     child_set_index(i);

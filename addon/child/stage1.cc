@@ -16,6 +16,7 @@
 
 #include "child.h"
 #include "sys.h"
+#include "weaken.h"
 
 namespace tsr {
 
@@ -55,7 +56,7 @@ void run_stage1(const Plan *p) {
   // If the runtime dies while we set up, so do we.
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   if (getppid() != runtime_pid) _exit(1);
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (!kWeakenExe) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   // oom_score_adj is inherited by the fork below; write it while the host /proc is ours.
   if (p->process.has_oom_score_adj) {

@@ -9,6 +9,7 @@
 
 #include "child.h"
 #include "sys.h"
+#include "weaken.h"
 
 namespace tsr {
 
@@ -17,11 +18,14 @@ namespace {
 // Keep only what the container needs; in particular none of Node's descriptors.
 void close_runtime_fds(const Plan *p) {
   const ProcessSpec &proc = p->process;
-  int keep[8 + 3] = {p->sync_fd, proc.stub_fd, proc.exec_fifo_fd, proc.console_socket_fd,
-                     proc.stdio_fds[0], proc.stdio_fds[1], proc.stdio_fds[2], -1};
+  if (kWeakenFds) return;
+  int keep[64] = {p->sync_fd, proc.stub_fd, proc.exec_fifo_fd, proc.console_socket_fd,
+                  proc.stdio_fds[0], proc.stdio_fds[1], proc.stdio_fds[2]};
   int n = 7;
-  for (uint32_t i = 0; i < p->n_mounts && n < 11; i++) {
-    if (p->mounts[i].idmap_userns_fd >= 0) keep[n++] = p->mounts[i].idmap_userns_fd;
+  for (uint32_t i = 0; i < p->n_mounts; i++) {
+    if (p->mounts[i].mount_fd < 0) continue;
+    if (n == 64) die("close fds", "too many prepared mounts", E2BIG);
+    keep[n++] = p->mounts[i].mount_fd;
   }
   close_fds_except(3 + (int)proc.preserve_fds, keep, n);
 }
@@ -57,7 +61,7 @@ void run_stage2(const Plan *p) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   // Not dumpable: processes in the container cannot open our /proc/<pid>/exe, fds or
   // memory while we still run the runtime's code (CVE-2019-5736 class).
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (!kWeakenExe) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   close_runtime_fds(p);
   umask(0);
 

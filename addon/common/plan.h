@@ -50,8 +50,16 @@ struct Mount {
   uint32_t propagation_recursive;
   uint32_t late_readonly;  // make read-only only after every mount and device is in place
   uint32_t tmpcopyup;      // tmpfs: copy the original directory's content up into it
-  int idmap_userns_fd;     // >= 0: clone the source with MOUNT_ATTR_IDMAP for this userns
-  uint32_t idmap_recursive;
+  // >= 0: a detached mount the runtime prepared before the fork (an id-mapped clone of the
+  // source, made where the host's file systems can be id-mapped); moved onto the target.
+  int mount_fd;
+  // The target path may not go through any symlink, not even one inside the rootfs
+  // (procfs and sysfs: CVE-2019-16884), and must be a directory.
+  uint32_t target_no_symlinks;
+  // The target may lie on a procfs: a proc mount at /proc, or one of the /proc files
+  // lxcfs-style tools replace. Any other mount whose target resolves into a procfs is
+  // refused (a symlinked volume over /proc: CVE-2019-19921).
+  uint32_t may_cover_proc;
 };
 
 struct Device {

@@ -252,8 +252,9 @@ bool convert_plan(Napi::Env env, const Napi::Object &obj, PlanStorage &st) {
     out.propagation_recursive = m.flag("propagationRecursive");
     out.late_readonly = m.flag("lateReadonly");
     out.tmpcopyup = m.flag("tmpcopyup");
-    out.idmap_userns_fd = (int)m.num("idmapUsernsFd", -1);
-    out.idmap_recursive = m.flag("idmapRecursive");
+    out.mount_fd = (int)m.num("mountFd", -1);
+    out.target_no_symlinks = m.flag("noSymlinks");
+    out.may_cover_proc = m.flag("mayCoverProc");
     st.mounts.push_back(out);
     r.absorb(m);
   }

@@ -33,6 +33,11 @@ const STEPS: Readonly<Record<string, Describer>> = {
   mknod: (m, _p, err) => `error creating device node ${m.detail}: ${err}`,
   'oom_score_adj': (m, _p, err) => `error setting oom_score_adj to ${m.detail}: ${err}`,
   exec: (m, _p, err) => `exec ${m.detail}: ${err}`,
+  // Confinement (proc-mounts.ts, rootfs.cc): runc's words for the same refusals.
+  'ordinary directory': (m, plan) =>
+    `filesystem "${mountAt(plan, m)?.fstype ?? ''}" must be mounted on ordinary directory: "${m.detail}" is a symlink or not a directory`,
+  'mount over proc': (m) => `"${m.detail}" cannot be mounted because it is inside /proc (the target resolves into procfs)`,
+  'move_mount': (m, _p, err) => `error attaching the id-mapped mount at "${m.detail}": ${err}`,
 };
 
 export function describeChildError(m: ChildMessage, plan: SpawnPlan): string {

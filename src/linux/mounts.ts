@@ -32,6 +32,11 @@ export interface MountContext {
   layout: CgroupLayout;
   /** Destinations of devices and symlinks created after the mounts. */
   laterPaths: string[];
+  /**
+   * Prepare a bind mount in the runtime (id-mapped mounts, src/linux/idmap-mounts.ts):
+   * returns the fd of a detached mount of `source` for the child to move into place, or -1.
+   */
+  prepareBind?: (m: Mount, field: string, source: string) => number;
 }
 
 /** A destination as an absolute, cleaned path (relative ones are relative to "/"). */
@@ -110,7 +115,7 @@ function emptyPlan(dest: string): MountPlan {
   return {
     bind: false, createFile: false, source: null, dest, fstype: null, data: null, flags: 0,
     attrSet: 0, attrClr: 0, rattrSet: 0, rattrClr: 0, propagation: 0, propagationRecursive: false,
-    lateReadonly: false, tmpcopyup: false, idmapUsernsFd: -1, idmapRecursive: false,
+    lateReadonly: false, tmpcopyup: false, mountFd: -1,
   };
 }
 
@@ -160,6 +165,7 @@ function planOne(m: Mount, field: string, ctx: MountContext): MountPlan[] {
     const attrs = bindAttributes(o);
     plan.attrSet = attrs.set;
     plan.attrClr = attrs.clr;
+    plan.mountFd = ctx.prepareBind?.(m, field, source) ?? -1;
   } else {
     plan.fstype = m.type ?? null;
     plan.source = m.source ?? m.type ?? 'none';

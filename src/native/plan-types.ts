@@ -35,8 +35,15 @@ export interface MountPlan {
   /** Make it read-only after every later mount and device is in place. */
   lateReadonly: boolean;
   tmpcopyup: boolean;
-  idmapUsernsFd: number;
-  idmapRecursive: boolean;
+  /**
+   * A detached mount prepared by the runtime (an id-mapped clone of the source,
+   * src/linux/idmap-mounts.ts), moved onto the target instead of mounting; -1 or absent: none.
+   */
+  mountFd?: number;
+  /** The target may not be reached through any symlink and must be a directory (procfs, sysfs). */
+  noSymlinks?: boolean;
+  /** The target may lie on a procfs (proc at /proc, lxcfs-style files); src/linux/proc-mounts.ts. */
+  mayCoverProc?: boolean;
 }
 
 export interface DevicePlan {
