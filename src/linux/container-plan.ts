@@ -14,6 +14,11 @@ import { cleanDest, devIsBindMounted, planMounts } from './mounts.js';
 import { CLONE_NEWUSER, JOIN_ORDER, NAMESPACES, type NamespaceType, namespaceInfo } from './namespaces.js';
 import { PERSONALITY_DOMAINS, lookup } from './process-attrs.js';
 import { planProcess } from './process-plan.js';
+import { planSeccomp } from './seccomp.js';
+import { IdmappedMounts, checkIdmapMounts } from './idmap-mounts.js';
+import { checkIntelRdt } from './intel-rdt.js';
+import { applyMountLabel } from './lsm.js';
+import { checkProcMounts, guardProcMounts } from './proc-mounts.js';
 
 export interface ContainerPlanInput {
   id: string;
@@ -110,18 +115,37 @@ export function planContainer(input: ContainerPlanInput): ContainerPlan {
 
   const setupMounts = isNew('mount');
   const mounts = spec.mounts ?? [];
+  if (!has('mount') && (linux.maskedPaths?.length || linux.readonlyPaths?.length)) {
+    throw new ConfigError(linux.maskedPaths?.length ? 'linux.maskedPaths' : 'linux.readonlyPaths', 'unable to restrict sys entries without a private MNT namespace');
+  }
+  checkIntelRdt(spec);
+  if (setupMounts) {
+    checkProcMounts(mounts, input.bundle);
+    checkIdmapMounts(mounts);
+  }
+  const idmaps = new IdmappedMounts(linux, inUserns);
   const setupDev = setupMounts && !devIsBindMounted(mounts);
   const devices = setupDev ? planDevices(linux.devices, inUserns) : [];
   const symlinks = setupDev ? planDevSymlinks() : [];
-  const mountPlans = setupMounts
-    ? planMounts(mounts, {
-        bundle: input.bundle,
-        cgroupns: isNew('cgroup'),
-        cgroups: input.cgroups,
-        layout: input.layout,
-        laterPaths: [...devices.map((d) => d.path), ...symlinks.map((s) => s.path), '/dev/console'],
-      })
-    : [];
+  let mountPlans: SpawnPlan['mounts'] = [];
+  try {
+    mountPlans = setupMounts
+      ? planMounts(mounts, {
+          bundle: input.bundle,
+          cgroupns: isNew('cgroup'),
+          cgroups: input.cgroups,
+          layout: input.layout,
+          laterPaths: [...devices.map((d) => d.path), ...symlinks.map((s) => s.path), '/dev/console'],
+          prepareBind: idmaps.prepare,
+        })
+      : [];
+  } catch (err) {
+    idmaps.closeAll();
+    throw err;
+  }
+  openedFds.push(...idmaps.fds);
+  guardProcMounts(mountPlans);
+  applyMountLabel(mountPlans, linux.mountLabel);
 
   const hooks = spec.hooks ?? {};
   const hooksSync = [hooks.prestart, hooks.createRuntime, hooks.createContainer].some((h) => h && h.length > 0);
@@ -145,6 +169,7 @@ export function planContainer(input: ContainerPlanInput): ContainerPlan {
     personality,
     warn: input.warn,
     field: 'process',
+    seccomp: planSeccomp(linux.seccomp),
   });
 
   const plan: SpawnPlan = {

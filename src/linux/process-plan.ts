@@ -1,10 +1,10 @@
 // config.json "process" -> ProcessPlan: what the child applies right before execve.
-import fs from 'node:fs';
-import type { ProcessPlan } from '../native/plan-types.js';
+import type { ProcessPlan, SeccompPlan } from '../native/plan-types.js';
 import type { Process } from '../spec/types.js';
 import { ConfigError } from '../util/errors.js';
 import { CAPABILITY_SETS, capabilityMask } from './capabilities.js';
 import { IOPRIO_CLASSES, SCHED_FLAGS, SCHED_POLICIES, ioprioValue, lookup } from './process-attrs.js';
+import { lsmEnabled } from './lsm.js';
 import { rlimitResource } from './rlimits.js';
 
 export interface ProcessPlanOptions {
@@ -20,6 +20,8 @@ export interface ProcessPlanOptions {
   warn: (msg: string) => void;
   /** Field path prefix for errors: "process" for config.json, "" for a process.json. */
   field: string;
+  /** The compiled linux.seccomp filter (src/linux/seccomp.ts), if any. */
+  seccomp?: SeccompPlan | null;
 }
 
 /** The value of the last PATH= entry (later entries win, as with setenv). */
@@ -27,15 +29,6 @@ export function pathFromEnv(env: readonly string[]): string | null {
   let value: string | null = null;
   for (const e of env) if (e.startsWith('PATH=')) value = e.slice(5);
   return value;
-}
-
-function lsmEnabled(kind: 'apparmor' | 'selinux'): boolean {
-  try {
-    if (kind === 'apparmor') return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
-    return fs.existsSync('/sys/fs/selinux/enforce');
-  } catch {
-    return false;
-  }
 }
 
 export function planProcess(proc: Process, opts: ProcessPlanOptions): ProcessPlan {
@@ -103,7 +96,7 @@ export function planProcess(proc: Process, opts: ProcessPlanOptions): ProcessPla
     noNewPrivileges: proc.noNewPrivileges === true,
     rlimits,
     oomScoreAdj: opts.oomScoreAdj,
-    seccomp: null,
+    seccomp: opts.seccomp ?? null,
     terminal: proc.terminal === true,
     consoleSocketFd: opts.consoleSocketFd,
     consoleRows: proc.consoleSize?.height ?? 0,

@@ -1,0 +1,112 @@
+// Id-mapped mounts, prepared in the runtime before the fork (src/linux/idmap-mounts.ts):
+//
+//   usernsFd(uidMap, gidMap)            a user namespace with these maps, as an fd
+//   idmappedTree(source, userns, ...)   a detached clone of `source` id-mapped through it
+//
+// The mapping must be done here, in the host's user namespace: mount_setattr(2) wants
+// CAP_SYS_ADMIN over the file system's own user namespace, which a container in a user
+// namespace of its own does not have. The child only moves the prepared mount into place.
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "napi_util.h"
+
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+
+namespace tsr {
+
+namespace {
+
+int write_proc(pid_t pid, const char *file, const std::string &text) {
+  std::string path = "/proc/" + std::to_string(pid) + "/" + file;
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  ssize_t n = write(fd, text.data(), text.size());
+  int err = n == (ssize_t)text.size() ? 0 : (n < 0 ? errno : EIO);
+  close(fd);
+  return err;
+}
+
+}  // namespace
+
+// usernsFd(uidMapText, gidMapText) -> fd of a new user namespace with those maps.
+// A child is cloned straight into a new user namespace and parks; the maps are written
+// from here, its namespace is opened, and it is killed and reaped.
+Napi::Value UsernsFd(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) return throw_type(env, "usernsFd(uidMap, gidMap)");
+  std::string uid_map = info[0].As<Napi::String>().Utf8Value();
+  std::string gid_map = info[1].As<Napi::String>().Utf8Value();
+
+  int pidfd = -1;
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = CLONE_NEWUSER | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) {
+    // Child: a copy of a multi-threaded process; only async-signal-safe calls.
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    for (;;) pause();
+  }
+  if (pid < 0) return throw_errno(env, errno, "clone3(CLONE_NEWUSER)");
+
+  int err = write_proc((pid_t)pid, "uid_map", uid_map);
+  const char *what = "write uid_map";
+  if (!err) {
+    err = write_proc((pid_t)pid, "gid_map", gid_map);
+    what = "write gid_map";
+  }
+  int ns = -1;
+  if (!err) {
+    std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
+    ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (ns < 0) err = errno, what = "open the user namespace";
+  }
+  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  siginfo_t si;
+  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+  }
+  close(pidfd);
+  if (err) return throw_errno(env, err, what);
+  return Napi::Number::New(env, ns);
+}
+
+// idmappedTree(source, usernsFd, rbind, ridmap) -> fd of a detached, id-mapped clone of
+// source: the clone takes the submounts along with rbind, the mapping applies to them too
+// with ridmap (otherwise to the top mount only).
+Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsString()) return throw_type(env, "idmappedTree(source, usernsFd, rbind, ridmap)");
+  std::string source = info[0].As<Napi::String>().Utf8Value();
+  int userns = arg_int(info, 1);
+  unsigned clone_rec = info[2].ToBoolean() ? AT_RECURSIVE : 0;
+  unsigned idmap_rec = info[3].ToBoolean() ? AT_RECURSIVE : 0;
+  int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | clone_rec);
+  if (tree < 0) return throw_errno(env, errno, "open_tree");
+  struct mount_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.attr_set = MOUNT_ATTR_IDMAP;
+  attr.userns_fd = (uint64_t)userns;
+  if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | idmap_rec, &attr, sizeof attr) < 0) {
+    int err = errno;
+    close(tree);
+    return throw_errno(env, err, "mount_setattr");
+  }
+  return Napi::Number::New(env, tree);
+}
+
+}  // namespace tsr
