@@ -1,0 +1,101 @@
+/**
+ * Deliberately weakened builds of the addon, for showing that each CVE regression test
+ * fails once the wall it checks is removed.
+ *
+ *   TSRUNC_WEAKEN=exe,fds,procfs,console node scripts/test.mjs test/integration/cve
+ *
+ * TSRUNC_WEAKEN is read here, by the test harness only; the runtime never reads it. When
+ * it is set, the suites call `useWeakenedBuild()`, which builds a private copy of the addon
+ * with `CPPFLAGS=-DTSRUNC_WEAKEN_<CLASS>...` (addon/child/weaken.h lists what each class
+ * turns off) into a cache directory keyed by the sources and the classes, and points the
+ * runtime under test at it with TSRUNC_NATIVE_DIR (src/native/addon.ts) for that suite.
+ * The normal build defines none of these macros, so its binaries contain none of it.
+ *
+ * Expected: with a class weakened, the tests of that class fail and the others pass.
+ */
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { REPO_ROOT } from '../../helpers/context.js';
+
+/** Weakening classes and their macros (addon/child/weaken.h). */
+export const WEAKEN_CLASSES: Readonly<Record<string, string>> = {
+  exe: 'TSRUNC_WEAKEN_EXE',
+  fds: 'TSRUNC_WEAKEN_FDS',
+  procfs: 'TSRUNC_WEAKEN_PROCFS',
+  console: 'TSRUNC_WEAKEN_CONSOLE',
+};
+
+/** The classes asked for in TSRUNC_WEAKEN ("all" for every class), sorted. */
+export function requestedWeakening(): string[] {
+  const raw = (process.env.TSRUNC_WEAKEN ?? '').trim();
+  if (!raw) return [];
+  const names = raw === 'all' ? Object.keys(WEAKEN_CLASSES) : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!WEAKEN_CLASSES[n]) throw new Error(`TSRUNC_WEAKEN: unknown class "${n}" (known: ${Object.keys(WEAKEN_CLASSES).join(', ')}, all)`);
+  }
+  return [...new Set(names)].sort();
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))
+    .sort();
+}
+
+/** Build (or reuse) the weakened addon; returns the directory holding tsrunc.node and tsrunc-init. */
+export function buildWeakened(classes: readonly string[]): string {
+  const hash = createHash('sha256');
+  hash.update(classes.join(','));
+  for (const f of [path.join(REPO_ROOT, 'binding.gyp'), ...filesUnder(path.join(REPO_ROOT, 'addon'))]) {
+    hash.update(path.relative(REPO_ROOT, f));
+    hash.update(readFileSync(f));
+  }
+  const dir = path.join(os.tmpdir(), `tsrunc-weak-${classes.join('-')}-${hash.digest('hex').slice(0, 12)}`);
+  const release = path.join(dir, 'build/Release');
+  if (existsSync(path.join(release, 'tsrunc.node')) && existsSync(path.join(release, 'tsrunc-init'))) return release;
+
+  const work = `${dir}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  cpSync(path.join(REPO_ROOT, 'binding.gyp'), path.join(work, 'binding.gyp'));
+  cpSync(path.join(REPO_ROOT, 'addon'), path.join(work, 'addon'), { recursive: true });
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  const gyp = path.join(path.dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js');
+  const defines = classes.map((c) => `-D${WEAKEN_CLASSES[c]}`).join(' ');
+  execFileSync(process.execPath, [gyp, 'rebuild'], {
+    cwd: work,
+    env: { ...process.env, npm_config_nodedir: process.env.npm_config_nodedir ?? '/usr', CPPFLAGS: defines },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 600_000,
+  });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(work, dir);
+  if (!statSync(path.join(release, 'tsrunc.node')).isFile()) throw new Error(`weakened build left no addon in ${release}`);
+  return release;
+}
+
+/**
+ * In a describe block: when TSRUNC_WEAKEN names classes, run the block's tests against a
+ * weakened build (TSRUNC_NATIVE_DIR for every runtime invocation), and say so in the
+ * suite's title output. Without it, nothing changes.
+ */
+export function useWeakenedBuild(): void {
+  const classes = requestedWeakening();
+  if (classes.length === 0) return;
+  let saved: string | undefined;
+  before(function () {
+    this.timeout(900_000);
+    const dir = buildWeakened(classes);
+    saved = process.env.TSRUNC_NATIVE_DIR;
+    process.env.TSRUNC_NATIVE_DIR = dir;
+    console.log(`      (weakened build: ${classes.join(', ')} -> ${dir})`);
+  });
+  after(function () {
+    if (saved === undefined) delete process.env.TSRUNC_NATIVE_DIR;
+    else process.env.TSRUNC_NATIVE_DIR = saved;
+  });
+}
