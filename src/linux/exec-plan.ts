@@ -17,11 +17,12 @@ import { stubPath } from '../native/addon.js';
 import type { SeccompPlan, SpawnPlan } from '../native/plan-types.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { CgroupState } from '../state/types.js';
-import { ConfigError, RuntimeError, SystemError, describeFsError } from '../util/errors.js';
+import { RuntimeError, SystemError, describeFsError } from '../util/errors.js';
 import { CgroupDriver, UNIFIED } from './cgroups/driver.js';
 import { CLONE_NEWNS, CLONE_NEWUSER } from './namespaces.js';
 import { PERSONALITY_DOMAINS, lookup } from './process-attrs.js';
 import { planProcess } from './process-plan.js';
+import { planSeccomp } from './seccomp.js';
 
 export interface ExecPlanInput {
   /** The container's config.json snapshot. */
@@ -54,19 +55,9 @@ export function effectiveProcess(proc: Process, spec: Spec): Process {
   return out;
 }
 
-/**
- * The container's seccomp filter, compiled for the exec'd process.
- *
- * TODO(seccomp): call the seccomp module's compiler (src/linux/seccomp.ts) once it lands.
- * Until then exec fails closed: a container with a profile never gets an unconfined
- * process next to its confined ones.
- */
+/** The container's seccomp filter, compiled for the exec'd process (as for its init). */
 export function execSeccomp(spec: Spec): SeccompPlan | null {
-  if (!spec.linux?.seccomp) return null;
-  throw new ConfigError(
-    'linux.seccomp',
-    'exec into a container with a seccomp profile is not supported by this build yet (refusing to run the process unconfined)',
-  );
+  return planSeccomp(spec.linux?.seccomp, 'linux.seccomp');
 }
 
 export function planExec(input: ExecPlanInput): SpawnPlan {

@@ -11,6 +11,7 @@ import { native } from '../native/addon.js';
 import { execCgroupDirs, placeInCgroups, planExec } from '../linux/exec-plan.js';
 import { launch } from '../linux/launcher.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
+import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
 import { relayTerminal } from '../linux/terminal-relay.js';
 import { parseJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
@@ -19,7 +20,7 @@ import { openLivePidfd } from '../state/liveness.js';
 import { writeFileAtomic } from '../state/store.js';
 import { ConfigError, ConfigErrors, ContainerStateError, RuntimeError, UsageError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
-import { liveStatus, readSnapshot } from './container.js';
+import { hookState, liveStatus, readSnapshot } from './container.js';
 import { nsFlagsOf } from './start.js';
 
 /** The command line's way of describing the process (runc exec without --process). */
@@ -179,6 +180,15 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
     });
     const launched = launch(plan, {
       onStage1: (pid) => placeInCgroups(pid, cgroupDirs, ctx.rootless),
+      // SCMP_ACT_NOTIFY in the container's profile: the exec'd process's listener goes to
+      // the same agent, with the container's state (runc's setns process does the same).
+      onSeccompFd: (fd, execPid) => {
+        try {
+          sendToSeccompAgent(spec.linux!.seccomp!, fd, execPid, { ...hookState(rec, 'running', rec.pid) });
+        } finally {
+          fs.closeSync(fd);
+        }
+      },
     });
     const pidfd = launched.pidfd;
     fds.push(pidfd);

@@ -3,10 +3,12 @@
 // they apply. Lists are what the runtime recognises (they come from the same tables the
 // runtime uses, so they cannot drift); "enabled" says whether this build implements a
 // feature at all, whatever the host has.
+import os from 'node:os';
 import { native } from '../native/addon.js';
 import { CAPABILITIES } from '../linux/capabilities.js';
 import { MOUNT_OPTIONS } from '../linux/mount-options.js';
 import { NAMESPACES } from '../linux/namespaces.js';
+import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp.js';
 import { OCI_VERSION } from '../spec/defaults.js';
 import { HOOK_NAMES } from '../spec/semantic-checks.js';
 import type { Features, LinuxFeatures, SeccompFeatures } from '../spec/types.js';
@@ -16,18 +18,15 @@ import { COMMIT, VERSION } from '../cli/version.js';
 export const OCI_VERSION_MIN = '1.0.0';
 
 /**
- * What this build implements of the optional Linux features. Update with the code:
- *   seccomp   TODO(seccomp): actions, operators, architectures and flags come from the
- *             seccomp module (src/linux/seccomp.ts) once it lands; until then profiles
- *             are not applied, so seccomp is reported as not enabled.
- *   idmap     mount options "idmap"/"ridmap" are parsed but id-mapped mounts are not made yet.
- *   intelRdt, netDevices, memoryPolicy: not implemented.
+ * What this build implements of the optional Linux features (update with the code):
+ * id-mapped bind mounts (src/linux/idmap-mounts.ts); not intelRdt (refused clearly),
+ * netDevices or memoryPolicy.
  */
 const BUILD = {
   cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
   apparmor: true,
   selinux: true,
-  idmapMounts: false,
+  idmapMounts: true,
   intelRdt: false,
   netDevices: false,
 };
@@ -41,8 +40,55 @@ function libseccompVersion(): string | null {
   }
 }
 
+/** The kernel release that first accepted each seccomp(2) filter flag. */
+const FLAG_SINCE_KERNEL: Readonly<Record<string, readonly [number, number]>> = {
+  SECCOMP_FILTER_FLAG_TSYNC: [3, 17],
+  SECCOMP_FILTER_FLAG_LOG: [4, 14],
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW: [4, 17],
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV: [5, 19],
+};
+
+function kernelAtLeast([major, minor]: readonly [number, number]): boolean {
+  const [k = 0, m = 0] = os.release().split('.').map((n) => parseInt(n, 10));
+  return k > major || (k === major && m >= minor);
+}
+
+/**
+ * Architectures a profile can name on this machine: the linked libseccomp resolves them and
+ * can put them in one filter with the native one (an empty filter for each, compiled).
+ * Other-endian architectures cannot share a filter, so a profile naming one fails here.
+ */
+function knownArchitectures(): string[] {
+  const addon = native();
+  const allow = SECCOMP_ACTIONS.SCMP_ACT_ALLOW!.value;
+  return Object.entries(SECCOMP_ARCHES)
+    .filter(([, name]) => {
+      try {
+        addon.seccompCompile({ defaultAction: allow, architectures: [name], optimize: false, rules: [] });
+        return true;
+      } catch {
+        return false;
+      }
+    })
+    .map(([oci]) => oci)
+    .sort();
+}
+
+/**
+ * Actions and operators are the names the seccomp module translates; flags are known when
+ * it translates them and supported when this kernel accepts them (the child passes them to
+ * seccomp(2) itself, so libseccomp's own API level does not matter).
+ */
 function seccompFeatures(): SeccompFeatures {
-  return { enabled: false };
+  const knownFlags = Object.keys(SECCOMP_FLAGS).sort();
+  return {
+    enabled: true,
+    actions: Object.keys(SECCOMP_ACTIONS).sort(),
+    operators: Object.keys(SECCOMP_OPERATORS).sort(),
+    archs: knownArchitectures(),
+    knownFlags,
+    supportedFlags: knownFlags.filter((f) => FLAG_SINCE_KERNEL[f] && kernelAtLeast(FLAG_SINCE_KERNEL[f])),
+  };
 }
 
 export function features(): Features {

@@ -340,13 +340,15 @@ describe('exec', function () {
       expect(b.stderr).to.match(/cannot use console socket if (ts-)?runc will not detach or allocate tty/);
     });
 
-    it('never runs an unconfined process in a container with a seccomp profile', function () {
+    it('the container\'s seccomp profile confines the exec\'d process too', function () {
       sleeper = startSleeper((c) => {
         c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO' }] };
       });
-      const r = rt(['exec', sleeper.id, 'sh', '-c', 'grep ^Seccomp: /proc/self/status']);
-      if (r.status === 0) expect(r.stdout).to.match(/Seccomp:\s+2/);
-      else expect(r.stderr).to.include('seccomp');
+      const r = rt(['exec', sleeper.id, 'sh', '-c', 'grep ^Seccomp: /proc/self/status; mkdir /tmp/denied']);
+      expect(r.stdout).to.match(/Seccomp:\s+2/);
+      expect(r.status).to.not.equal(0);
+      expect(r.stderr).to.include('Operation not permitted');
+      expect(existsSync(path.join(sleeper.bundle.rootfs, 'tmp/denied'))).to.equal(false);
     });
   });
 });

@@ -2,9 +2,12 @@
 // really recognises: every listed mount option, namespace and capability is accepted in a
 // config.json, and the libseccomp annotation is the library this build is linked with.
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { native } from '../../src/native/addon.js';
 import { validateFeatures } from '../../src/spec/validate.js';
 import { makeBundle } from '../helpers/bundle.js';
+import { makeTempDir } from '../helpers/context.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireRoot } from '../helpers/privileges.js';
 import { describeResult, rt, rtOk, uniqueId } from '../helpers/runtime.js';
@@ -72,6 +75,29 @@ describe('features', function () {
       expect(r.status, describeResult(r)).to.equal(0);
     });
 
+    it('id-mapped mounts, when mountExtensions.idmap is enabled', function () {
+      if (!features().linux?.mountExtensions?.idmap?.enabled) this.skip();
+      const host = makeTempDir('idmap-src');
+      writeFileSync(path.join(host, 'owned-by-root'), '');
+      const b = makeBundle({
+        args: ['stat', '-c', '%u', '/mnt/idmapped/owned-by-root'],
+        mutate: (c) => {
+          c.mounts!.push({
+            destination: '/mnt/idmapped',
+            type: 'bind',
+            source: host,
+            options: ['bind', 'idmap'],
+            // On-disk ids (containerID) appear as hostID through the mount.
+            uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+            gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }],
+          } as never);
+        },
+      });
+      const r = rt(['run', '--bundle', b.dir, uniqueId()]);
+      expect(r.status, describeResult(r)).to.equal(0);
+      expect(r.stdout).to.equal('1000\n');
+    });
+
     it('every namespace and capability', function () {
       const doc = features();
       const b = makeBundle({
@@ -86,6 +112,31 @@ describe('features', function () {
       const r = rt(['run', '--bundle', b.dir, uniqueId()]);
       expect(r.status, describeResult(r)).to.equal(0);
     });
+  });
+
+  it('every seccomp action, operator, architecture and supported flag, when seccomp is enabled', function () {
+    requireRoot(this);
+    const s = features().linux?.seccomp;
+    if (!s?.enabled) this.skip();
+    // One rule per action and per operator, on syscalls `true` never makes. NOTIFY needs an
+    // agent (listenerPath); ALLOW is the default action, so a rule with it is redundant.
+    const unused = ['acct', 'swapon', 'swapoff', 'reboot', 'kexec_load', 'init_module', 'delete_module', 'syslog'];
+    const actionRules = s!.actions!
+      .filter((a) => a !== 'SCMP_ACT_ALLOW' && a !== 'SCMP_ACT_NOTIFY')
+      .map((action, i) => ({ names: [unused[i % unused.length]!], action, args: [{ index: 0, value: 1000 + i, op: 'SCMP_CMP_EQ' }] }));
+    const operatorRules = s!.operators!.map((op) => ({
+      names: ['acct'],
+      action: 'SCMP_ACT_ERRNO',
+      args: [op === 'SCMP_CMP_MASKED_EQ' ? { index: 0, value: 7, valueTwo: 7, op } : { index: 0, value: 7, op }],
+    }));
+    const b = makeBundle({
+      args: ['true'],
+      mutate: (c) => {
+        c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', architectures: s!.archs, flags: s!.supportedFlags, syscalls: [...actionRules, ...operatorRules] };
+      },
+    });
+    const r = rt(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r.status, describeResult(r)).to.equal(0);
   });
 
   it('reports seccomp as enabled only with actions, operators and architectures', function () {
