@@ -18,6 +18,7 @@ import {
   engineRuntime,
   killProcessesNaming,
   needs,
+  removeCgroupTree,
   removeOurs,
   requireEngine,
   settle as settleEngine,
@@ -118,6 +119,8 @@ describe('engines: containerd', function () {
     killProcessesNaming(ctd.dir);
     unmountUnder(ctd.dir);
     removeOurs(path.join(SHIM_RUN_DIR, 'runc', ctd.ns));
+    // Containers' cgroups are /<namespace>/<id>; the namespace's is left behind.
+    removeCgroupTree(`/${ctd.ns}`);
     if (!shimRunDirExisted) removeOurs(SHIM_RUN_DIR);
   });
 

@@ -15,6 +15,7 @@ import {
   type CmdResult,
   type Daemon,
   busyboxImage,
+  cgroupExists,
   cmd,
   cmdOk,
   deleteLink,
@@ -22,6 +23,7 @@ import {
   engineRuntime,
   killProcessesNaming,
   needs,
+  removeCgroupTree,
   removeOurs,
   requireEngine,
   settle as settleEngine,
@@ -86,11 +88,14 @@ describe('engines: docker', function () {
   let dk: Dockerd;
   let image: string;
   let newHostPaths: string[] = [];
+  /** dockerd's cgroupfs parent for its containers. */
+  let dockerCgroupExisted = true;
   const settle = settleEngine();
 
   before(async function () {
     requireEngine(this, ['dockerd', DOCKER, 'containerd', 'containerd-shim-runc-v2', 'docker-proxy', 'script']);
     newHostPaths = HOST_PATHS.filter((p) => !existsSync(p));
+    dockerCgroupExisted = cgroupExists('/docker');
     cmdOk('ip', ['link', 'add', BRIDGE, 'type', 'bridge']);
     cmdOk('ip', ['addr', 'add', BRIDGE_CIDR, 'dev', BRIDGE]);
     cmdOk('ip', ['link', 'set', BRIDGE, 'up']);
@@ -110,6 +115,7 @@ describe('engines: docker', function () {
       unmountUnder(dk.dir);
     }
     deleteLink(BRIDGE);
+    if (!dockerCgroupExisted) removeCgroupTree('/docker');
     for (const p of newHostPaths) removeOurs(p);
   });
 

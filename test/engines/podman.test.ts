@@ -12,6 +12,7 @@ import {
   type CmdOptions,
   type CmdResult,
   busyboxImage,
+  cgroupExists,
   cmd,
   describeCmd,
   deleteLink,
@@ -20,6 +21,7 @@ import {
   links,
   needs,
   removeEmptyTree,
+  removeCgroupTree,
   removeOurs,
   removeFirewallChains,
   requireEngine,
@@ -101,10 +103,14 @@ describe('engines: podman', function () {
   /** Host paths podman makes outside its own directories (netavark's IPAM db, the SHM lock). */
   const HOST_PATHS = ['/run/containers', '/run/netns', '/dev/shm/libpod_lock'];
   let newHostPaths: string[] = [];
+  /** With the cgroupfs manager podman puts containers under this cgroup. */
+  const PARENT_CGROUP = '/libpod_parent';
+  let parentCgroupExisted = true;
 
   before(function () {
     requireEngine(this, PODMAN_COMMANDS);
     newHostPaths = HOST_PATHS.filter((p) => !existsSync(p));
+    parentCgroupExisted = cgroupExists(PARENT_CGROUP);
     linksBefore = links();
     forwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
     netavarkBefore = cmd('iptables', ['-t', 'nat', '-S']).stdout.includes('NETAVARK');
@@ -128,6 +134,7 @@ describe('engines: podman', function () {
     for (const l of links()) if (!linksBefore.has(l) && (l === 'podman0' || l.startsWith('veth'))) deleteLink(l);
     if (!netavarkBefore) removeFirewallChains('NETAVARK');
     writeFileSync('/proc/sys/net/ipv4/ip_forward', forwardBefore);
+    if (!parentCgroupExisted) removeCgroupTree(PARENT_CGROUP);
     // /run/netns may be shared with other users of `ip netns`: only removed when empty.
     for (const p of newHostPaths) (p === '/run/netns' ? removeEmptyTree : removeOurs)(p);
   });

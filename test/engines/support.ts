@@ -14,7 +14,7 @@ import path from 'node:path';
 import { AssertionError } from 'node:assert';
 import { detachMounts, isUnder, makeTempDir } from '../helpers/context.js';
 import { makeBundle } from '../helpers/bundle.js';
-import { findLeaks, takeSnapshot } from '../helpers/leaks.js';
+import { cgroupMounts, findLeaks, takeSnapshot } from '../helpers/leaks.js';
 import { hasCommand, isRoot, skipWith } from '../helpers/privileges.js';
 import { rt, runtimeBin } from '../helpers/runtime.js';
 import { type BusyboxImage, buildBusyboxImage } from './image.js';
@@ -295,6 +295,36 @@ function splitRule(rule: string): string[] {
   const re = /"((?:[^"\\]|\\.)*)"|(\S+)/g;
   for (let m = re.exec(rule); m; m = re.exec(rule)) out.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : m[2]!);
   return out;
+}
+
+/** Does the cgroup `rel` (e.g. "/docker") exist in any hierarchy? */
+export function cgroupExists(rel: string): boolean {
+  return cgroupMounts().some((mp) => existsSync(path.join(mp, rel)));
+}
+
+/**
+ * Remove the cgroup `rel` and the empty cgroups below it in every hierarchy (deepest first):
+ * the parents engines make for their containers (/libpod_parent, /docker, /<namespace>) and
+ * leave behind. A cgroup that still has processes stays.
+ */
+export function removeCgroupTree(rel: string): void {
+  for (const mp of cgroupMounts()) {
+    const top = path.join(mp, rel);
+    if (!existsSync(top)) continue;
+    const dirs: string[] = [];
+    const walk = (d: string) => {
+      dirs.push(d);
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+    };
+    walk(top);
+    for (const d of dirs.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // busy: processes still there
+      }
+    }
+  }
 }
 
 /** Detach every mount at or below `dir` (deepest first). */
