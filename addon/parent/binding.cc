@@ -27,6 +27,17 @@ Napi::Value GetWinsize(const Napi::CallbackInfo &info);
 Napi::Value SetWinsize(const Napi::CallbackInfo &info);
 // seccomp.cc
 Napi::Value SeccompVersion(const Napi::CallbackInfo &info);
+Napi::Value SeccompCompile(const Napi::CallbackInfo &info);
+// idmap.cc
+Napi::Value UsernsFd(const Napi::CallbackInfo &info);
+Napi::Value IdmappedTree(const Napi::CallbackInfo &info);
+// bpf.cc
+Napi::Value BpfDeviceProgramLoad(const Napi::CallbackInfo &info);
+Napi::Value BpfDeviceProgramAttach(const Napi::CallbackInfo &info);
+Napi::Value BpfDeviceProgramQuery(const Napi::CallbackInfo &info);
+Napi::Value BpfDeviceProgramDetach(const Napi::CallbackInfo &info);
+// eventfd.cc
+Napi::Value Eventfd(const Napi::CallbackInfo &info);
 }  // namespace tsr
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -58,6 +69,14 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"getWinsize", tsr::GetWinsize},
       {"setWinsize", tsr::SetWinsize},
       {"seccompVersion", tsr::SeccompVersion},
+      {"bpfDeviceProgramLoad", tsr::BpfDeviceProgramLoad},
+      {"bpfDeviceProgramAttach", tsr::BpfDeviceProgramAttach},
+      {"bpfDeviceProgramQuery", tsr::BpfDeviceProgramQuery},
+      {"bpfDeviceProgramDetach", tsr::BpfDeviceProgramDetach},
+      {"eventfd", tsr::Eventfd},
+      {"seccompCompile", tsr::SeccompCompile},
+      {"usernsFd", tsr::UsernsFd},
+      {"idmappedTree", tsr::IdmappedTree},
   };
   for (const Entry &e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

@@ -70,6 +70,46 @@ export interface NativeAddon {
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
   seccompVersion(): { major: number; minor: number; micro: number };
+  /** Compile a translated seccomp profile to classic BPF (src/linux/seccomp.ts builds the input). */
+  seccompCompile(profile: SeccompCompileInput): { bpf: Buffer; unknownSyscalls: string[] };
+  /** A new user namespace with these uid_map / gid_map texts, as an fd (close-on-exec). */
+  usernsFd(uidMap: string, gidMap: string): number;
+  /**
+   * A detached clone of `source` id-mapped through usernsFd: with its submounts when
+   * `rbind`, the mapping applied to them too when `ridmap`.
+   */
+  idmappedTree(source: string, usernsFd: number, rbind: boolean, ridmap: boolean): number;
+  /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (raw instructions); returns its fd. */
+  bpfDeviceProgramLoad(insns: Buffer): number;
+  /** Attach a device program to a cgroup2 directory fd (BPF_F_ALLOW_MULTI). */
+  bpfDeviceProgramAttach(cgroupFd: number, progFd: number): void;
+  /** Ids of the device programs attached to the cgroup itself. */
+  bpfDeviceProgramQuery(cgroupFd: number): number[];
+  /** Detach the device program with this id from the cgroup. */
+  bpfDeviceProgramDetach(cgroupFd: number, progId: number): void;
+  /** A close-on-exec eventfd (cgroup v1 OOM notifications). */
+  eventfd(): number;
+}
+
+/** Input of seccompCompile: the profile with every name already turned into a number. */
+export interface SeccompCompileInput {
+  /** SCMP_ACT_* value (kernel SECCOMP_RET_* with the errno/data in the low 16 bits). */
+  defaultAction: number;
+  /** libseccomp architecture names ("x86_64", "x86", "x32", ...); the native one is implied. */
+  architectures: string[];
+  /** Build a binary tree instead of a linear list (long profiles). */
+  optimize: boolean;
+  rules: {
+    syscall: string;
+    action: number;
+    /** Conditions that must all hold (SCMP_CMP_* operators). */
+    args: { index: number; op: number; value: bigint; valueTwo: bigint }[];
+  }[];
+  /**
+   * Every syscall name of the profile, when syscalls newer than all of them should fail
+   * with ENOSYS on the listed architectures (runc's stub); absent: no stub.
+   */
+  enosysNames?: string[];
 }
 
 /** poll(2) event bits. */

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
+import { applyResources } from '../linux/cgroups/apply.js';
 import { CgroupDriver } from '../linux/cgroups/driver.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { cgroupPathSpec } from '../linux/cgroups/path.js';
@@ -11,6 +12,8 @@ import { planContainer } from '../linux/container-plan.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
+import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
+import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
 import { loadConfig } from '../spec/load.js';
 import { OCI_VERSION } from '../spec/defaults.js';
 import type { Spec } from '../spec/types.js';
@@ -30,6 +33,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** `run` with a terminal and no console socket: ts-runc relays the pty itself. */
   consoleSocketFd?: number;
+  /** --pidfd-socket: a pidfd of the container process is sent there (src/linux/pidfd-socket.ts). */
+  pidfdSocket?: string;
   noPivot?: boolean;
   /** config.json already loaded and validated by the caller. */
   spec?: Spec;
@@ -108,6 +113,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
     record.cgroup = cgroups.toState();
     cgroups.create();
+    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
 
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
@@ -118,6 +124,8 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
       consoleFd = native().connectUnix(path.resolve(opts.consoleSocket));
       fds.push(consoleFd);
     }
+    const pidfdSocketFd = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;
+    if (pidfdSocketFd >= 0) fds.push(pidfdSocketFd);
 
     const planned = planContainer({
       id,
@@ -156,12 +164,20 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
           nsFlags: planned.nsFlags,
         });
       },
+      onSeccompFd: (fd, initPid) => {
+        try {
+          sendToSeccompAgent(spec.linux!.seccomp!, fd, initPid, { ...hookState(record, 'creating', initPid) });
+        } finally {
+          fs.closeSync(fd);
+        }
+      },
     });
     record.pid = launched.pid;
     record.pidStartTime = readProcStat(launched.pid)?.startTime ?? 0;
     record.status = 'created';
     ctx.store.write(record);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
+    if (pidfdSocketFd >= 0) sendPidfd(pidfdSocketFd, launched.pidfd);
     return { record, pidfd: launched.pidfd, spec };
   } catch (err) {
     if (launched) {
