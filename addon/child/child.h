@@ -60,6 +60,8 @@ void finalize_rootfs(const Plan *plan);
 void apply_sysctls(const Plan *plan);
 void apply_readonly_paths(const Plan *plan);
 void apply_masked_paths(const Plan *plan);
+// linux.rootfsPropagation on the container's "/", once everything else is mounted.
+void apply_root_propagation(const Plan *plan);
 
 // ---- console.cc ----
 // Make the pty inside the container, send the master to the console socket, and make the

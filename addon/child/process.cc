@@ -147,7 +147,7 @@ void look_up_program(const ProcessSpec *proc) {
   if (has_slash) {
     if (!str_copy(g_resolved, sizeof g_resolved, name)) die("exec", name, ENAMETOOLONG);
     if (stat(g_resolved, &st) < 0) die("exec-stat", name, errno);
-    if (S_ISDIR(st.st_mode)) die("exec-stat", name, EACCES);
+    if (S_ISDIR(st.st_mode)) die("exec-access", name, EACCES);
     if (may_execute(g_resolved) < 0) die("exec-access", name, errno);
     return;
   }
@@ -176,6 +176,54 @@ void look_up_program(const ProcessSpec *proc) {
   }
   if (denied) die("exec-access", name, denied);
   die("exec-lookup", name, ENOENT);
+}
+
+char g_passwd[65536];  // the container's /etc/passwd (static: no stack pressure, no malloc)
+char g_home[4096 + 6];
+
+// HOME for a config that does not set it, as runc does: the home directory of the
+// process's uid in the container's /etc/passwd (resolved inside the root), else "/".
+void fill_home(const ProcessSpec *proc) {
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  int fd = root < 0 ? -1 : sys_openat2(root, "etc/passwd", O_RDONLY | O_CLOEXEC, 0,
+                                        RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (root >= 0) close(root);
+  if (fd < 0) return;  // no passwd file: the "HOME=/" placeholder stays
+  size_t len = 0;
+  for (;;) {
+    ssize_t n = read(fd, g_passwd + len, sizeof g_passwd - 1 - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    len += (size_t)n;
+    if (len == sizeof g_passwd - 1) break;
+  }
+  close(fd);
+  g_passwd[len] = 0;
+  char uid[16];
+  fmt_u64(uid, sizeof uid, proc->uid);
+  // name:password:uid:gid:gecos:home:shell
+  for (char *line = g_passwd; *line;) {
+    char *end = line;
+    while (*end && *end != '\n') end++;
+    char saved = *end;
+    *end = 0;
+    const char *field[7] = {};
+    int nf = 0;
+    field[nf++] = line;
+    for (char *c = line; *c && nf < 7; c++) {
+      if (*c == ':') {
+        *c = 0;
+        field[nf++] = c + 1;
+      }
+    }
+    if (nf >= 6 && str_eq(field[2], uid) && field[5][0]) {
+      str_copy(g_home, sizeof g_home, "HOME=");
+      if (str_append(g_home, sizeof g_home, field[5])) ((const char **)proc->envp)[proc->home_slot] = g_home;
+      return;
+    }
+    if (!saved) break;
+    line = end + 1;
+  }
 }
 
 void load_seccomp(const ProcessSpec *proc) {
@@ -217,6 +265,8 @@ void apply_process_attributes(const ProcessSpec *proc) {
 
 void finalize_and_exec(const Plan *p) {
   const ProcessSpec *proc = &p->process;
+  // Still root with every capability: the container's /etc/passwd is readable whatever its mode.
+  if (proc->home_slot >= 0) fill_home(proc);
   if (proc->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     die("prctl", "no_new_privs", errno);
   if (proc->apparmor_profile) {

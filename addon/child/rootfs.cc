@@ -122,7 +122,13 @@ void make_device(const Device &d) {
   char name[256];
   int dir = open_parent(d.path, name, sizeof name);
   if (dir < 0) die("device directory", d.path, -dir);
-  if (unlinkat(dir, name, 0) < 0 && errno != ENOENT) die("replace device", d.path, errno);
+  struct stat st;
+  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    bool same = (st.st_mode & S_IFMT) == (d.mode & S_IFMT) &&
+                ((d.mode & S_IFMT) == S_IFIFO || st.st_rdev == makedev(d.major, d.minor));
+    if (!d.replace_existing && !same) die("device exists", d.path, EEXIST);
+    if (unlinkat(dir, name, 0) < 0) die("replace device", d.path, errno);
+  }
   if (mknodat(dir, name, d.mode, makedev(d.major, d.minor)) < 0) die("mknod", d.path, errno);
   if (fchownat(dir, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) die("chown device", d.path, errno);
   close(dir);
@@ -164,11 +170,11 @@ void do_pivot_root(const Plan *p) {
 }  // namespace
 
 void setup_rootfs(const Plan *p) {
-  // Keep mount events from leaking back to the host; shared or unbindable propagation
-  // for the root is applied only after pivot_root (it would otherwise block it).
-  unsigned long rp = p->rootfs_propagation;
-  unsigned long pre = (rp == 0 || (rp & (MS_SHARED | MS_UNBINDABLE))) ? (MS_SLAVE | MS_REC) : rp;
-  if (mount(nullptr, "/", nullptr, pre, nullptr) < 0) die("rootfs propagation", "/", errno);
+  // Everything becomes a slave first, whatever rootfsPropagation says: no mount made in
+  // the container can propagate back to the host, and the rootfs's parent mount is not
+  // shared (pivot_root refuses that). rootfsPropagation itself is applied to the new "/"
+  // at the very end (apply_root_propagation), where it cannot break the setup.
+  if (mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) < 0) die("rootfs propagation", "/", errno);
   if (mount(p->rootfs, p->rootfs, nullptr, MS_BIND | MS_REC, nullptr) < 0)
     die("bind rootfs", p->rootfs, errno);
   g_root_fd = open(p->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -205,8 +211,12 @@ void setup_rootfs(const Plan *p) {
   close(g_root_fd);
   g_root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (g_root_fd < 0) die("open /", "/", errno);
-  if (rp && !(rp & MS_PRIVATE) && mount(nullptr, "/", nullptr, rp, nullptr) < 0)
-    die("rootfs propagation", "/", errno);
+}
+
+void apply_root_propagation(const Plan *p) {
+  // Last, after the read-only and masked paths: an unbindable root would refuse their binds.
+  unsigned long rp = p->rootfs_propagation;
+  if (rp && mount(nullptr, "/", nullptr, rp, nullptr) < 0) die("rootfs propagation", "/", errno);
 }
 
 void finalize_rootfs(const Plan *p) {

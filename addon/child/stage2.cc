@@ -66,7 +66,7 @@ void run_stage2(const Plan *p) {
   umask(0);
 
   if (p->is_init || p->process.terminal) setsid();
-  if (p->is_init && p->new_session_keyring) {
+  if (p->new_session_keyring) {
     // A fresh session keyring, so the container cannot read the host's keys.
     if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 && errno != ENOSYS)
       die("keyctl", "join session keyring", errno);
@@ -92,6 +92,7 @@ void run_stage2(const Plan *p) {
     if (p->setup_mounts) {
       apply_readonly_paths(p);
       apply_masked_paths(p);
+      apply_root_propagation(p);
     }
   }
   apply_process_attributes(&p->process);

@@ -68,6 +68,8 @@ struct Device {
   uint32_t major, minor;
   uint32_t uid, gid;
   uint32_t bind_from_host; // in a user namespace mknod is refused: bind the host node instead
+  uint32_t replace_existing;  // default devices replace what the image has; configured ones
+                              // must not find a different file there (config-linux.md)
   const char *host_path;   // source for bind_from_host
 };
 
@@ -92,6 +94,8 @@ struct ProcessSpec {
   const char *exec_path;         // program to run; NULL: look argv[0] up in PATH
   const char *const *envp;       // NULL-terminated
   const char *path_env;          // value of PATH used to look argv[0] up, may be NULL
+  int home_slot;                 // index in envp of a "HOME=/" placeholder to fill from the
+                                 // container's /etc/passwd (-1: the config sets HOME)
   const char *cwd;               // absolute, resolved inside the container root
   uint32_t uid, gid;
   int umask;                     // -1: leave unchanged

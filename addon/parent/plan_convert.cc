@@ -123,8 +123,10 @@ void convert_process(Reader &r, PlanStorage &st) {
   ProcessSpec &p = st.plan.process;
   p.argv = r.strings("argv", nullptr);
   p.exec_path = r.str("execPath");
-  p.envp = r.strings("envp", nullptr);
+  uint32_t envc = 0;
+  p.envp = r.strings("envp", &envc);
   p.path_env = r.str("pathEnv");
+  p.home_slot = r.flag("resolveHome") && envc > 0 ? (int)envc - 1 : -1;
   p.cwd = r.str("cwd", true);
   p.uid = (uint32_t)r.num("uid", 0);
   p.gid = (uint32_t)r.num("gid", 0);
@@ -272,6 +274,7 @@ bool convert_plan(Napi::Env env, const Napi::Object &obj, PlanStorage &st) {
     out.uid = (uint32_t)d.num("uid", 0);
     out.gid = (uint32_t)d.num("gid", 0);
     out.bind_from_host = d.flag("bindFromHost");
+    out.replace_existing = d.flag("replaceExisting");
     out.host_path = d.str("hostPath");
     st.devices.push_back(out);
     r.absorb(d);

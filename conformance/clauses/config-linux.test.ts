@@ -123,13 +123,14 @@ describe('config-linux.md: devices', function () {
       mutate: (c) =>
         (c.linux!.devices = [
           { path: '/dev/conf-null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
-          { path: '/conf-devs/zero', type: 'c', major: 1, minor: 5, fileMode: 0o640, uid: 1, gid: 2 },
+          // 0644: the default config's root has no CAP_DAC_OVERRIDE, and must read it below.
+          { path: '/conf-devs/zero', type: 'c', major: 1, minor: 5, fileMode: 0o644, uid: 1, gid: 2 },
           { path: '/dev/conf-fifo', type: 'p', fileMode: 0o600, uid: 3, gid: 4 },
         ]),
     });
     const [a, b, c, bytes] = out.split('\n');
     expect(a).to.equal('/dev/conf-null|character special file|1:3|666|0|0');
-    expect(b).to.equal('/conf-devs/zero|character special file|1:5|640|1|2');
+    expect(b).to.equal('/conf-devs/zero|character special file|1:5|644|1|2');
     expect(c).to.match(/^\/dev\/conf-fifo\|fifo\|0:0\|600\|3\|4$/);
     expect(bytes!.trim()).to.equal('00 00 00');
   });

@@ -28,12 +28,27 @@ export function kernelLastCap(): number {
   return lastCap;
 }
 
+let ownBounding: bigint | undefined;
+/** The runtime's own bounding set: capabilities outside it can never be granted. */
+export function runtimeBoundingSet(): bigint {
+  if (ownBounding === undefined) {
+    try {
+      const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+      ownBounding = m ? BigInt(`0x${m[1]}`) : ~0n;
+    } catch {
+      ownBounding = ~0n;
+    }
+  }
+  return ownBounding;
+}
+
 export type CapabilitySet = 'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient';
 export const CAPABILITY_SETS: readonly CapabilitySet[] = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'];
 
 /**
  * Names to a bit mask. An unknown name is a config error naming it; a name this kernel
- * does not know is skipped with a warning, as runc does.
+ * does not know, or a capability the runtime does not hold itself (outside its bounding
+ * set, so it "cannot be granted"), is skipped with a warning (config.md: warn, don't fail).
  */
 export function capabilityMask(names: readonly string[] | undefined, field: string, warn: (msg: string) => void): bigint {
   let mask = 0n;
@@ -43,6 +58,10 @@ export function capabilityMask(names: readonly string[] | undefined, field: stri
     if (n === undefined) throw new ConfigError(`${field}[${i}]`, `unknown capability "${name}"`);
     if (n > last) {
       warn(`${field}: capability ${name} is not supported by the running kernel; skipped`);
+      return;
+    }
+    if (!((runtimeBoundingSet() >> BigInt(n)) & 1n)) {
+      warn(`${field}: capability ${name} cannot be granted: it is not in the runtime's bounding set; skipped`);
       return;
     }
     mask |= 1n << BigInt(n);

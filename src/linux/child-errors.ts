@@ -4,6 +4,7 @@
 import type { ChildMessage } from '../native/addon.js';
 import { native } from '../native/addon.js';
 import type { SpawnPlan } from '../native/plan-types.js';
+import { RLIMITS } from './rlimits.js';
 
 type Describer = (m: ChildMessage, plan: SpawnPlan, err: string) => string;
 
@@ -27,10 +28,12 @@ const STEPS: Readonly<Record<string, Describer>> = {
   unshare: (m, _p, err) => `failed to create ${m.detail}: ${err}`,
   setrlimit: (m, plan, err) => {
     const r = plan.process.rlimits[m.index];
-    return `error setting rlimit ${r ? `${r.resource}` : ''} (soft ${r?.soft ?? ''}, hard ${r?.hard ?? ''}): ${err}`;
+    const name = Object.keys(RLIMITS).find((k) => RLIMITS[k] === r?.resource) ?? `resource ${r?.resource}`;
+    return `process.rlimits[${m.index}]: error setting ${name} (soft ${r?.soft ?? ''}, hard ${r?.hard ?? ''}): ${err}`;
   },
   sysctl: (m, _p, err) => `error setting sysctl ${m.detail.replace(/\//g, '.')}: ${err}`,
   mknod: (m, _p, err) => `error creating device node ${m.detail}: ${err}`,
+  'device exists': (m) => `linux.devices: ${m.detail} already exists in the rootfs and is not that device`,
   'oom_score_adj': (m, _p, err) => `error setting oom_score_adj to ${m.detail}: ${err}`,
   exec: (m, _p, err) => `exec ${m.detail}: ${err}`,
   // Confinement (proc-mounts.ts, rootfs.cc): runc's words for the same refusals.

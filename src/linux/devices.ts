@@ -43,7 +43,10 @@ export function devicePlan(d: LinuxDevice, field: string, inUserns: boolean): De
 export function planDevices(devices: readonly LinuxDevice[] | undefined, inUserns: boolean): DevicePlan[] {
   const configured = (devices ?? []).map((d, i) => devicePlan(d, `linux.devices[${i}]`, inUserns));
   const paths = new Set(configured.map((d) => d.path));
-  const defaults = DEFAULT_DEVICES.filter((d) => !paths.has(d.path)).map((d) => devicePlan(d, 'default devices', inUserns));
+  const defaults = DEFAULT_DEVICES.filter((d) => !paths.has(d.path)).map((d) => ({
+    ...devicePlan(d, 'default devices', inUserns),
+    replaceExisting: true,
+  }));
   // /dev/ptmx is always the symlink to the container's devpts instance.
   return [...defaults, ...configured].filter((d) => d.path !== '/dev/ptmx');
 }

@@ -38,6 +38,8 @@ export interface ExecPlanInput {
   preserveFds: number;
   /** The container was made rootless (its user namespace denies setgroups). */
   rootless: boolean;
+  /** Session keyring to join (runc joins the container's "_ses.<id>"), null with --no-new-keyring. */
+  keyringName: string | null;
   warn: (msg: string) => void;
 }
 
@@ -109,8 +111,8 @@ export function planExec(input: ExecPlanInput): SpawnPlan {
     hostname: null,
     domainname: null,
     sysctls: [],
-    newSessionKeyring: false,
-    keyringName: null,
+    newSessionKeyring: input.keyringName !== null,
+    keyringName: input.keyringName,
     mountLabel: null,
     process: processPlan,
     stubPath: stubPath(),

@@ -63,7 +63,6 @@ export type MountOption = FlagOption | PropagationOption | RecursiveOption | Spe
 const flag = (set: number, clear = 0): FlagOption => ({ kind: 'flag', set, clear });
 const prop = (f: number, recursive: boolean): PropagationOption => ({ kind: 'propagation', flag: f, recursive });
 const rec = (set: number, clear = 0): RecursiveOption => ({ kind: 'recursive', set, clear });
-const ATIME_CLEAR = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
 
 export const MOUNT_OPTIONS: Readonly<Record<string, MountOption>> = {
   async: flag(0, MS_SYNCHRONOUS),
@@ -78,7 +77,9 @@ export const MOUNT_OPTIONS: Readonly<Record<string, MountOption>> = {
   lazytime: flag(MS_LAZYTIME),
   loud: flag(0, MS_SILENT),
   mand: flag(MS_MANDLOCK),
-  noatime: flag(MS_NOATIME, ATIME_CLEAR & ~MS_NOATIME),
+  // As with mount(8), atime options only add their flag; the kernel gives noatime
+  // precedence over strictatime over relatime when several are set.
+  noatime: flag(MS_NOATIME),
   nodev: flag(MS_NODEV),
   nodiratime: flag(MS_NODIRATIME),
   noexec: flag(MS_NOEXEC),
@@ -89,12 +90,12 @@ export const MOUNT_OPTIONS: Readonly<Record<string, MountOption>> = {
   nostrictatime: flag(0, MS_STRICTATIME),
   nosuid: flag(MS_NOSUID),
   nosymfollow: flag(MS_NOSYMFOLLOW),
-  relatime: flag(MS_RELATIME, ATIME_CLEAR & ~MS_RELATIME),
+  relatime: flag(MS_RELATIME),
   remount: flag(MS_REMOUNT),
   ro: flag(MS_RDONLY),
   rw: flag(0, MS_RDONLY),
   silent: flag(MS_SILENT),
-  strictatime: flag(MS_STRICTATIME, ATIME_CLEAR & ~MS_STRICTATIME),
+  strictatime: flag(MS_STRICTATIME),
   suid: flag(0, MS_NOSUID),
   symfollow: flag(0, MS_NOSYMFOLLOW),
   sync: flag(MS_SYNCHRONOUS),

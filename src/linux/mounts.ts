@@ -127,11 +127,11 @@ function bindAttributes(o: ParsedOptions): { set: number; clr: number } {
     if (o.flagsSet & ms) set |= attr;
     else if (o.flagsClear & ms) clr |= attr;
   }
-  for (const [ms, attr] of ATIME_ATTRS) {
-    if (o.flagsSet & ms) {
-      clr |= MOUNT_ATTR__ATIME;
-      set |= attr;
-    }
+  // One atime mode, in the kernel's order of precedence (ATIME_ATTRS is ordered).
+  const atime = ATIME_ATTRS.find(([ms]) => o.flagsSet & ms);
+  if (atime) {
+    clr |= MOUNT_ATTR__ATIME;
+    set |= atime[1];
   }
   return { set, clr };
 }

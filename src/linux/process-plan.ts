@@ -82,10 +82,14 @@ export function planProcess(proc: Process, opts: ProcessPlanOptions): ProcessPla
     throw new ConfigError(f('selinuxLabel'), `SELinux label requested but SELinux is not enabled on this host`);
   }
 
+  // runc gives the process a HOME from the container's /etc/passwd when the config has
+  // none; the child fills this placeholder in (it can read that file safely, in the root).
+  const resolveHome = !env.some((e) => e.startsWith('HOME='));
   return {
     argv: args,
-    envp: env,
+    envp: resolveHome ? [...env, 'HOME=/'] : env,
     pathEnv: pathFromEnv(env),
+    resolveHome,
     cwd: proc.cwd,
     uid: user.uid,
     gid: user.gid,

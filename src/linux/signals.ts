@@ -17,7 +17,8 @@ export function parseSignal(text: string): number {
   const s = text.trim();
   if (/^\d+$/.test(s)) {
     const n = Number(s);
-    if (n >= 1 && n <= SIGRTMAX) return n;
+    // 0 checks that the process exists without signalling it (kill(2)), as runc allows.
+    if (n >= 0 && n <= SIGRTMAX) return n;
     throw new UsageError(`invalid signal "${text}"`);
   }
   let name = s.toUpperCase();

@@ -57,6 +57,9 @@ export interface DevicePlan {
   /** In a user namespace: bind-mount hostPath instead of mknod. */
   bindFromHost: boolean;
   hostPath: string | null;
+  /** A default device: replace whatever the image has at the path. A configured device
+   * must not find a different file there (it may find the same device). */
+  replaceExisting?: boolean;
 }
 
 export interface CapabilityMasks {
@@ -98,6 +101,8 @@ export interface ProcessPlan {
   execPath?: string | null;
   envp: string[];
   pathEnv: string | null;
+  /** The last envp entry is a "HOME=/" placeholder the child fills from /etc/passwd. */
+  resolveHome?: boolean;
   cwd: string;
   uid: number;
   gid: number;

@@ -15,6 +15,8 @@ import type { RuntimeContext } from './context.js';
 export function liveStatus(store: StateStore, rec: ContainerRecord): Status {
   if (rec.pid === 0) return rec.status === 'stopped' ? 'stopped' : 'creating';
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
+  // create is still running (its hooks, say): "created" only once create has finished.
+  if (rec.status === 'creating') return 'creating';
   if (rec.cgroup && CgroupDriver.fromState(rec.cgroup).isFrozen()) return 'paused';
   if (!rec.started && fs.existsSync(store.file(rec.id, EXEC_FIFO))) return 'created';
   return 'running';

@@ -106,6 +106,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     namespaces: [],
     rootless: ctx.rootless,
     started: false,
+    noNewKeyring: opts.noNewKeyring === true,
   };
   try {
     writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
@@ -121,7 +122,8 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     fds.push(fifoFd);
     let consoleFd = opts.consoleSocketFd ?? -1;
     if (opts.consoleSocket) {
-      consoleFd = native().connectUnix(path.resolve(opts.consoleSocket));
+      // runc works from inside the bundle: a relative socket path is relative to it.
+      consoleFd = native().connectUnix(path.resolve(bundle, opts.consoleSocket));
       fds.push(consoleFd);
     }
     const pidfdSocketFd = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;

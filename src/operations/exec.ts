@@ -176,6 +176,7 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
       consoleSocketFd: consoleFd,
       preserveFds: opts.preserveFds,
       rootless: rec.rootless,
+      keyringName: rec.noNewKeyring ? null : `_ses.${rec.id}`,
       warn: (m) => ctx.log.warn(m),
     });
     const launched = launch(plan, {

@@ -12,7 +12,7 @@ import { EXEC_FIFO } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { ContainerStateError, HookError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
-import { hookState, killAndWait, liveStatus, readSnapshot } from './container.js';
+import { destroyContainer, hookState, killAndWait, liveStatus, readSnapshot } from './container.js';
 import { nsPid } from './create.js';
 
 const NOT_STARTABLE: Record<string, string> = {
@@ -27,6 +27,9 @@ export function nsFlagsOf(rec: ContainerRecord): number {
 }
 
 export function start(ctx: RuntimeContext, id: string): ContainerRecord {
+  // Asked while create still holds the lock (from one of its hooks): fail, don't wait.
+  const before = ctx.store.read(id);
+  if (liveStatus(ctx.store, before) === 'creating') throw new ContainerStateError(NOT_STARTABLE.creating as string);
   return withLock(ctx.store, id, () => {
     const rec = ctx.store.read(id);
     const status = liveStatus(ctx.store, rec);
@@ -43,8 +46,9 @@ export function start(ctx: RuntimeContext, id: string): ContainerRecord {
           nsFlags: nsFlagsOf(rec),
         });
       } catch (err) {
-        // Lifecycle step 7: stop the container; `delete` finishes the job.
+        // Lifecycle step 7: stop the container and continue at step 12 (destroy, poststop).
         killAndWait(rec);
+        destroyContainer(ctx, rec, spec);
         throw err;
       }
       const fifoPath = ctx.store.file(id, EXEC_FIFO);
@@ -78,8 +82,9 @@ export function start(ctx: RuntimeContext, id: string): ContainerRecord {
     try {
       runHostHooks('poststart', spec.hooks?.poststart, hookState(rec, 'running', rec.pid));
     } catch (err) {
-      // Lifecycle step 9: an error, and the container is stopped.
+      // Lifecycle step 9: an error; the container is stopped and destroyed (steps 12, 13).
       killAndWait(rec);
+      destroyContainer(ctx, rec, spec);
       throw err instanceof HookError ? err : new HookError('poststart', errorMessage(err));
     }
     return rec;

@@ -2,7 +2,7 @@
 // container (start and delete, say) never interleave. `state` reads without the lock:
 // state.json is only ever replaced atomically.
 import fs from 'node:fs';
-import { LOCK_EX, LOCK_UN, native } from '../native/addon.js';
+import { LOCK_EX, LOCK_NB, LOCK_UN, native } from '../native/addon.js';
 import { ContainerStateError } from '../util/errors.js';
 import { LOCK_FILE, StateStore } from './store.js';
 
@@ -18,7 +18,22 @@ export class ContainerLock {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ContainerStateError('container does not exist');
       throw err;
     }
-    native().flock(fd, LOCK_EX);
+    if (!native().flock(fd, LOCK_EX | LOCK_NB)) {
+      // Held by a create that is still running (this may be one of its own hooks asking):
+      // waiting would deadlock, so fail now. Anything else: wait our turn.
+      let creating = false;
+      try {
+        creating = store.read(id).status === 'creating';
+      } catch {
+        // not readable yet: still being created
+        creating = true;
+      }
+      if (creating) {
+        fs.closeSync(fd);
+        throw new ContainerStateError(`container ${id} is still being created`);
+      }
+      native().flock(fd, LOCK_EX);
+    }
     // A delete that held the lock may have removed the directory meanwhile.
     if (fs.fstatSync(fd).nlink === 0 || !store.exists(id)) {
       fs.closeSync(fd);

@@ -39,6 +39,8 @@ export interface ContainerRecord {
   rootless: boolean;
   /** Set by `start` (after the fifo was consumed). */
   started: boolean;
+  /** Created with --no-new-keyring: exec'd processes keep the caller's session keyring too. */
+  noNewKeyring?: boolean;
   /** linux.resources as `update` last left them (absent: the config.json snapshot's). */
   resources?: LinuxResources;
 }

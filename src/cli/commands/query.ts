@@ -42,12 +42,13 @@ export const listCommand: Command = {
       print(items.map((i) => `${i.id}\n`).join(''));
       return 0;
     }
+    const owner = () => (process.geteuid?.() === 0 ? 'root' : String(process.geteuid?.()));
     if (format === 'json') {
-      printJson(items);
+      // runc names the owner in list (and leaves it empty in state).
+      printJson(items.map((i) => ({ ...i, owner: (i.owner as string) || owner() })));
       return 0;
     }
     if (format !== 'table') throw new UsageError(`invalid format option: ${format}`);
-    const owner = () => (process.geteuid?.() === 0 ? 'root' : String(process.geteuid?.()));
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
     for (const i of items) rows.push([String(i.id), String(i.pid), String(i.status), String(i.bundle), String(i.created), (i.owner as string) || owner()]);
     print(`${table(rows)}\n`);

@@ -27,7 +27,6 @@ import {
   shQuote,
   singleMessage,
   stateOrNull,
-  waitForStatus,
   writableBundle,
 } from './support.js';
 
@@ -257,25 +256,32 @@ describe('hooks: failures', function () {
     expect(existsSync(out), 'poststop ran').to.equal(true);
   });
 
-  it('a failing startContainer hook fails start; the program never runs and the container is stopped', async function () {
-    const b = bundleWithHooks({ startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /dev/null; exit 3'] }] });
+  // Lifecycle steps 7 and 9: "stop the container, and continue the lifecycle at step 12",
+  // i.e. the container is destroyed (12) and the poststop hooks run (13) before start returns.
+  it('a failing startContainer hook fails start; the program never runs; the container is destroyed and poststop runs', function () {
+    const out = path.join(makeTempDir('hookout'), 'poststop');
+    const b = bundleWithHooks({
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /dev/null; exit 3'] }],
+      poststop: [shHook(`/bin/cat > ${shQuote(out)}`)],
+    });
     const id = uniqueId();
     rtOk(['create', '--bundle', b.dir, id]);
     const r = expectFailure(rt(['start', id]));
     expect(singleMessage(r)).to.include('exit status 3');
-    await waitForStatus(id, 'stopped');
     expect(existsSync(path.join(b.rootfs, 'started')), 'the program ran').to.equal(false);
-    rtOk(['delete', id]);
+    expect(stateOrNull(id)).to.equal(null);
+    expect(existsSync(out), 'poststop ran').to.equal(true);
   });
 
-  it('a failing poststart hook fails start and stops the container (lifecycle step 9)', async function () {
-    const b = bundleWithHooks({ poststart: [failingHook()] });
+  it('a failing poststart hook fails start; the container is destroyed and poststop runs (lifecycle step 9)', function () {
+    const out = path.join(makeTempDir('hookout'), 'poststop');
+    const b = bundleWithHooks({ poststart: [failingHook()], poststop: [shHook(`/bin/cat > ${shQuote(out)}`)] });
     const id = uniqueId();
     rtOk(['create', '--bundle', b.dir, id]);
     const r = expectFailure(rt(['start', id]));
     expect(singleMessage(r)).to.include('exit status 3');
-    await waitForStatus(id, 'stopped');
-    rtOk(['delete', id]);
+    expect(stateOrNull(id)).to.equal(null);
+    expect(existsSync(out), 'poststop ran').to.equal(true);
   });
 
   it('a failing poststop hook is only a warning: delete succeeds and the container is gone', function () {
