@@ -122,15 +122,28 @@ void set_user(const ProcessSpec *proc) {
   if (setresuid(proc->uid, proc->uid, proc->uid) < 0) die("setresuid", "process.user.uid", errno);
 }
 
-void change_directory(const char *cwd) {
-  if (chdir(cwd) < 0) die("chdir", cwd, errno);
-  if (kWeakenFds) return;
-  // The working directory must be inside the container's root (CVE-2024-21626 class):
-  // a directory outside it reads back as "(unreachable)/...".
-  char buf[kPathMax];
-  long n = syscall(SYS_getcwd, buf, sizeof buf);
-  if (n < 0) die("getcwd", cwd, errno);
-  if (buf[0] != '/') die("chdir", cwd, ENOENT);
+// The working directory is resolved inside the container's root, never through a /proc
+// magic link such as /proc/self/fd/N naming a host directory (CVE-2024-21626 class). It is
+// opened before a seccomp profile is loaded (which may deny what this needs, getcwd say) and
+// entered after the user change, so the search permission is checked for the right user.
+int open_cwd(const char *cwd) {
+  if (kWeakenFds) return -1;
+  int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) die("chdir", cwd, errno);
+  int fd = sys_openat2(root, cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  int err = errno;
+  close(root);
+  if (fd < 0) die("chdir", cwd, err);
+  return fd;
+}
+
+void change_directory(const char *cwd, int cwd_fd) {
+  if (cwd_fd < 0) {
+    if (chdir(cwd) < 0) die("chdir", cwd, errno);
+    return;
+  }
+  if (fchdir(cwd_fd) < 0) die("chdir", cwd, errno);
+  close(cwd_fd);
 }
 
 // execvp-style lookup of argv[0] in PATH, as the final user. Fills g_resolved.
@@ -280,6 +293,8 @@ void finalize_and_exec(const Plan *p) {
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: do it before the user
   // change drops it. With no_new_privs, as late as possible (runc's order).
   bool seccomp_early = proc->seccomp_bpf && !proc->no_new_privileges;
+  const char *cwd = proc->cwd ? proc->cwd : "/";
+  int cwd_fd = open_cwd(cwd);
   if (seccomp_early) load_seccomp(proc);
 
   if (proc->set_caps) drop_bounding_set(proc->cap_bounding);
@@ -288,7 +303,7 @@ void finalize_and_exec(const Plan *p) {
   prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
   if (proc->set_caps) set_capabilities(proc);
   umask(proc->umask >= 0 ? (mode_t)proc->umask : 022);
-  change_directory(proc->cwd ? proc->cwd : "/");
+  change_directory(cwd, cwd_fd);
   look_up_program(proc);
   proc->stub_argv[2] = g_resolved;
 
