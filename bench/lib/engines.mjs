@@ -1,0 +1,232 @@
+// Engines driving the runtimes: `podman run --rm IMAGE true` with each runtime as podman's
+// OCI runtime, and how many runtime commands podman makes for one such run (counted once
+// per runtime through a logging wrapper — `#!/bin/sh`, log argv, exec the runtime — never
+// in the timed runs, where podman calls the runtime itself).
+//
+// podman gets a private everything (storage root, run root, tmpdir, config files) under the
+// work dir, the busybox image the engine tests build (test/engines/image.ts, loaded through
+// tsx), `--network none` (no bridge or firewall rules made on a shared machine; the same for
+// every runtime), and the cgroupfs manager. crun runs podman's whole process tree in its
+// mount namespace (see runtimes.mjs).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cgroupMounts } from './cleanup.mjs';
+
+const PARENT_CGROUP = '/libpod_parent';
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+/** Host paths podman may create outside its own directories. */
+const HOST_PATHS = ['/run/containers', '/run/netns', '/dev/shm/libpod_lock'];
+const IMAGE = 'docker.io/library/busybox:tsrunc-bench';
+
+function which(cmd) {
+  return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
+}
+
+/** Kill (SIGKILL) processes whose command line names `dir`: conmon and podman cleanups left behind. */
+function killProcessesNaming(dir) {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.split('\0').some((a) => a.includes(dir))) continue;
+    try {
+      process.kill(Number(entry), 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** Remove the cgroup `rel` and its empty descendants in every hierarchy (busy ones stay). */
+function removeEmptyCgroupTree(rel) {
+  for (const mp of cgroupMounts()) {
+    const top = path.join(mp, rel);
+    if (!existsSync(top)) continue;
+    const dirs = [];
+    const walk = (d) => {
+      dirs.push(d);
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
+    };
+    walk(top);
+    for (const d of dirs.reverse()) {
+      try {
+        rmdirSync(d);
+      } catch {
+        // still has processes: someone else's
+      }
+    }
+  }
+}
+
+function otherPodmansRunning() {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (comm === 'podman' || comm === 'conmon') return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}
+
+/** The podman every runtime shares in one run: made on first use, removed by the run's cleanup. */
+class Podman {
+  constructor({ repo, workDir, cleanup }, sw) {
+    for (const c of ['podman', 'conmon']) if (!which(c)) throw new Error(`${c} is not installed (scripts/install-engines.sh installs it)`);
+    this.sw = sw;
+    this.dir = path.join(workDir, 'podman');
+    const conf = path.join(this.dir, 'conf');
+    mkdirSync(conf, { recursive: true });
+    this.parentCgroupExisted = cgroupMounts().some((mp) => existsSync(path.join(mp, PARENT_CGROUP)));
+    this.newHostPaths = HOST_PATHS.filter((p) => !existsSync(p));
+    cleanup.addHook('podman', () => this.cleanup());
+    // The machine's hard nofile limit (20000) is below podman's default, and without
+    // CAP_SYS_RESOURCE neither limit can be raised: ask for what can be set.
+    writeFileSync(
+      path.join(conf, 'containers.conf'),
+      [
+        '[containers]',
+        'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
+        '[engine]',
+        'cgroup_manager = "cgroupfs"',
+        'events_logger = "none"',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(path.join(conf, 'registries.conf'), 'unqualified-search-registries = []\n');
+    writeFileSync(
+      path.join(conf, 'storage.conf'),
+      `[storage]\ndriver = "overlay"\ngraphroot = "${path.join(this.dir, 'storage')}"\nrunroot = "${path.join(this.dir, 'run')}"\n`,
+    );
+    process.env.CONTAINERS_CONF = path.join(conf, 'containers.conf');
+    process.env.CONTAINERS_REGISTRIES_CONF = path.join(conf, 'registries.conf');
+    process.env.CONTAINERS_STORAGE_CONF = path.join(conf, 'storage.conf');
+    this.global = [
+      '--root', path.join(this.dir, 'storage'),
+      '--runroot', path.join(this.dir, 'run'),
+      '--tmpdir', path.join(this.dir, 'tmp'),
+      '--storage-driver', 'overlay',
+      '--cgroup-manager', 'cgroupfs',
+      '--events-backend', 'none',
+    ];
+    this.ok(['load', '-i', buildImage(repo, path.join(this.dir, 'image'))]);
+  }
+
+  argv(runtimePath, args) {
+    return ['podman', ...this.global, '--runtime', runtimePath, ...args];
+  }
+
+  ok(args, { runtime = null, ns = null } = {}) {
+    const argv = runtime ? this.argv(runtime, args) : ['podman', ...this.global, ...args];
+    return this.sw.one(argv, { ns });
+  }
+
+  /** `podman run --rm --network none IMAGE true` with `runtimePath` (in `ns`): the benchexec result. */
+  runTrue(runtimePath, ns) {
+    return this.ok(['run', '--rm', '--network', 'none', IMAGE, 'true'], { runtime: runtimePath, ns });
+  }
+
+  /** The runtime commands one `podman run --rm` makes with `runtimePath`, as { total, names }. */
+  countCommands(runtimePath, ns, tag) {
+    const log = path.join(this.dir, `commands-${tag}.log`);
+    const wrapper = path.join(this.dir, `logging-${tag}`);
+    writeFileSync(log, '');
+    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${runtimePath}' "$@"\n`, { mode: 0o755 });
+    this.runTrue(wrapper, ns);
+    // conmon's exit command (podman container cleanup) may still call the runtime after
+    // `podman run` returned: wait until the log has been quiet for a while.
+    let text = readFileSync(log, 'utf8');
+    for (let quiet = 0, waited = 0; quiet < 300 && waited < 3000; waited += 50) {
+      sleep(50);
+      const now = readFileSync(log, 'utf8');
+      quiet = now === text ? quiet + 50 : 0;
+      text = now;
+    }
+    const lines = text.split('\n').filter(Boolean);
+    return { total: lines.length, names: lines.map(subcommand) };
+  }
+
+  cleanup() {
+    try {
+      this.sw.one(['podman', ...this.global, 'rm', '--all', '--force', '--time', '0']);
+    } catch {
+      // nothing left, or podman cannot run: the steps below still apply
+    }
+    killProcessesNaming(this.dir);
+    if (!this.parentCgroupExisted) removeEmptyCgroupTree(PARENT_CGROUP);
+    for (const p of this.newHostPaths) {
+      if (!existsSync(p)) continue;
+      if (p === '/run/netns') {
+        if (readdirSync(p).length === 0) rmdirSync(p);
+      } else if (p === '/dev/shm/libpod_lock') {
+        if (!otherPodmansRunning()) rmSync(p, { force: true });
+      } else rmSync(p, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The runc-style subcommand of a logged runtime command line (global flags skipped). */
+const VALUE_FLAGS = new Set(['--root', '--log', '--log-format', '--criu']);
+function subcommand(line) {
+  const words = line.split(' ');
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    if (VALUE_FLAGS.has(w)) i++;
+    else if (!w.startsWith('-')) return w;
+  }
+  return '?';
+}
+
+/** Build the engine tests' busybox image (OCI archive) with test/engines/image.ts; returns the archive. */
+function buildImage(repo, dir) {
+  mkdirSync(dir, { recursive: true });
+  const imageTs = path.join(repo, 'test/engines/image.ts');
+  const code = `import { buildBusyboxImage } from ${JSON.stringify(imageTs)};
+process.stdout.write(JSON.stringify(buildBusyboxImage(${JSON.stringify(dir)}, ${JSON.stringify(IMAGE)})));`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: repo, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`building the busybox image failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-1)[0]}`);
+  return JSON.parse(r.stdout).ociArchive;
+}
+
+function summarize(names) {
+  const counts = new Map();
+  for (const n of names) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([n, k]) => (k > 1 ? `${n} ×${k}` : n)).join(', ');
+}
+
+let shared = null;
+const commandNotes = [];
+
+export const ENGINE_CASES = [
+  {
+    id: 'podman',
+    title: 'podman run --rm IMAGE true with each runtime',
+    // The floor measures one `node -e 0` per iteration: the per-command floor of the target
+    // (runc's time + commands × floor), available even when no other case runs.
+    metrics: ['podman', 'podman-commands', 'floor-node'],
+    setup(ctx) {
+      if (ctx.floor) return null;
+      shared ??= new Podman(ctx.env, ctx.sw);
+      const runtimePath = ctx.rt.argv[0];
+      const counted = shared.countCommands(runtimePath, ctx.rt.ns, ctx.rt.tag);
+      commandNotes.push(`podman → ${ctx.rt.name}: ${counted.total} runtime commands per run (${summarize(counted.names)})`);
+      return { runtimePath, commands: counted.total };
+    },
+    iterate(ctx, s) {
+      if (ctx.floor) return { 'floor-node': ctx.timed([]).ms };
+      const r = shared.runTrue(s.runtimePath, ctx.rt.ns);
+      return { podman: r.ms, 'podman-commands': s.commands };
+    },
+    notes: () => [
+      'podman: `podman run --rm --network none IMAGE true`, cgroupfs manager, private storage; runtime commands counted once per runtime through a logging wrapper',
+      ...commandNotes,
+    ],
+  },
+];

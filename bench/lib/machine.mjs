@@ -1,0 +1,52 @@
+// What a result file records about where it was measured, so two runs can be compared
+// knowingly: kernel, CPUs, memory, load, tool versions, and the commit of the tree.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+
+function output(file, args, opts = {}) {
+  try {
+    return execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000, ...opts }).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** First line of `<bin> --version` (or null when it cannot run). */
+export function versionOf(argv) {
+  const text = output(argv[0], [...argv.slice(1), '--version']);
+  return text ? text.split('\n')[0] : null;
+}
+
+function cgroupLayout() {
+  try {
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n');
+    const types = new Set(mounts.map((l) => l.split(' - ')[1]?.split(' ')[0]).filter((t) => t === 'cgroup' || t === 'cgroup2'));
+    return types.has('cgroup') && types.has('cgroup2') ? 'hybrid' : types.has('cgroup2') ? 'v2' : types.has('cgroup') ? 'v1' : 'none';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Machine and tree facts; `repo` is the repository root. */
+export function machineInfo(repo) {
+  const cpus = os.cpus();
+  const dirty = output('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: repo });
+  return {
+    hostname: os.hostname(),
+    kernel: os.release(),
+    arch: process.arch,
+    cpus: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cgroups: cgroupLayout(),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+    gitCommit: output('git', ['rev-parse', 'HEAD'], { cwd: repo }),
+    gitDirty: dirty === null ? null : dirty.length > 0,
+  };
+}
+
+export function loadAverage() {
+  return os.loadavg().map((l) => Math.round(l * 100) / 100);
+}

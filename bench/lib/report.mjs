@@ -1,0 +1,191 @@
+// The printed report: one table (medians side by side, then ratios), the reasons for every
+// cell that has no number, and the issue's targets checked against the numbers of this run.
+import { METRICS } from './cases.mjs';
+import { FLOOR } from './runtimes.mjs';
+
+export function median(xs) {
+  if (!xs || xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/** Display value of a median in the metric's unit (ms, MiB, count). */
+export function formatValue(v, unit) {
+  if (v === null || v === undefined) return '-';
+  if (unit === 'KiB') return (v / 1024).toFixed(v < 10 * 1024 ? 2 : 1);
+  if (unit === 'count') return String(Math.round(v));
+  const a = Math.abs(v);
+  return a >= 1000 ? v.toFixed(0) : a >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+export function formatRatio(r) {
+  if (r === null || !Number.isFinite(r)) return '-';
+  if (r < 0.01) return '<0.01x';
+  return r >= 100 ? `${r.toFixed(0)}x` : r >= 10 ? `${r.toFixed(1)}x` : `${r.toFixed(2)}x`;
+}
+
+/** Ratio columns: ts-runc against each other runtime, and runc against crun. */
+export function ratioColumns(names) {
+  const cols = [];
+  const has = (n) => names.includes(n);
+  const short = { 'ts-runc': 'ts', runc: 'runc', crun: 'crun', [FLOOR]: 'floor' };
+  for (const [a, b] of [
+    ['ts-runc', 'runc'],
+    ['ts-runc', 'crun'],
+    ['ts-runc', FLOOR],
+    ['runc', 'crun'],
+  ]) {
+    if (has(a) && has(b)) cols.push({ a, b, title: `${short[a]}/${short[b]}` });
+  }
+  return cols;
+}
+
+/**
+ * Medians per metric and runtime from a result document (the JSON this harness writes):
+ * { [metric]: { [runtime]: { median, error } } }.
+ */
+export function medians(doc) {
+  const out = {};
+  for (const [metric, cells] of Object.entries(doc.results)) {
+    out[metric] = {};
+    for (const [rt, cell] of Object.entries(cells)) out[metric][rt] = cell.median ?? null;
+  }
+  return out;
+}
+
+/** A metric's title for a run's options (the sequence case's size is an option). */
+export function metricTitle(metric, options) {
+  return metric.title.replace('{sequence}', String(options?.sequence ?? 100));
+}
+
+const TITLE_WIDTH = 40;
+const COL = 9;
+/** A cell right-aligned in its column, always with a space before it. */
+const cellText = (text) => ` ${text}`.padStart(COL);
+
+/** The table and its notes, as text. `doc` is the result document. */
+export function renderReport(doc) {
+  const names = doc.runtimes.map((r) => r.name);
+  const runtimeByName = Object.fromEntries(doc.runtimes.map((r) => [r.name, r]));
+  const ratios = ratioColumns(names);
+  const notes = [];
+  const noteIndex = new Map();
+  const footnote = (text) => {
+    if (!noteIndex.has(text)) {
+      notes.push(text);
+      noteIndex.set(text, notes.length);
+    }
+    return noteIndex.get(text);
+  };
+
+  const lines = [];
+  const m = doc.machine;
+  lines.push(`ts-runc benchmark — ${doc.startedAt} — medians of ${doc.options.runs} runs (${doc.options.sequence} in sequence: ${doc.options.batchRuns}; 20 at once: ${doc.options.quick ? doc.options.batchRuns : 3 * doc.options.batchRuns})${doc.options.quick ? ', quick' : ''}`);
+  lines.push(`machine: Linux ${m.kernel} ${m.arch}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, cgroups ${m.cgroups}; load ${m.loadAverage?.[0]} at start, ${doc.loadAtEnd?.[0] ?? '?'} at end`);
+  lines.push(`tree: ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (with uncommitted changes)' : ''}; node ${m.node}`);
+  for (const r of doc.runtimes) lines.push(`  ${r.name.padEnd(8)} ${r.available ? r.version ?? '' : `n/a: ${r.reason}`}`);
+  lines.push('');
+
+  const header = ['', ...names, ...ratios.map((c) => c.title)];
+  lines.push(header.map((h, i) => (i === 0 ? h.padEnd(TITLE_WIDTH) : cellText(h))).join(''));
+  for (const metric of METRICS) {
+    const cells = doc.results[metric.id];
+    if (!cells) continue;
+    if (metric.section) lines.push(metric.section);
+    const title = metricTitle(metric, doc.options);
+    const row = [`  ${title}`.slice(0, TITLE_WIDTH - 1).padEnd(TITLE_WIDTH)];
+    for (const name of names) {
+      const rt = runtimeByName[name];
+      const cell = cells[name];
+      let text;
+      if (name === FLOOR && metric.floor === false) text = '-';
+      else if (!rt.available) text = `n/a[${footnote(`${name}: ${rt.reason}`)}]`;
+      else if (cell?.error) text = `error[${footnote(`${name}: ${cell.error}`)}]`;
+      else text = formatValue(cell?.median ?? null, metric.unit);
+      row.push(cellText(text));
+    }
+    for (const c of ratios) {
+      const a = cells[c.a]?.median ?? null;
+      const b = cells[c.b]?.median ?? null;
+      const ok = a !== null && b !== null && b > 0 && a >= 0 && metric.ratio !== false && !(c.b === FLOOR && metric.floor === false);
+      row.push(cellText(formatRatio(ok ? a / b : null)));
+    }
+    lines.push(row.join(''));
+  }
+  lines.push('');
+  lines.push('floor: each timed runtime command of the case replaced by `node -e 0` (so a 3-command case has a 3-node floor).');
+  lines.push('peak RSS: wait4 ru_maxrss of the command (largest process of its tree that it waited for, as GNU time %M).');
+  for (const r of doc.runtimes) if (r.note) lines.push(`${r.name}: ${r.note}`);
+  for (const extra of doc.notes ?? []) lines.push(extra);
+  if (notes.length) {
+    lines.push('');
+    notes.forEach((n, i) => lines.push(`[${i + 1}] ${n}`));
+  }
+  const targets = doc.targets ?? [];
+  if (targets.length) {
+    lines.push('');
+    lines.push('Targets (issue 6), from this run:');
+    for (const t of targets) lines.push(`  ${t.met === true ? 'met    ' : t.met === false ? 'NOT met' : 'n/a    '}  ${t.text}`);
+  }
+  return lines.join('\n');
+}
+
+/** The issue's targets, evaluated on the medians of this run. */
+export function evaluateTargets(doc) {
+  const med = medians(doc);
+  const get = (metric, rt) => med[metric]?.[rt] ?? null;
+  const ms = (v) => `${formatValue(v, 'ms')} ms`;
+  const mib = (v) => `${formatValue(v, 'KiB')} MiB`;
+  const out = [];
+  const target = (text, met) => out.push({ text, met });
+
+  const run = get('run', 'ts-runc');
+  const runFloor = get('run', FLOOR);
+  if (run !== null && runFloor !== null) {
+    target(`run /bin/true ≤ floor + 10 ms: ${ms(run)} vs ${ms(runFloor + 10)}`, run <= runFloor + 10);
+  } else target('run /bin/true ≤ floor + 10 ms: not measured', null);
+
+  for (const metric of ['state', 'start', 'kill', 'delete']) {
+    const v = get(metric, 'ts-runc');
+    const f = get(metric, FLOOR);
+    if (v !== null && f !== null) target(`${metric} ≤ 1.15 × floor: ${ms(v)} = ${formatRatio(v / f)} of ${ms(f)}`, v <= 1.15 * f);
+    else target(`${metric} ≤ 1.15 × floor: not measured`, null);
+  }
+
+  const rssRows = METRICS.filter((x) => x.id.startsWith('rss-'))
+    .map((x) => ({ id: x.id, v: get(x.id, 'ts-runc'), f: get(x.id, FLOOR) }))
+    .filter((x) => x.v !== null && x.f !== null);
+  if (rssRows.length) {
+    const worst = rssRows.reduce((a, b) => (b.v / b.f > a.v / a.f ? b : a));
+    target(
+      `peak RSS of every command ≤ 1.25 × floor's: worst is ${worst.id.slice(4)}, ${mib(worst.v)} = ${formatRatio(worst.v / worst.f)} of ${mib(worst.f)}`,
+      rssRows.every((x) => x.v <= 1.25 * x.f),
+    );
+  } else target("peak RSS of every command ≤ 1.25 × floor's: not measured", null);
+
+  for (const [metric, what] of [
+    ['waiting-rss', 'RSS'],
+    ['waiting-anon', 'anonymous RSS'],
+  ]) {
+    const v = get(metric, 'ts-runc');
+    const r = get(metric, 'runc');
+    if (v !== null && r !== null) target(`created container's ${what} ≤ runc's: ${mib(v)} vs ${mib(r)}`, v <= r);
+    else target(`created container's ${what} ≤ runc's: not measured`, null);
+  }
+
+  const lat = get('latency-invoke', 'ts-runc');
+  const latRunc = get('latency-invoke', 'runc');
+  if (lat !== null && latRunc !== null) target(`start → program ≤ runc's: ${ms(lat)} vs ${ms(latRunc)}`, lat <= latRunc);
+  else target("start → program ≤ runc's: not measured", null);
+
+  const pts = get('podman', 'ts-runc');
+  const prc = get('podman', 'runc');
+  const count = get('podman-commands', 'ts-runc');
+  const floor = doc.floorMs ?? null;
+  if (pts !== null && prc !== null && count !== null && floor !== null) {
+    const limit = prc + count * floor;
+    target(`podman run --rm ≤ runc's + commands × floor: ${ms(pts)} vs ${ms(prc)} + ${count} × ${ms(floor)} = ${ms(limit)}`, pts <= limit);
+  } else target('podman run --rm ≤ runc + commands × floor: not measured', null);
+  return out;
+}
