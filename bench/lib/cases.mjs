@@ -76,6 +76,20 @@ function manyContainers(ctx, tag, count, parallel) {
   return create.wallMs + del.wallMs;
 }
 
+/**
+ * Check once (untimed) that a confined container is what the case says it is: in seccomp
+ * filter mode, root mapped onto the bundle's host range. A runtime that ignored part of the config would otherwise be timed doing less.
+ */
+function checkConfined(ctx, variant) {
+  if (ctx.floor) return null;
+  const id = ctx.newId('chk');
+  const script = 'grep "^Seccomp:" /proc/self/status; cat /proc/self/uid_map';
+  const out = ctx.untimed(['run', '--bundle', ctx.bundle(id, ['/bin/sh', '-c', script], variant), id]).stdout;
+  if (!/^Seccomp:\s+2$/m.test(out)) throw new Error(`the container is not under a seccomp filter: ${out.split('\n')[0]}`);
+  if (!/^\s*0\s+200000\s+65536$/m.test(out)) throw new Error(`root is not mapped onto 200000: ${out}`);
+  return null;
+}
+
 /** A `run` of /bin/true in a bundle variant. */
 function runOnce(ctx, tag, variant) {
   const id = ctx.newId(tag);
@@ -189,6 +203,7 @@ export const CASES = [
     metrics: ['confined'],
     aliases: ['seccomp'],
     title: 'run with a Docker-shaped seccomp profile and every namespace',
+    setup: (ctx) => checkConfined(ctx, 'confined'),
     iterate: (ctx) => ({ confined: runOnce(ctx, 'sc', 'confined').ms }),
   },
   {
@@ -196,6 +211,7 @@ export const CASES = [
     metrics: ['confined-notime'],
     aliases: ['seccomp'],
     title: 'the same without the time namespace',
+    setup: (ctx) => checkConfined(ctx, 'confined-notime'),
     iterate: (ctx) => ({ 'confined-notime': runOnce(ctx, 'sn', 'confined-notime').ms }),
   },
   {

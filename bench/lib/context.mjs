@@ -5,6 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { CommandError } from './stopwatch.mjs';
 
+/** Ids are numbered across the whole run (contexts come and go with cases). */
+let idCounter = 0;
+
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /** Is process `pid` gone or a zombie? */
@@ -45,13 +48,12 @@ export class Context {
     this.idPrefix = idPrefix;
     this.floor = rt.floor;
     this.live = new Set();
-    this.n = 0;
   }
 
   /** A container id unique to this run: <prefix><runtime tag>-<case tag>-<n>. */
   newId(tag) {
-    this.n += 1;
-    return `${this.idPrefix}${this.rt.tag}-${tag}-${this.n}`;
+    idCounter += 1;
+    return `${this.idPrefix}${this.rt.tag}-${tag}-${idCounter}`;
   }
 
   /** Write the bundle for `id` (nothing for the floor); returns its directory. */

@@ -23,22 +23,39 @@ function which(cmd) {
   return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
 }
 
-/** Kill (SIGKILL) processes whose command line names `dir`: conmon and podman cleanups left behind. */
-function killProcessesNaming(dir) {
+/** Live (not zombie) processes: [pid, comm, cmdline] for each. */
+function processes() {
+  const out = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let cmdline = '';
     try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.split('\0').some((a) => a.includes(dir))) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) continue;
+      out.push([Number(entry), readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), readFileSync(`/proc/${entry}/cmdline`, 'utf8')]);
     } catch {
       // gone
     }
+  }
+  return out;
+}
+
+/**
+ * SIGKILL the processes whose command line names `dir` (conmon and podman cleanups left
+ * behind) and wait (up to a second) until they are gone.
+ */
+function killProcessesNaming(dir) {
+  const ours = () => processes().filter(([, , cmdline]) => cmdline.split('\0').some((a) => a.includes(dir)));
+  for (let i = 0; i < 50; i++) {
+    const left = ours();
+    if (left.length === 0) return;
+    for (const [pid] of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    sleep(20);
   }
 }
 
@@ -63,17 +80,9 @@ function removeEmptyCgroupTree(rel) {
   }
 }
 
+/** Is some other podman or conmon (someone else's engine) running? Then its lock file stays. */
 function otherPodmansRunning() {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (comm === 'podman' || comm === 'conmon') return true;
-    } catch {
-      // gone
-    }
-  }
-  return false;
+  return processes().some(([, comm]) => comm === 'podman' || comm === 'conmon');
 }
 
 /** The podman every runtime shares in one run: made on first use, removed by the run's cleanup. */
@@ -97,6 +106,9 @@ class Podman {
         '[engine]',
         'cgroup_manager = "cgroupfs"',
         'events_logger = "none"',
+        // Locks as files in podman's private tmpdir, not the host-wide /dev/shm/libpod_lock
+        // other podmans on the machine use.
+        'lock_type = "file"',
         '',
       ].join('\n'),
     );
