@@ -31,7 +31,7 @@ const USAGE = `usage: node bench/run.mjs [options]
   --quick           fewer iterations: a quick look, under a minute
   --only LIST       cases (comma-separated): ${[...CASES.flatMap((c) => [c.id, ...(c.aliases ?? [])]), ...ENGINE_CASES.map((c) => c.id)].filter((v, i, a) => a.indexOf(v) === i).join(', ')}
   --runtimes LIST   among ${RUNTIME_NAMES.join(', ')} (default: all)
-  --no-engines      leave out the podman case
+  --no-engines      leave out the engine cases (podman, containerd)
   --results DIR     where to write <timestamp>.json and latest.json (default bench/results)
   --no-save         print only
   --json            print the result document instead of the table
@@ -129,11 +129,11 @@ async function main() {
     const sw = new Stopwatch(helpers.benchexec, path.join(workDir, 'out'));
     cleanup.stopwatch = sw;
     runtimes = await discoverRuntimes({ repo: REPO, workDir, select: opts.runtimes, benchexec: helpers.benchexec, cleanup });
-    const specCommands = ['runc', 'ts-runc', 'crun'].map((n) => runtimes.find((r) => r.name === n && r.available)).filter(Boolean).map((r) => r.argv);
-    if (specCommands.length === 0) specCommands.push(['runc']);
+    // The default config as `runc spec` writes it (whether or not runc is compared), else ts-runc's.
+    const specCommands = [['runc'], ...runtimes.filter((r) => r.available && !r.floor).map((r) => r.argv)];
     const bundles = new Bundles(workDir, cgroupPrefix, helpers, specCommands);
     const idPrefix = `b${runId}-`;
-    const env = { repo: REPO, workDir, cleanup };
+    const env = { repo: REPO, workDir, cleanup, runId, cgroupPrefix };
     const contextFor = (rt) => new Context(rt, sw, bundles, idPrefix, env);
 
     // Can each runtime run a container here at all? If not, its column says why.
@@ -143,7 +143,7 @@ async function main() {
         const id = ctx.newId('probe');
         ctx.timed(['run', '--bundle', ctx.bundle(id, ['/bin/true']), id]);
       } catch (err) {
-        rt.unavailable(`cannot run a container here: ${err.message}`);
+        rt.unavailable(`cannot run a container here: ${err.reason ?? err.message}`);
       } finally {
         ctx.cleanup();
       }
@@ -187,7 +187,13 @@ function buildDocument({ startedAt, machine, opts, runtimes, results, notes, run
   for (const [metric, cells] of Object.entries(results.byMetric)) {
     out[metric] = {};
     for (const [rt, cell] of Object.entries(cells)) {
-      out[metric][rt] = { median: cell.error ? null : median(cell.samples), samples: cell.samples, ...(cell.error ? { error: cell.error } : {}) };
+      const bad = cell.error ?? cell.skipped;
+      out[metric][rt] = {
+        median: bad ? null : median(cell.samples),
+        samples: cell.samples,
+        ...(cell.error ? { error: cell.error } : {}),
+        ...(cell.skipped ? { notApplicable: cell.skipped } : {}),
+      };
     }
   }
   // Node's floor for one command: the floor's samples of every single-command row, pooled.

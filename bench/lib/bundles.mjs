@@ -56,6 +56,8 @@ export class Bundles {
   /** The config of container `id` running `args` in `variant`. */
   config(id, args, variant = 'plain') {
     const config = structuredClone(this.base);
+    // What `runc spec` writes; crun 1.8 refuses any ociVersion but 1.0.x.
+    config.ociVersion = '1.0.2-dev';
     config.process.terminal = false;
     config.process.args = args;
     config.root = { path: this.rootfs, readonly: true };

@@ -39,6 +39,8 @@ export const METRICS = [
   { id: 'waiting-anon', title: 'created, waiting: anonymous RSS', unit: 'KiB', floor: false },
   { id: 'podman', section: 'Engines', title: 'podman run --rm IMAGE true (ms)', unit: 'ms', floor: false },
   { id: 'podman-commands', title: 'podman: runtime commands per run', unit: 'count', floor: false },
+  { id: 'ctr', title: 'ctr run --rm IMAGE true (ms)', unit: 'ms', floor: false },
+  { id: 'ctr-commands', title: 'ctr: runtime commands per run', unit: 'count', floor: false },
 ];
 
 /** A running container (sleep) for the cases that act on one; untimed. */

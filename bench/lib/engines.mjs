@@ -1,17 +1,19 @@
-// Engines driving the runtimes: `podman run --rm IMAGE true` with each runtime as podman's
-// OCI runtime, and how many runtime commands podman makes for one such run (counted once
-// per runtime through a logging wrapper — `#!/bin/sh`, log argv, exec the runtime — never
-// in the timed runs, where podman calls the runtime itself).
+// Engines driving the runtimes: `podman run --rm IMAGE true`, and containerd's
+// `ctr run --rm IMAGE ID true`, with each runtime as the engine's OCI runtime; and how many
+// runtime commands the engine makes for one such run (counted once per runtime through a
+// logging wrapper — `#!/bin/sh`, log argv, exec the runtime — never in the timed runs,
+// where the engine calls the runtime itself).
 //
 // podman gets a private everything (storage root, run root, tmpdir, config files) under the
 // work dir, the busybox image the engine tests build (test/engines/image.ts, loaded through
 // tsx), `--network none` (no bridge or firewall rules made on a shared machine; the same for
 // every runtime), and the cgroupfs manager. crun runs podman's whole process tree in its
 // mount namespace (see runtimes.mjs).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cgroupMounts } from './cleanup.mjs';
+import { NotApplicable } from './runner.mjs';
 
 const PARENT_CGROUP = '/libpod_parent';
 const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -128,7 +130,7 @@ class Podman {
       '--cgroup-manager', 'cgroupfs',
       '--events-backend', 'none',
     ];
-    this.ok(['load', '-i', buildImage(repo, path.join(this.dir, 'image'))]);
+    this.ok(['load', '-i', busyboxArchive(repo, workDir)]);
   }
 
   argv(runtimePath, args) {
@@ -147,22 +149,7 @@ class Podman {
 
   /** The runtime commands one `podman run --rm` makes with `runtimePath`, as { total, names }. */
   countCommands(runtimePath, ns, tag) {
-    const log = path.join(this.dir, `commands-${tag}.log`);
-    const wrapper = path.join(this.dir, `logging-${tag}`);
-    writeFileSync(log, '');
-    writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${runtimePath}' "$@"\n`, { mode: 0o755 });
-    this.runTrue(wrapper, ns);
-    // conmon's exit command (podman container cleanup) may still call the runtime after
-    // `podman run` returned: wait until the log has been quiet for a while.
-    let text = readFileSync(log, 'utf8');
-    for (let quiet = 0, waited = 0; quiet < 300 && waited < 3000; waited += 50) {
-      sleep(50);
-      const now = readFileSync(log, 'utf8');
-      quiet = now === text ? quiet + 50 : 0;
-      text = now;
-    }
-    const lines = text.split('\n').filter(Boolean);
-    return { total: lines.length, names: lines.map(subcommand) };
+    return countThroughWrapper(this.dir, `podman-${tag}`, runtimePath, (wrapper) => this.runTrue(wrapper, ns));
   }
 
   cleanup() {
@@ -184,6 +171,136 @@ class Podman {
   }
 }
 
+/** Where the runc shim keeps runtime state (its default Root, one dir per namespace). */
+const SHIM_RUN_DIR = '/run/containerd';
+
+/**
+ * A private containerd (own config, root, state, sockets; CRI off) for `ctr run --rm`, with
+ * each runtime as the runc shim's binary (`--runc-binary`) and each container in the run's
+ * cgroup prefix (`--cgroup`). crun is left out: the shim would have to run in crun's mount
+ * namespace, i.e. a second daemon.
+ */
+class Containerd {
+  constructor({ repo, workDir, cleanup }, sw, runId, cgroupPrefix) {
+    for (const c of ['containerd', 'ctr', 'containerd-shim-runc-v2']) if (!which(c)) throw new Error(`${c} is not installed (scripts/install-engines.sh installs it)`);
+    this.sw = sw;
+    this.dir = path.join(workDir, 'containerd');
+    this.ns = `tsrb${runId}`;
+    this.sock = path.join(this.dir, 'containerd.sock');
+    this.cgroupPrefix = cgroupPrefix;
+    this.n = 0;
+    this.shimRunDirExisted = existsSync(SHIM_RUN_DIR);
+    mkdirSync(path.join(this.dir, 'fifo'), { recursive: true });
+    const config = path.join(this.dir, 'config.toml');
+    writeFileSync(
+      config,
+      [
+        'version = 2',
+        `root = "${path.join(this.dir, 'root')}"`,
+        `state = "${path.join(this.dir, 'state')}"`,
+        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+        '[grpc]',
+        `  address = "${this.sock}"`,
+        '[ttrpc]',
+        `  address = "${this.sock}.ttrpc"`,
+        '[debug]',
+        `  address = "${path.join(this.dir, 'debug.sock')}"`,
+        '[plugins."io.containerd.internal.v1.opt"]',
+        `  path = "${path.join(this.dir, 'opt')}"`,
+        '',
+      ].join('\n'),
+    );
+    const log = openSync(path.join(this.dir, 'containerd.log'), 'a');
+    this.daemon = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log], detached: true });
+    closeSync(log);
+    cleanup.addHook('containerd', () => this.cleanup());
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (existsSync(this.sock) && this.sw.run([this.ctr(['version'])]).results[0].status === 0) break;
+      if (this.daemon.exitCode !== null || Date.now() > deadline) {
+        const tail = readFileSync(path.join(this.dir, 'containerd.log'), 'utf8').trim().split('\n').slice(-1)[0];
+        throw new Error(`containerd did not start: ${tail}`);
+      }
+      sleep(100);
+    }
+    this.sw.one(this.ctr(['image', 'import', busyboxArchive(repo, workDir)]));
+  }
+
+  ctr(args) {
+    return ['ctr', '--address', this.sock, '-n', this.ns, ...args];
+  }
+
+  /** `ctr run --rm IMAGE <id> true` with `runtimePath` as the shim's runc: the benchexec result. */
+  runTrue(runtimePath) {
+    this.n += 1;
+    const id = `c${this.n}`;
+    return this.sw.one(
+      this.ctr(['run', '--rm', '--runc-binary', runtimePath, '--fifo-dir', path.join(this.dir, 'fifo'), '--cgroup', `${this.cgroupPrefix}/ctr-${id}`, IMAGE, id, 'true']),
+    );
+  }
+
+  countCommands(runtimePath, tag) {
+    return countThroughWrapper(this.dir, `ctr-${tag}`, runtimePath, (wrapper) => this.runTrue(wrapper));
+  }
+
+  cleanup() {
+    try {
+      const tasks = this.sw.run([this.ctr(['task', 'ls', '-q'])]).results[0].stdout.split('\n').filter(Boolean);
+      for (const t of tasks) this.sw.run([this.ctr(['task', 'delete', '--force', t])]);
+      const ctrs = this.sw.run([this.ctr(['container', 'ls', '-q'])]).results[0].stdout.split('\n').filter(Boolean);
+      if (ctrs.length) this.sw.run([this.ctr(['container', 'delete', ...ctrs])]);
+    } catch {
+      // the daemon is gone: the steps below still apply
+    }
+    if (this.daemon.exitCode === null && this.daemon.signalCode === null) {
+      this.daemon.kill('SIGTERM');
+      for (let i = 0; i < 100 && existsSync(`/proc/${this.daemon.pid}`) && !isZombie(this.daemon.pid); i++) sleep(50);
+      try {
+        this.daemon.kill('SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    killProcessesNaming(this.dir);
+    rmSync(path.join(SHIM_RUN_DIR, 'runc', this.ns), { recursive: true, force: true });
+    if (!this.shimRunDirExisted && !processes().some(([, comm]) => comm === 'containerd' || comm.startsWith('containerd-shim'))) {
+      rmSync(SHIM_RUN_DIR, { recursive: true, force: true });
+    }
+  }
+}
+
+function isZombie(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Run `once(wrapper)` with a logging wrapper in place of `runtimePath`; returns the runtime
+ * commands it made as { total, names }. Engines may still call the runtime a moment after
+ * their command returned (podman's cleanup, a shim's delete): the log is read once it has
+ * been quiet for 300 ms.
+ */
+function countThroughWrapper(dir, tag, runtimePath, once) {
+  const log = path.join(dir, `commands-${tag}.log`);
+  const wrapper = path.join(dir, `logging-${tag}`);
+  writeFileSync(log, '');
+  writeFileSync(wrapper, `#!/bin/sh\nprintf '%s\\n' "$*" >> '${log}'\nexec '${runtimePath}' "$@"\n`, { mode: 0o755 });
+  once(wrapper);
+  let text = readFileSync(log, 'utf8');
+  for (let quiet = 0, waited = 0; quiet < 300 && waited < 3000; waited += 50) {
+    sleep(50);
+    const now = readFileSync(log, 'utf8');
+    quiet = now === text ? quiet + 50 : 0;
+    text = now;
+  }
+  const lines = text.split('\n').filter(Boolean);
+  return { total: lines.length, names: lines.map(subcommand) };
+}
+
 /** The runc-style subcommand of a logged runtime command line (global flags skipped). */
 const VALUE_FLAGS = new Set(['--root', '--log', '--log-format', '--criu']);
 function subcommand(line) {
@@ -194,6 +311,13 @@ function subcommand(line) {
     else if (!w.startsWith('-')) return w;
   }
   return '?';
+}
+
+let archive = null;
+/** The busybox OCI archive both engines load, built once per run. */
+function busyboxArchive(repo, workDir) {
+  archive ??= buildImage(repo, path.join(workDir, 'image'));
+  return archive;
 }
 
 /** Build the engine tests' busybox image (OCI archive) with test/engines/image.ts; returns the archive. */
@@ -214,7 +338,9 @@ function summarize(names) {
 }
 
 let shared = null;
+let containerd = null;
 const commandNotes = [];
+const ctrNotes = [];
 
 export const ENGINE_CASES = [
   {
@@ -240,5 +366,24 @@ export const ENGINE_CASES = [
       'podman: `podman run --rm --network none IMAGE true`, cgroupfs manager, private storage; runtime commands counted once per runtime through a logging wrapper',
       ...commandNotes,
     ],
+  },
+  {
+    id: 'containerd',
+    title: 'ctr run --rm IMAGE true with each runtime (containerd, runc shim)',
+    metrics: ['ctr', 'ctr-commands', 'floor-node'],
+    setup(ctx) {
+      if (ctx.floor) return null;
+      if (ctx.rt.ns) throw new NotApplicable("not measured with containerd: its shim would have to run in crun's mount namespace (a second daemon)");
+      containerd ??= new Containerd(ctx.env, ctx.sw, ctx.env.runId, ctx.env.cgroupPrefix);
+      const runtimePath = ctx.rt.argv[0];
+      const counted = containerd.countCommands(runtimePath, ctx.rt.tag);
+      ctrNotes.push(`ctr → ${ctx.rt.name}: ${counted.total} runtime commands per run (${summarize(counted.names)})`);
+      return { runtimePath, commands: counted.total };
+    },
+    iterate(ctx, s) {
+      if (ctx.floor) return { 'floor-node': ctx.timed([]).ms };
+      return { ctr: containerd.runTrue(s.runtimePath).ms, 'ctr-commands': s.commands };
+    },
+    notes: () => ['containerd: `ctr run --rm --cgroup … IMAGE ID true` against a private containerd (runc shim v2, --runc-binary)', ...ctrNotes],
   },
 ];

@@ -12,10 +12,10 @@ function output(file, args, opts = {}) {
   }
 }
 
-/** First line of `<bin> --version` (or null when it cannot run). */
+/** The first two lines of `<bin> --version` (version and commit), or null when it cannot run. */
 export function versionOf(argv) {
   const text = output(argv[0], [...argv.slice(1), '--version']);
-  return text ? text.split('\n')[0] : null;
+  return text ? text.split('\n').slice(0, 2).join(', ') : null;
 }
 
 function cgroupLayout() {

@@ -89,10 +89,16 @@ export function renderReport(doc) {
 
   const header = ['', ...names, ...ratios.map((c) => c.title)];
   lines.push(header.map((h, i) => (i === 0 ? h.padEnd(TITLE_WIDTH) : cellText(h))).join(''));
+  let section = null;
+  let printed = null;
   for (const metric of METRICS) {
+    section = metric.section ?? section;
     const cells = doc.results[metric.id];
     if (!cells) continue;
-    if (metric.section) lines.push(metric.section);
+    if (section !== printed) {
+      lines.push(section);
+      printed = section;
+    }
     const title = metricTitle(metric, doc.options);
     const row = [`  ${title}`.slice(0, TITLE_WIDTH - 1).padEnd(TITLE_WIDTH)];
     for (const name of names) {
@@ -102,6 +108,7 @@ export function renderReport(doc) {
       if (name === FLOOR && metric.floor === false) text = '-';
       else if (!rt.available) text = `n/a[${footnote(`${name}: ${rt.reason}`)}]`;
       else if (cell?.error) text = `error[${footnote(`${name}: ${cell.error}`)}]`;
+      else if (cell?.notApplicable) text = `n/a[${footnote(`${name}: ${cell.notApplicable}`)}]`;
       else text = formatValue(cell?.median ?? null, metric.unit);
       row.push(cellText(text));
     }

@@ -24,7 +24,14 @@ export class Results {
   fail(metrics, rt, reason) {
     for (const m of metrics) this.cell(m, rt).error ??= reason;
   }
+
+  skip(metrics, rt, reason) {
+    for (const m of metrics) this.cell(m, rt).skipped ??= reason;
+  }
 }
+
+/** Thrown by a case's setup when it does not apply to a runtime: "n/a" and the reason, not "error". */
+export class NotApplicable extends Error {}
 
 export class Interrupted extends Error {
   constructor() {
@@ -53,6 +60,11 @@ export async function runCase({ kase, runtimes, metrics, results, opts, contextF
   const fail = (rt, err) => {
     failed.add(rt);
     const reason = err?.reason ?? err?.message ?? String(err);
+    if (err instanceof NotApplicable) {
+      results.skip(metrics, rt.name, reason);
+      log(`  ${rt.name}: n/a: ${reason}`);
+      return;
+    }
     results.fail(metrics, rt.name, reason);
     log(`  ${rt.name}: error: ${reason}`);
   };
