@@ -2,7 +2,7 @@
 // npm run bench: ts-runc beside runc, crun and Node's floor (`node -e 0`), measured in one
 // run and printed as one table of medians and ratios; results saved as JSON for later
 // comparison (`--compare A.json B.json`). See docs/performance.md, "Benchmark".
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,35 @@ function parseOptions(argv) {
   return o;
 }
 
+/**
+ * Variables that make every Node start-up do extra work (NODE_EXTRA_CA_CERTS: read and
+ * parse a certificate bundle, ~50 ms on these machines). Removed from the environment of
+ * every measured command, so the floor is a bare `node -e 0` and no column pays for the
+ * session's environment. Returns the names removed.
+ */
+const STARTUP_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_V8_COVERAGE', 'NODE_DEBUG', 'NODE_COMPILE_CACHE'];
+function cleanEnvironment() {
+  const removed = STARTUP_ENV.filter((name) => process.env[name] !== undefined);
+  for (const name of removed) delete process.env[name];
+  return removed;
+}
+
+/** Size and mtime of every file beside `bin` (its bundle, caches): to notice a rebuild mid-run. */
+function buildFingerprint(bin) {
+  try {
+    const dir = path.dirname(bin);
+    return readdirSync(dir)
+      .sort()
+      .map((f) => {
+        const st = statSync(path.join(dir, f));
+        return `${f}:${st.size}:${st.mtimeMs}`;
+      })
+      .join('|');
+  } catch {
+    return null;
+  }
+}
+
 function tmpBase() {
   try {
     mkdirSync('/dev/shm', { recursive: true });
@@ -119,11 +148,14 @@ async function main() {
   process.on('SIGTERM', onSignal);
   process.on('exit', () => cleanup.run());
 
+  const removedEnv = cleanEnvironment();
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = machineInfo(REPO);
   const results = new Results();
   const notes = [];
   let runtimes = [];
+  let tsBuild = null;
+  if (removedEnv.length) notes.push(`environment: ${removedEnv.join(', ')} removed for every measured command (each makes every node start-up do extra work)`);
   try {
     const helpers = buildHelpers(path.join(workDir, 'bin'));
     const sw = new Stopwatch(helpers.benchexec, path.join(workDir, 'out'));
@@ -149,6 +181,7 @@ async function main() {
       }
     }
     const usable = runtimes.filter((r) => r.available);
+    tsBuild = buildFingerprint(runtimes.find((r) => r.name === 'ts-runc')?.argv[0] ?? '');
     log(`runtimes: ${runtimes.map((r) => (r.available ? r.name : `${r.name} (n/a: ${r.reason})`)).join(', ')}`);
 
     const all = [...cases, ...engineCases];
@@ -170,7 +203,14 @@ async function main() {
     throw err;
   }
 
-  const doc = buildDocument({ startedAt, machine, opts, runtimes, results, notes, run: { id: runId, workDir, cgroupPrefix } });
+  const warnings = [];
+  const tsBin = runtimes.find((r) => r.name === 'ts-runc')?.argv[0];
+  if (tsBuild !== null && tsBin && buildFingerprint(tsBin) !== tsBuild) {
+    warnings.push(`ts-runc changed during the run (files beside ${tsBin} were rebuilt): its numbers mix two builds`);
+  }
+  const loadNow = loadAverage();
+  if (loadNow[0] > machine.cpus) warnings.push(`the machine was busy: load ${loadNow[0]} at the end on ${machine.cpus} CPUs (the benchmark itself keeps about one busy)`);
+  const doc = buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, run: { id: runId, workDir, cgroupPrefix } });
   const problems = cleanup.run();
   for (const p of problems) log(`cleanup: ${p}`);
   if (opts.json) console.log(JSON.stringify(doc, null, 2));
@@ -182,7 +222,7 @@ async function main() {
   return 0;
 }
 
-function buildDocument({ startedAt, machine, opts, runtimes, results, notes, run }) {
+function buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, run }) {
   const out = {};
   for (const [metric, cells] of Object.entries(results.byMetric)) {
     out[metric] = {};
@@ -211,6 +251,8 @@ function buildDocument({ startedAt, machine, opts, runtimes, results, notes, run
     floorMs: median(pooled),
     metrics: METRICS.map(({ id, title, unit }) => ({ id, title, unit })),
     results: out,
+    environmentRemoved: removedEnv,
+    warnings,
     notes,
   };
   doc.targets = evaluateTargets(doc);

@@ -85,6 +85,7 @@ export function renderReport(doc) {
   lines.push(`machine: Linux ${m.kernel} ${m.arch}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, cgroups ${m.cgroups}; load ${m.loadAverage?.[0]} at start, ${doc.loadAtEnd?.[0] ?? '?'} at end`);
   lines.push(`tree: ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (with uncommitted changes)' : ''}; node ${m.node}`);
   for (const r of doc.runtimes) lines.push(`  ${r.name.padEnd(8)} ${r.available ? r.version ?? '' : `n/a: ${r.reason}`}`);
+  for (const w of doc.warnings ?? []) lines.push(`WARNING: ${w}`);
   lines.push('');
 
   const header = ['', ...names, ...ratios.map((c) => c.title)];
