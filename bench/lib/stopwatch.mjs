@@ -29,7 +29,9 @@ export function buildHelpers(dir) {
 /** A command that exited non-zero (or could not run): carries its first stderr line. */
 export class CommandError extends Error {
   constructor(argv, result) {
-    const why = firstLine(result.stderr) || firstLine(result.stdout) || `exit status ${result.status}`;
+    const why = result.timedOut
+      ? `timed out: still running after ${result.timeoutS} s, killed`
+      : firstLine(result.stderr) || firstLine(result.stdout) || `exit status ${result.status}`;
     super(`${path.basename(argv[0])} ${argv.slice(1).filter((a) => !a.startsWith('/')).slice(-3).join(' ')}: ${why}`);
     this.reason = why;
     this.result = result;
@@ -46,8 +48,9 @@ function firstLine(text) {
 
 export class Stopwatch {
   /** @param {string} benchexec path of the built helper; @param {string} dir scratch dir for command files and outputs */
-  constructor(benchexec, dir) {
+  constructor(benchexec, dir, timeoutS = 120) {
     this.benchexec = benchexec;
+    this.timeoutS = timeoutS;
     this.dir = dir;
     this.calls = 0;
     mkdirSync(dir, { recursive: true });
@@ -55,7 +58,8 @@ export class Stopwatch {
 
   /**
    * Run `cmds` (arrays of argv) in one benchexec: one after another, or all at once with
-   * `parallel`. `ns` is a mount-namespace file to join. Returns per-command results
+   * `parallel`. `ns` is a mount-namespace file to join. A command (or a parallel batch)
+   * still running after the stopwatch's timeout is killed. Returns per-command results
    * ({ status, ms, startNs, endNs, maxrssKiB, stdout, stderr, outFile }) and `wallMs`.
    */
   run(cmds, { parallel = false, ns = null } = {}) {
@@ -64,7 +68,7 @@ export class Stopwatch {
     mkdirSync(dir);
     const file = path.join(dir, 'cmds');
     writeFileSync(file, `${cmds.map((argv) => argv.join('\x1f')).join('\n')}\n`);
-    const args = ['-d', dir, ...(parallel ? ['-p'] : []), ...(ns ? ['-m', ns] : []), file];
+    const args = ['-d', dir, '-t', String(this.timeoutS), ...(parallel ? ['-p'] : []), ...(ns ? ['-m', ns] : []), file];
     const r = spawnSync(this.benchexec, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
     if (r.signal) throw new Error(`benchexec was killed by ${r.signal}`);
     if (r.status !== 0) throw new Error(`benchexec failed: ${firstLine(r.stderr) || `status ${r.status}`}`);
@@ -76,7 +80,7 @@ export class Stopwatch {
         wallMs = Number(BigInt(f[2]) - BigInt(f[1])) / 1e6;
         continue;
       }
-      if (f.length < 7) continue;
+      if (f.length < 8) continue;
       const i = Number(f[0]);
       const startNs = BigInt(f[2]);
       const endNs = BigInt(f[3]);
@@ -89,6 +93,8 @@ export class Stopwatch {
         maxrssKiB: Number(f[4]),
         userMs: Number(f[5]) / 1e3,
         sysMs: Number(f[6]) / 1e3,
+        timedOut: f[7] === '1',
+        timeoutS: this.timeoutS,
         outFile,
         get stdout() {
           return readFileSync(outFile, 'utf8');

@@ -2,14 +2,15 @@
  * benchexec: the benchmark's stopwatch. It runs runtime commands and times them itself, so
  * the harness's own overhead (Node's spawn, pipes, the event loop) never lands in a sample.
  *
- *   benchexec [-p] [-m NSFILE] -d DIR CMDFILE
+ *   benchexec [-p] [-m NSFILE] [-t SECONDS] -d DIR CMDFILE
  *       Run the commands in CMDFILE (one per line, arguments separated by \x1f), one after
  *       another, or all at once with -p. Command i gets stdin /dev/null and stdout/stderr
  *       DIR/i.out and DIR/i.err (files, never pipes: a container started by `create`
  *       inherits them and would hold a pipe open). With -m, each command first joins the
- *       mount namespace NSFILE (setns in the forked child, before execvp).
+ *       mount namespace NSFILE (setns in the forked child, before execvp). With -t, a
+ *       command still running after SECONDS (a batch, with -p) is killed with SIGKILL.
  *       Prints one line per command, in CMDFILE order:
- *         <i> <exit status, or 128+signal> <start ns> <end ns> <maxrss KiB> <user us> <sys us>
+ *         <i> <exit status, or 128+signal> <start ns> <end ns> <maxrss KiB> <user us> <sys us> <timed out 0|1>
  *       then `wall <first start ns> <last end ns>`. Times are CLOCK_MONOTONIC, taken right
  *       before fork and right after wait4 returns. maxrss is wait4's ru_maxrss: the largest
  *       resident set reached by the command or any descendant it waited for (a maximum over
@@ -48,11 +49,40 @@ struct cmd {
   char *argv[MAX_ARGS + 1];
   pid_t pid;
   int status;
+  int done;
+  int timed_out;
   uint64_t start, end;
   struct rusage ru;
 };
 
 static struct cmd cmds[MAX_CMDS];
+static volatile sig_atomic_t alarmed;
+
+static void on_alarm(int sig) {
+  (void)sig;
+  alarmed = 1;
+}
+
+/* No SA_RESTART: wait4 returns EINTR when the alarm fires. */
+static void arm(unsigned seconds) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_alarm;
+  sigaction(SIGALRM, &sa, NULL);
+  alarmed = 0;
+  alarm(seconds);
+}
+
+/* The alarm fired: kill what is still running (SIGKILL) and mark it. */
+static void kill_running(int from, int to) {
+  for (int i = from; i < to; i++) {
+    if (!cmds[i].done && cmds[i].pid > 0) {
+      cmds[i].timed_out = 1;
+      kill(cmds[i].pid, SIGKILL);
+    }
+  }
+  alarmed = 0;
+}
 
 static uint64_t now_ns(void) {
   struct timespec t;
@@ -155,6 +185,7 @@ static pid_t launch(int i, const char *dir, int nsfd) {
 
 static void record(int i, int status, const struct rusage *ru) {
   cmds[i].end = now_ns();
+  cmds[i].done = 1;
   cmds[i].ru = *ru;
   cmds[i].status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -173,15 +204,17 @@ static int hold_ns(const char *empty) {
 
 int main(int argc, char **argv) {
   int parallel = 0;
+  unsigned timeout = 0;
   const char *ns = NULL, *dir = NULL, *file = NULL;
   for (int i = 1; i < argc; i++) {
     if (!strcmp(argv[i], "--hold-ns") && i + 1 < argc) return hold_ns(argv[i + 1]);
     if (!strcmp(argv[i], "-p")) parallel = 1;
     else if (!strcmp(argv[i], "-m") && i + 1 < argc) ns = argv[++i];
     else if (!strcmp(argv[i], "-d") && i + 1 < argc) dir = argv[++i];
+    else if (!strcmp(argv[i], "-t") && i + 1 < argc) timeout = (unsigned)atoi(argv[++i]);
     else if (!file) file = argv[i];
     else {
-      fprintf(stderr, "usage: benchexec [-p] [-m NSFILE] -d DIR CMDFILE | --hold-ns EMPTYFILE\n");
+      fprintf(stderr, "usage: benchexec [-p] [-m NSFILE] [-t SECONDS] -d DIR CMDFILE | --hold-ns EMPTYFILE\n");
       return 125;
     }
   }
@@ -201,18 +234,24 @@ int main(int argc, char **argv) {
   if (!parallel) {
     for (int i = 0; i < n; i++) {
       pid_t pid = launch(i, dir, nsfd);
-      while (wait4(pid, &status, 0, &ru) < 0)
+      if (timeout) arm(timeout);
+      while (wait4(pid, &status, 0, &ru) < 0) {
         if (errno != EINTR) die("wait4");
+        if (alarmed) kill_running(i, i + 1);
+      }
+      alarm(0);
       record(i, status, &ru);
     }
   } else {
     for (int i = 0; i < n; i++) launch(i, dir, nsfd);
+    if (timeout) arm(timeout);
     int left = n;
     while (left > 0) {
       pid_t pid = wait4(-1, &status, 0, &ru);
       if (pid < 0) {
-        if (errno == EINTR) continue;
-        die("wait4");
+        if (errno != EINTR) die("wait4");
+        if (alarmed) kill_running(0, n);
+        continue;
       }
       for (int i = 0; i < n; i++) {
         if (cmds[i].pid == pid) {
@@ -229,9 +268,9 @@ int main(int argc, char **argv) {
     struct cmd *c = &cmds[i];
     if (c->start < first) first = c->start;
     if (c->end > last) last = c->end;
-    printf("%d %d %llu %llu %ld %ld %ld\n", i, c->status, (unsigned long long)c->start, (unsigned long long)c->end,
+    printf("%d %d %llu %llu %ld %ld %ld %d\n", i, c->status, (unsigned long long)c->start, (unsigned long long)c->end,
            c->ru.ru_maxrss, (long)(c->ru.ru_utime.tv_sec * 1000000 + c->ru.ru_utime.tv_usec),
-           (long)(c->ru.ru_stime.tv_sec * 1000000 + c->ru.ru_stime.tv_usec));
+           (long)(c->ru.ru_stime.tv_sec * 1000000 + c->ru.ru_stime.tv_usec), c->timed_out);
   }
   printf("wall %llu %llu\n", (unsigned long long)first, (unsigned long long)last);
   return 0;
