@@ -3,7 +3,9 @@
 // One bundled CommonJS file per entry point keeps start-up fast: Node reads and compiles a
 // single file instead of resolving a module graph on every runtime invocation.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +18,8 @@ if (!args.has('--no-typecheck')) {
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
 }
 const esbuild = await import('esbuild');
+const { builtinsPlugin } = await import('./esbuild-builtins.mjs');
+const { lazyValidatorsPlugin, validatorsEntry, VALIDATORS_FILE } = await import('./esbuild-lazy-validators.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
 try {
@@ -24,7 +28,7 @@ try {
   // not a git checkout
 }
 await esbuild.build({
-  entryPoints: { 'ts-runc': path.join(root, 'src/cli/main.ts') },
+  entryPoints: { 'ts-runc-main': path.join(root, 'src/cli/main.ts') },
   outdir: path.join(root, 'dist'),
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -33,15 +37,50 @@ await esbuild.build({
   format: 'cjs',
   minifyWhitespace: true,
   minifySyntax: true,
-  keepNames: true,
   sourcemap: 'linked',
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
   define: { __TSRUNC_VERSION__: JSON.stringify(pkg.version), __TSRUNC_COMMIT__: JSON.stringify(commit) },
   logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
+  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin],
 });
-chmodSync(path.join(root, 'dist/ts-runc.cjs'), 0o755);
+// The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
+await esbuild.build({
+  stdin: { contents: validatorsEntry(path.join(root, 'src')), resolveDir: root, loader: 'js', sourcefile: 'validators-entry.js' },
+  outfile: path.join(root, 'dist', VALIDATORS_FILE),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+// The executable: a small loader (scripts/bin-loader.cjs) that runs the bundles from V8
+// code caches. The shebang names this node by absolute path (engines may run the runtime
+// with a minimal PATH) and drops NODE_EXTRA_CA_CERTS (see the loader's comment).
+const bin = path.join(root, 'dist/ts-runc.cjs');
+const shebang = `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS ${process.execPath}\n`;
+writeFileSync(bin, shebang + readFileSync(path.join(root, 'scripts/bin-loader.cjs'), 'utf8'));
+chmodSync(bin, 0o755);
+
+// Code caches: run the CLI once through the paths every command shares (argument parsing,
+// the state store, `list`) and once through config validation (a create of ts-runc's own
+// default config, which stops at the missing rootfs), and let the loader write what V8 compiled.
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-build-'));
+try {
+  for (const f of ['ts-runc-main.cjs.cache', `${VALIDATORS_FILE}.cache`]) rmSync(path.join(root, 'dist', f), { force: true });
+  const env = { ...process.env, TSRUNC_WRITE_CODE_CACHE: '1' };
+  const runCli = (args) => spawnSync(process.execPath, [bin, '--root', path.join(scratch, 'root'), ...args], { env, stdio: 'ignore' });
+  runCli(['list']);
+  runCli(['spec', '--bundle', scratch]);
+  runCli(['create', '--bundle', scratch, 'code-cache']);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
 if (!existsSync(path.join(root, 'build/Release/tsrunc.node'))) {
   console.warn('note: the native addon is not built yet; run `npm run build:addon`');
 }

@@ -85,7 +85,7 @@ function checkArity(c: Command, n: number): void {
   }
 }
 
-export async function main(argv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   const global = parseArgs(argv, GLOBAL_FLAGS, true);
   const g = global.flags;
   const format = flag.str(g, 'log-format') as LogFormat;
@@ -129,11 +129,15 @@ function report(err: unknown): number {
   return err instanceof RuntimeError ? err.exitCode : 1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (err) => {
-    process.exitCode = report(err);
-  },
-);
+function runCli(): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.exitCode = report(err);
+    },
+  );
+}
+
+runCli();

@@ -300,8 +300,8 @@ describe('seccomp', function () {
     beforeEach(function () {
       requireCommand(this, 'python3');
     });
-    afterEach(function () {
-      agent?.stop();
+    afterEach(async function () {
+      await agent?.stop();
       agent = undefined;
     });
 

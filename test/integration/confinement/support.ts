@@ -148,7 +148,8 @@ export interface SeccompAgent {
   release(): void;
   /** Wait for the summary (the agent exits when the filter has no users left). */
   result(timeoutMs?: number): Promise<{ state: Record<string, any>; nfds: number; handled: number[] }>;
-  stop(): void;
+  /** Kill the agent if it still runs, and wait until it has gone (the leak check looks right after). */
+  stop(): Promise<void>;
 }
 
 /** Start the agent; `answer` is an errno to fail notified calls with, or 'continue'. */
@@ -176,8 +177,11 @@ export async function startSeccompAgent(answer: number | 'continue', opts: { hol
       await waitFor(() => existsSync(outPath), timeoutMs, { what: `the seccomp agent's summary (stderr: ${stderr})` });
       return JSON.parse(readFileSync(outPath, 'utf8'));
     },
-    stop: () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }
