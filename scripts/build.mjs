@@ -4,7 +4,7 @@
 // single file instead of resolving a module graph on every runtime invocation.
 import { execFileSync } from 'node:child_process';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,9 +66,12 @@ const shebang = `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS ${process.execPath}\n`
 writeFileSync(bin, shebang + readFileSync(path.join(root, 'scripts/bin-loader.cjs'), 'utf8'));
 chmodSync(bin, 0o755);
 
-// Code caches: run the CLI once through the paths every command shares (argument parsing,
-// the state store, `list`) and once through config validation (a create of ts-runc's own
-// default config, which stops at the missing rootfs), and let the loader write what V8 compiled.
+// Code caches: V8 caches only what it compiled, so run the CLI through the paths commands
+// take and let the loader write the cache at each exit (each run starts from the last
+// cache, so it accumulates). As root with the addon built, that is a real throwaway
+// container's lifecycle (run; create, state, start, delete; create, delete --force) whose
+// program is a copy of tsrunc-init that exits at once; otherwise argument parsing, `list`
+// and config validation (a create that stops at the missing rootfs).
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-build-'));
 try {
   for (const f of ['ts-runc-main.cjs.cache', `${VALIDATORS_FILE}.cache`]) rmSync(path.join(root, 'dist', f), { force: true });
@@ -77,6 +80,25 @@ try {
   runCli(['list']);
   runCli(['spec', '--bundle', scratch]);
   runCli(['create', '--bundle', scratch, 'code-cache']);
+  const stub = path.join(root, 'build/Release/tsrunc-init');
+  if (process.getuid?.() === 0 && existsSync(stub) && existsSync(path.join(root, 'build/Release/tsrunc.node'))) {
+    mkdirSync(path.join(scratch, 'rootfs'));
+    copyFileSync(stub, path.join(scratch, 'rootfs/init'));
+    chmodSync(path.join(scratch, 'rootfs/init'), 0o755);
+    const config = JSON.parse(readFileSync(path.join(scratch, 'config.json'), 'utf8'));
+    config.process.terminal = false;
+    config.process.args = ['/init', '-1', '/nonexistent', 'x'];
+    writeFileSync(path.join(scratch, 'config.json'), JSON.stringify(config));
+    const id = `code-cache-${process.pid}`;
+    runCli(['run', '--bundle', scratch, `${id}-run`]);
+    runCli(['create', '--bundle', scratch, id]);
+    runCli(['state', id]);
+    runCli(['start', id]);
+    runCli(['delete', '--force', id]);
+    runCli(['create', '--bundle', scratch, id]);
+    runCli(['kill', id, 'KILL']);
+    runCli(['delete', '--force', id]);
+  }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

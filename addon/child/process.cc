@@ -115,11 +115,11 @@ void set_capabilities(const ProcessSpec *proc) {
 
 void set_user(const ProcessSpec *proc) {
   if (proc->set_groups) {
-    if (setgroups(proc->n_additional_gids, (const gid_t *)proc->additional_gids) < 0)
+    if (sys_setgroups(proc->n_additional_gids, (const gid_t *)proc->additional_gids) < 0)
       die("setgroups", "process.user.additionalGids", errno);
   }
-  if (setresgid(proc->gid, proc->gid, proc->gid) < 0) die("setresgid", "process.user.gid", errno);
-  if (setresuid(proc->uid, proc->uid, proc->uid) < 0) die("setresuid", "process.user.uid", errno);
+  if (sys_setresgid(proc->gid, proc->gid, proc->gid) < 0) die("setresgid", "process.user.gid", errno);
+  if (sys_setresuid(proc->uid, proc->uid, proc->uid) < 0) die("setresuid", "process.user.uid", errno);
 }
 
 // The working directory is resolved inside the container's root, never through a /proc

@@ -85,8 +85,8 @@ void run_stage1(const Plan *p) {
   for (uint32_t i = 0; i < p->n_joins; i++) joined_userns |= p->joins[i].nstype == CLONE_NEWUSER;
   if (p->new_userns || joined_userns) {
     // Become root of the user namespace (for a new one, the parent has just written the maps).
-    if (setresgid(0, 0, 0) < 0) die("setresgid", "0 in the new user namespace", errno);
-    if (setresuid(0, 0, 0) < 0) die("setresuid", "0 in the new user namespace", errno);
+    if (sys_setresgid(0, 0, 0) < 0) die("setresgid", "0 in the new user namespace", errno);
+    if (sys_setresuid(0, 0, 0) < 0) die("setresuid", "0 in the new user namespace", errno);
     // setresuid cleared the death signal.
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
   }

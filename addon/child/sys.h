@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -126,6 +127,16 @@ inline int sys_seccomp(unsigned op, unsigned flags, void *args) {
   return (int)syscall(SYS_seccomp, op, flags, args);
 }
 inline int sys_setns(int fd, int nstype) { return (int)syscall(SYS_setns, fd, nstype); }
+
+// Credentials, as raw system calls. glibc's setresuid/setresgid/setgroups change every
+// thread of the process (POSIX semantics): they take glibc's thread-list lock and signal
+// the other threads. A child of multi-threaded Node has one thread but a copy of Node's
+// glibc state, and that lock may have been held by another thread at clone() time: the
+// glibc wrappers can deadlock there. The kernel calls change only the caller, which is
+// all there is.
+inline int sys_setresuid(uid_t r, uid_t e, uid_t s) { return (int)syscall(SYS_setresuid, r, e, s); }
+inline int sys_setresgid(gid_t r, gid_t e, gid_t s) { return (int)syscall(SYS_setresgid, r, e, s); }
+inline int sys_setgroups(size_t n, const gid_t *groups) { return (int)syscall(SYS_setgroups, n, groups); }
 inline int sys_unshare(int flags) { return (int)syscall(SYS_unshare, flags); }
 
 // Write all of buf, retrying on EINTR/short writes.

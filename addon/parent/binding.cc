@@ -22,6 +22,7 @@ Napi::Value Mkfifo(const Napi::CallbackInfo &info);
 Napi::Value StrError(const Napi::CallbackInfo &info);
 Napi::Value ErrnoName(const Napi::CallbackInfo &info);
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info);
+Napi::Value PrimeCgroupMigration(const Napi::CallbackInfo &info);
 Napi::Value CloseFd(const Napi::CallbackInfo &info);
 Napi::Value GetWinsize(const Napi::CallbackInfo &info);
 Napi::Value SetWinsize(const Napi::CallbackInfo &info);
@@ -65,6 +66,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"strerror", tsr::StrError},
       {"errnoName", tsr::ErrnoName},
       {"setChildSubreaper", tsr::SetChildSubreaper},
+      {"primeCgroupMigration", tsr::PrimeCgroupMigration},
       {"closeFd", tsr::CloseFd},
       {"getWinsize", tsr::GetWinsize},
       {"setWinsize", tsr::SetWinsize},

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../common/plan.h"
@@ -320,6 +321,23 @@ Napi::Value ErrnoName(const Napi::CallbackInfo &info) {
 // setChildSubreaper()
 Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
   if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(info.Env(), errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+  return info.Env().Undefined();
+}
+
+// primeCgroupMigration(procsFile): on a thread of its own, write "0" to the cgroup.procs of
+// a cgroup this process already is in: a migration to where it is, which changes nothing but
+// makes the kernel's cgroup_threadgroup_rwsem switch to its writer mode. That switch waits
+// for an RCU grace period (~10 ms here) the first time after a quiet spell; done now, it
+// overlaps with the runtime's own work instead of stalling the container's real migration.
+Napi::Value PrimeCgroupMigration(const Napi::CallbackInfo &info) {
+  std::string file = info[0].As<Napi::String>().Utf8Value();
+  std::thread([file] {
+    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t ignored = write(fd, "0", 1);
+    (void)ignored;
+    close(fd);
+  }).detach();
   return info.Env().Undefined();
 }
 

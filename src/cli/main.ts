@@ -12,6 +12,8 @@ import { OCI_VERSION } from '../spec/defaults.js';
 import { ConfigErrors, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import { type LogFormat, Logger, logger, setLogger } from '../util/log.js';
 import { VERSION, COMMIT } from './version.js';
+import { trace } from '../util/trace.js';
+import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'debug', type: 'bool', usage: 'enable debug logging' },
@@ -86,6 +88,7 @@ function checkArity(c: Command, n: number): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  trace('main');
   const global = parseArgs(argv, GLOBAL_FLAGS, true);
   const g = global.flags;
   const format = flag.str(g, 'log-format') as LogFormat;
@@ -104,6 +107,8 @@ async function main(argv: string[]): Promise<number> {
   if (flag.bool(g, 'systemd-cgroup')) {
     throw new UsageError('--systemd-cgroup: the systemd cgroup driver is not supported by ts-runc; use cgroupfs paths');
   }
+  // These move a process into a cgroup: start the kernel's slow part of that now.
+  if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) throw new UsageError(`No help topic for '${name}'`);
   if (rest.includes('--help') || rest.includes('-h')) {

@@ -17,6 +17,7 @@ import { type ChildMessage, Msg, native } from '../native/addon.js';
 import type { SpawnPlan } from '../native/plan-types.js';
 import { ChildSetupError } from '../util/errors.js';
 import { describeChildError } from './child-errors.js';
+import { trace } from '../util/trace.js';
 
 export interface LaunchHandlers {
   /** Stage 1 is in its namespaces: write id maps, add `pid` to the cgroups. */
@@ -36,6 +37,7 @@ export interface Launched {
 export function launch(plan: SpawnPlan, handlers: LaunchHandlers = {}): Launched {
   const addon = native();
   const child = addon.spawn(plan);
+  trace('launch: spawned');
   let initPid = 0;
   let initPidfd = -1;
   let ready = false;
@@ -59,7 +61,9 @@ export function launch(plan: SpawnPlan, handlers: LaunchHandlers = {}): Launched
       const msg = addon.recvMessage(child.syncFd);
       switch (msg.type) {
         case Msg.STAGE1:
+          trace('launch: stage1');
           handlers.onStage1?.(child.pid);
+          trace('launch: stage1 handled');
           addon.sendMessage(child.syncFd, Msg.GO);
           break;
         case Msg.INIT_PID:
@@ -77,6 +81,7 @@ export function launch(plan: SpawnPlan, handlers: LaunchHandlers = {}): Launched
           handlers.onSeccompFd?.(msg.fd, initPid);
           break;
         case Msg.READY:
+          trace('launch: ready');
           ready = true;
           break;
         case Msg.ERROR:

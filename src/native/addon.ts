@@ -66,6 +66,8 @@ export interface NativeAddon {
   strerror(errno: number): string;
   errnoName(errno: number): string;
   setChildSubreaper(): void;
+  /** Start a no-op migration of this process into its own cgroup on a thread (see proc.cc). */
+  primeCgroupMigration(procsFile: string): void;
   closeFd(fd: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;

@@ -8,6 +8,7 @@ import { applyResources } from '../linux/cgroups/apply.js';
 import { CgroupDriver } from '../linux/cgroups/driver.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { cgroupPathSpec } from '../linux/cgroups/path.js';
+import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 import { planContainer } from '../linux/container-plan.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
 import { writeIdMaps } from '../linux/idmap.js';
@@ -24,6 +25,7 @@ import { CONFIG_FILE, EXEC_FIFO, writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
+import { trace } from '../util/trace.js';
 import { destroyContainer, hookState, killAndWait } from './container.js';
 
 export interface CreateOptions {
@@ -73,7 +75,10 @@ function resolveRootfs(bundle: string, spec: Spec): string {
 export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const id = checkContainerId(opts.id);
   const bundle = path.resolve(opts.bundle ?? '.');
+  trace('create: begin');
+  primeCgroupMigration();
   const spec = opts.spec ?? loadConfig(bundle);
+  trace('create: config loaded');
   if (!spec.process) throw new ConfigError('process', 'is required');
   if (spec.process.terminal && !opts.consoleSocket && opts.consoleSocketFd === undefined) {
     throw new UsageError('cannot allocate tty if ts-runc will detach without setting console socket');
@@ -113,8 +118,6 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     const layout = hostLayout();
     cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
     record.cgroup = cgroups.toState();
-    cgroups.create();
-    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
 
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
@@ -146,6 +149,12 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     });
     fds.push(...planned.openedFds);
     record.namespaces = planned.namespaces;
+    trace('create: planned');
+    // Made only now, after the planning: the kernel's first cgroup change after a quiet spell
+    // stalls (see primeCgroupMigration), and the planning above overlaps that stall.
+    cgroups.create();
+    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
+    trace('create: cgroups made');
     ctx.store.write(record);
 
     const hooks = spec.hooks ?? {};
@@ -174,12 +183,14 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
         }
       },
     });
+    trace('create: launched');
     record.pid = launched.pid;
     record.pidStartTime = readProcStat(launched.pid)?.startTime ?? 0;
     record.status = 'created';
     ctx.store.write(record);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
     if (pidfdSocketFd >= 0) sendPidfd(pidfdSocketFd, launched.pidfd);
+    trace('create: done');
     return { record, pidfd: launched.pidfd, spec };
   } catch (err) {
     if (launched) {

@@ -7,7 +7,9 @@ import path from 'node:path';
 import { native } from '../native/addon.js';
 import { relayTerminal } from '../linux/terminal-relay.js';
 import { loadConfig } from '../spec/load.js';
+import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 import { errorMessage } from '../util/errors.js';
+import { trace } from '../util/trace.js';
 import type { RuntimeContext } from './context.js';
 import { type CreateOptions, create } from './create.js';
 import { destroyContainer, killAndWait } from './container.js';
@@ -25,6 +27,7 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   const addon = native();
   // A foreground run with a terminal and no console socket: we are the socket's peer.
   let consolePeer = -1;
+  primeCgroupMigration();
   const spec = loadConfig(path.resolve(opts.bundle ?? '.'));
   opts = { ...opts, spec };
   if (spec.process?.terminal && !opts.consoleSocket && !opts.detach) {
@@ -43,6 +46,7 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   try {
     if (consolePeer >= 0) master = addon.recvFd(consolePeer).fd;
     start(ctx, record.id);
+    trace('run: started');
   } catch (err) {
     killAndWait(record);
     cleanup(ctx, record.id, created.spec);
@@ -67,6 +71,7 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   for (const s of FORWARDED) process.on(s, forward);
   const relay = master >= 0 ? relayTerminal(master, pidfd) : null;
   const result = await addon.waitPidfdAsync(pidfd);
+  trace('run: exited');
   for (const s of FORWARDED) process.off(s, forward);
   if (relay) await relay.finish();
   fs.closeSync(pidfd);
@@ -74,6 +79,7 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     killAndWait(record);
     cleanup(ctx, record.id, created.spec);
   }
+  trace('run: cleaned up');
   return result.signal ? 128 + result.signal : (result.exitCode ?? 0);
 }
 
