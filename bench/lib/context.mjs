@@ -99,7 +99,13 @@ export class Context {
       if (r.status === 0) this.#succeeded(list[i]);
     });
     const bad = out.results.findIndex((r) => r.status !== 0);
-    if (bad >= 0) throw new CommandError(this.rt.cmd(list[bad]), out.results[bad]);
+    if (bad >= 0) {
+      const err = new CommandError(this.rt.cmd(list[bad]), out.results[bad]);
+      const failed = out.results.filter((r) => r.status !== 0).length;
+      const hung = out.results.map((r, i) => (r.timedOut ? list[i][0] : null)).filter(Boolean);
+      if (failed > 1) err.reason = `${failed} of ${list.length} failed${hung.length ? ` (${hung.length} timed out: ${[...new Set(hung)].join(', ')})` : ''}; first: ${err.reason}`;
+      throw err;
+    }
     return out;
   }
 

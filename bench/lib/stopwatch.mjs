@@ -30,7 +30,7 @@ export function buildHelpers(dir) {
 export class CommandError extends Error {
   constructor(argv, result) {
     const why = result.timedOut
-      ? `timed out: still running after ${result.timeoutS} s, killed`
+      ? `timed out: still running after ${result.timeoutS} s (waiting in ${result.wchan ?? '?'}), killed`
       : firstLine(result.stderr) || firstLine(result.stdout) || `exit status ${result.status}`;
     super(`${path.basename(argv[0])} ${argv.slice(1).filter((a) => !a.startsWith('/')).slice(-3).join(' ')}: ${why}`);
     this.reason = why;
@@ -80,7 +80,7 @@ export class Stopwatch {
         wallMs = Number(BigInt(f[2]) - BigInt(f[1])) / 1e6;
         continue;
       }
-      if (f.length < 8) continue;
+      if (f.length < 9) continue;
       const i = Number(f[0]);
       const startNs = BigInt(f[2]);
       const endNs = BigInt(f[3]);
@@ -94,6 +94,7 @@ export class Stopwatch {
         userMs: Number(f[5]) / 1e3,
         sysMs: Number(f[6]) / 1e3,
         timedOut: f[7] === '1',
+        wchan: f[8] === '-' ? null : f[8],
         timeoutS: this.timeoutS,
         outFile,
         get stdout() {

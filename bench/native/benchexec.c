@@ -10,7 +10,8 @@
  *       mount namespace NSFILE (setns in the forked child, before execvp). With -t, a
  *       command still running after SECONDS (a batch, with -p) is killed with SIGKILL.
  *       Prints one line per command, in CMDFILE order:
- *         <i> <exit status, or 128+signal> <start ns> <end ns> <maxrss KiB> <user us> <sys us> <timed out 0|1>
+ *         <i> <exit status, or 128+signal> <start ns> <end ns> <maxrss KiB> <user us> <sys us>
+ *         <timed out 0|1> <wchan of a timed-out command when it was killed, else ->
  *       then `wall <first start ns> <last end ns>`. Times are CLOCK_MONOTONIC, taken right
  *       before fork and right after wait4 returns. maxrss is wait4's ru_maxrss: the largest
  *       resident set reached by the command or any descendant it waited for (a maximum over
@@ -51,6 +52,7 @@ struct cmd {
   int status;
   int done;
   int timed_out;
+  char wchan[64];
   uint64_t start, end;
   struct rusage ru;
 };
@@ -78,6 +80,15 @@ static void kill_running(int from, int to) {
   for (int i = from; i < to; i++) {
     if (!cmds[i].done && cmds[i].pid > 0) {
       cmds[i].timed_out = 1;
+      /* Where it was stuck, for the report: the kernel function it sleeps in. */
+      char path[64];
+      snprintf(path, sizeof path, "/proc/%d/wchan", (int)cmds[i].pid);
+      int fd = open(path, O_RDONLY | O_CLOEXEC);
+      if (fd >= 0) {
+        ssize_t n = read(fd, cmds[i].wchan, sizeof cmds[i].wchan - 1);
+        cmds[i].wchan[n > 0 ? n : 0] = '\0';
+        close(fd);
+      }
       kill(cmds[i].pid, SIGKILL);
     }
   }
@@ -268,9 +279,10 @@ int main(int argc, char **argv) {
     struct cmd *c = &cmds[i];
     if (c->start < first) first = c->start;
     if (c->end > last) last = c->end;
-    printf("%d %d %llu %llu %ld %ld %ld %d\n", i, c->status, (unsigned long long)c->start, (unsigned long long)c->end,
+    printf("%d %d %llu %llu %ld %ld %ld %d %s\n", i, c->status, (unsigned long long)c->start, (unsigned long long)c->end,
            c->ru.ru_maxrss, (long)(c->ru.ru_utime.tv_sec * 1000000 + c->ru.ru_utime.tv_usec),
-           (long)(c->ru.ru_stime.tv_sec * 1000000 + c->ru.ru_stime.tv_usec), c->timed_out);
+           (long)(c->ru.ru_stime.tv_sec * 1000000 + c->ru.ru_stime.tv_usec), c->timed_out,
+           c->wchan[0] && !strchr(c->wchan, ' ') ? c->wchan : "-");
   }
   printf("wall %llu %llu\n", (unsigned long long)first, (unsigned long long)last);
   return 0;
