@@ -15,6 +15,7 @@
 
 #include <linux/magic.h>
 
+#include "../common/fdpass.h"
 #include "child.h"
 #include "mountfd.h"
 #include "sys.h"
@@ -27,30 +28,6 @@
 namespace tsr {
 
 namespace {
-
-bool send_fd(int sock, int fd, const char *name) {
-  struct iovec iov = {(void *)name, str_len(name)};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  char *data = (char *)CMSG_DATA(c);
-  const char *src = (const char *)&fd;
-  for (unsigned i = 0; i < sizeof(int); i++) data[i] = src[i];
-  for (;;) {
-    if (sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0) return true;
-    if (errno != EINTR) return false;
-  }
-}
 
 // The pty must come from the devpts instance mounted at the container's /dev/pts, not
 // from another instance (the host's) that a device node planted in the image as /dev/ptmx
@@ -118,7 +95,7 @@ void setup_console(const ProcessSpec *proc, bool bind_dev_console) {
     close(target);
   }
   if (proc->console_socket_fd >= 0) {
-    if (!send_fd(proc->console_socket_fd, master, "/dev/ptmx")) die("console", "send the pty master", errno);
+    if (send_with_fd(proc->console_socket_fd, "/dev/ptmx", 9, master) != 0) die("console", "send the pty master", errno);
     close(proc->console_socket_fd);
   }
   close(master);

@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../common/fdpass.h"
 #include "child.h"
 #include "sys.h"
 
@@ -39,29 +40,7 @@ bool send_msg_fd(uint32_t type, int fd, const char *step) {
   Msg m = {};
   m.type = type;
   str_copy(m.step, sizeof m.step, step ? step : "");
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control = {};
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  char *data = (char *)CMSG_DATA(c);
-  const char *src = (const char *)&fd;
-  for (unsigned i = 0; i < sizeof(int); i++) data[i] = src[i];
-  for (;;) {
-    ssize_t n = sendmsg(g_sync_fd, &msg, MSG_NOSIGNAL);
-    if (n >= 0) return true;
-    if (errno == EINTR) continue;
-    return false;
-  }
+  return send_with_fd(g_sync_fd, &m, sizeof m, fd) == 0;
 }
 
 uint32_t wait_parent() {

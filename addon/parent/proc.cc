@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "../common/fdpass.h"
 #include "../common/plan.h"
 #include "napi_util.h"
 
@@ -138,29 +139,11 @@ Napi::Value RecvMessage(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Msg m;
   memset(&m, 0, sizeof m);
-  struct iovec iov = {&m, sizeof m};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t n;
-  for (;;) {
-    n = recvmsg(arg_int(info, 0), &msg, MSG_CMSG_CLOEXEC);
-    if (n >= 0 || errno != EINTR) break;
-  }
-  if (n < 0 && errno != ECONNRESET) return throw_errno(env, errno, "recvmsg");
   int fd = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  }
+  long n = recv_with_fd(arg_int(info, 0), &m, sizeof m, &fd);
+  if (n < 0 && n != -ECONNRESET) return throw_errno(env, (int)-n, "recvmsg");
   Napi::Object out = Napi::Object::New(env);
-  bool full = n == (ssize_t)sizeof m;
+  bool full = n == (long)sizeof m;
   out.Set("type", Napi::Number::New(env, full ? m.type : 0));
   out.Set("errno", Napi::Number::New(env, full ? m.err : 0));
   out.Set("pid", Napi::Number::New(env, full ? m.pid : 0));
@@ -188,28 +171,9 @@ Napi::Value SendMessage(const Napi::CallbackInfo &info) {
 // sendFd(socketFd, fd, payload) : one message, payload bytes, fd in SCM_RIGHTS
 Napi::Value SendFd(const Napi::CallbackInfo &info) {
   std::string payload = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
-  if (payload.empty()) payload = "\0";
-  int fd = arg_int(info, 1);
-  struct iovec iov = {(void *)payload.data(), payload.size()};
-  union {
-    char buf[CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  for (;;) {
-    if (sendmsg(arg_int(info, 0), &msg, MSG_NOSIGNAL) >= 0) break;
-    if (errno != EINTR) return throw_errno(info.Env(), errno, "sendmsg");
-  }
+  if (payload.empty()) payload.assign(1, '\0');  // a message needs at least one byte
+  int err = send_with_fd(arg_int(info, 0), payload.data(), payload.size(), arg_int(info, 1));
+  if (err) return throw_errno(info.Env(), err, "sendmsg");
   return info.Env().Undefined();
 }
 
@@ -217,30 +181,12 @@ Napi::Value SendFd(const Napi::CallbackInfo &info) {
 Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   char buf[4096];
-  struct iovec iov = {buf, sizeof buf};
-  union {
-    char buf[CMSG_SPACE(sizeof(int) * 4)];
-    struct cmsghdr align;
-  } control;
-  memset(&control, 0, sizeof control);
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof control.buf;
-  ssize_t n;
-  for (;;) {
-    n = recvmsg(arg_int(info, 0), &msg, MSG_CMSG_CLOEXEC);
-    if (n >= 0 || errno != EINTR) break;
-  }
-  if (n < 0) return throw_errno(env, errno, "recvmsg");
   int fd = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) memcpy(&fd, CMSG_DATA(c), sizeof fd);
-  }
+  long n = recv_with_fd(arg_int(info, 0), buf, sizeof buf, &fd);
+  if (n < 0) return throw_errno(env, (int)-n, "recvmsg");
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
-  out.Set("payload", Napi::String::New(env, buf, n > 0 ? (size_t)n : 0));
+  out.Set("payload", Napi::String::New(env, buf, (size_t)n));
   return out;
 }
 

@@ -13,12 +13,12 @@
 //   from the config       seccomp filter, personality, oom_score_adj
 import fs from 'node:fs';
 import path from 'node:path';
-import { stubPath } from '../native/addon.js';
 import type { SeccompPlan, SpawnPlan } from '../native/plan-types.js';
 import type { Process, Spec } from '../spec/types.js';
 import type { CgroupState } from '../state/types.js';
 import { RuntimeError, SystemError, describeFsError } from '../util/errors.js';
 import { CgroupDriver, UNIFIED } from './cgroups/driver.js';
+import { joinPlan } from './join-plan.js';
 import { CLONE_NEWNS, CLONE_NEWUSER } from './namespaces.js';
 import { PERSONALITY_DOMAINS, lookup } from './process-attrs.js';
 import { planProcess } from './process-plan.js';
@@ -87,36 +87,11 @@ export function planExec(input: ExecPlanInput): SpawnPlan {
   });
   processPlan.seccomp = execSeccomp(spec);
 
-  return {
-    joins: [],
-    joinPidfd: input.pidfd,
-    joinPidfdFlags: input.nsFlags,
-    newUserns: false,
-    unshareFlags: 0,
-    timensOffsets: null,
-    // Stage 1 waits in the container's namespaces until the runtime has put it in the cgroups.
+  // Stage 1 waits in the container's namespaces until the runtime has put it in the cgroups.
+  return joinPlan({ pidfd: input.pidfd, nsFlags: input.nsFlags }, processPlan, {
     stage1Sync: true,
-    isInit: false,
-    rootfs: null,
-    rootfsPropagation: 0,
-    setupMounts: false,
-    noPivot: false,
-    mounts: [],
-    devices: [],
-    symlinks: [],
-    hooksSync: false,
-    maskedPaths: [],
-    readonlyPaths: [],
-    rootReadonly: false,
-    hostname: null,
-    domainname: null,
-    sysctls: [],
-    newSessionKeyring: input.keyringName !== null,
     keyringName: input.keyringName,
-    mountLabel: null,
-    process: processPlan,
-    stubPath: stubPath(),
-  };
+  });
 }
 
 /** One `--cgroup [controller[,controller...]:]path` value. */
