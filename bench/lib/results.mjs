@@ -30,6 +30,14 @@ function change(a, b) {
   return `${pct >= 0 ? '+' : ''}${pct.toFixed(Math.abs(pct) >= 10 ? 0 : 1)}%`;
 }
 
+/** A median, or why there is none (error, n/a). */
+function cellOf(doc, metric, rt, value, unit) {
+  const cell = doc.results[metric]?.[rt];
+  if (cell?.error) return 'error';
+  if (cell?.notApplicable || doc.runtimes.find((r) => r.name === rt)?.available === false) return 'n/a';
+  return formatValue(value, unit);
+}
+
 /** Text comparing two result documents (B against A). */
 export function renderCompare(fileA, a, fileB, b) {
   const ma = medians(a);
@@ -50,7 +58,7 @@ export function renderCompare(fileA, a, fileB, b) {
     if (va !== vb) lines.push(`note: ${name} version differs (${va ?? 'absent'} → ${vb ?? 'absent'})`);
   }
   lines.push('');
-  const W = 36;
+  const W = 44;
   const C = 9;
   lines.push(['', ...names.flatMap((n) => [`${n} A`, 'B', 'Δ'])].map((h, i) => (i === 0 ? h.padEnd(W) : h.padStart(C))).join(''));
   for (const metric of METRICS) {
@@ -59,7 +67,9 @@ export function renderCompare(fileA, a, fileB, b) {
     for (const n of names) {
       const x = ma[metric.id]?.[n] ?? null;
       const y = mb[metric.id]?.[n] ?? null;
-      row.push(formatValue(x, metric.unit).padStart(C), formatValue(y, metric.unit).padStart(C), change(x, y).padStart(C));
+      // A value that can cross zero changes by a difference, not a percentage.
+      const delta = metric.ratio === false ? (x !== null && y !== null ? `${y - x >= 0 ? '+' : ''}${formatValue(y - x, metric.unit)}` : '-') : change(x, y);
+      row.push(cellOf(a, metric.id, n, x, metric.unit).padStart(C), cellOf(b, metric.id, n, y, metric.unit).padStart(C), delta.padStart(C));
     }
     lines.push(row.join(''));
   }

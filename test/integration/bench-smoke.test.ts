@@ -133,10 +133,10 @@ describe('bench: the harness in its quickest mode', function () {
     const latest = path.join(resultsDir, 'latest.json');
     const r = bench(['--compare', latest, latest]);
     expect(r.status, describe_(r)).to.equal(0);
-    const row = r.stdout.split('\n').find((l) => l.startsWith('run /bin/true'));
+    const row = r.stdout.split('\n').find((l) => l.startsWith('run /bin/true (ms) '));
     expect(row, r.stdout).to.be.a('string');
     // ts-runc A, B, Δ, floor A, B, Δ: the same file twice changes nothing.
-    const cells = row!.slice(36).trim().split(/\s+/);
+    const cells = row!.slice('run /bin/true (ms)'.length).trim().split(/\s+/);
     expect(cells).to.have.lengthOf(6);
     expect(cells[0]).to.equal(cells[1]);
     expect(cells[2]).to.equal('+0.0%');
