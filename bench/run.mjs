@@ -10,7 +10,7 @@ import { CASES, METRICS, selectCases } from './lib/cases.mjs';
 import { Cleanup } from './lib/cleanup.mjs';
 import { Context } from './lib/context.mjs';
 import { ENGINE_CASES } from './lib/engines.mjs';
-import { loadAverage, machineInfo } from './lib/machine.mjs';
+import { loadAverage, machineBusySeconds, machineInfo, ownCpuSeconds } from './lib/machine.mjs';
 import { evaluateTargets, median, renderReport } from './lib/report.mjs';
 import { SCHEMA, loadResults, renderCompare, saveResults } from './lib/results.mjs';
 import { Interrupted, Results, runCase } from './lib/runner.mjs';
@@ -149,6 +149,9 @@ async function main() {
   process.on('exit', () => cleanup.run());
 
   const removedEnv = cleanEnvironment();
+  const busyAtStart = machineBusySeconds();
+  const wallAtStart = Date.now();
+  const ownAtStart = ownCpuSeconds();
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const machine = machineInfo(REPO);
   const results = new Results();
@@ -208,9 +211,17 @@ async function main() {
   if (tsBuild !== null && tsBin && buildFingerprint(tsBin) !== tsBuild) {
     warnings.push(`ts-runc changed during the run (files beside ${tsBin} were rebuilt): its numbers mix two builds`);
   }
-  const loadNow = loadAverage();
-  if (loadNow[0] > machine.cpus) warnings.push(`the machine was busy: load ${loadNow[0]} at the end on ${machine.cpus} CPUs (the benchmark itself keeps about one busy)`);
-  const doc = buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, run: { id: runId, workDir, cgroupPrefix } });
+  // What else ran: the machine's busy CPU time during the run less the benchmark's own
+  // (the harness, and every command with the processes it waited for; not counted as ours:
+  // containers' processes, which their runtime does not wait for, and engine daemons).
+  const busy = busyAtStart === null || ownAtStart === null ? null : machineBusySeconds() - busyAtStart;
+  const ours = ownCpuSeconds() - ownAtStart;
+  const wallS = (Date.now() - wallAtStart) / 1000;
+  const cpu = busy === null ? null : { wallS: round(wallS), busyS: round(busy), benchmarkS: round(ours), othersCpus: round(Math.max(0, busy - ours) / wallS) };
+  if (cpu && cpu.othersCpus > 0.25) {
+    warnings.push(`the machine was busy: other work used ${cpu.othersCpus} of its ${machine.cpus} CPUs on average during the run (${round(busy - ours)} CPU-s in ${round(wallS)} s)`);
+  }
+  const doc = buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, cpu, run: { id: runId, workDir, cgroupPrefix } });
   const problems = cleanup.run();
   for (const p of problems) log(`cleanup: ${p}`);
   if (opts.json) console.log(JSON.stringify(doc, null, 2));
@@ -222,7 +233,9 @@ async function main() {
   return 0;
 }
 
-function buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, run }) {
+const round = (x) => Math.round(x * 100) / 100;
+
+function buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, cpu, run }) {
   const out = {};
   for (const [metric, cells] of Object.entries(results.byMetric)) {
     out[metric] = {};
@@ -245,6 +258,7 @@ function buildDocument({ startedAt, machine, opts, runtimes, results, notes, war
     startedAt,
     run,
     loadAtEnd: loadAverage(),
+    cpu,
     machine,
     options: { runs: opts.runs, batchRuns: opts.batchRuns, sequence: opts.sequence, warmup: opts.warmup, quick: opts.quick, only: opts.only, engines: opts.engines },
     runtimes: runtimes.map((r) => ({ name: r.name, available: r.available, reason: r.reason, version: r.version, command: r.argv.join(' '), note: r.note })),

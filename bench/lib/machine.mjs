@@ -50,3 +50,31 @@ export function machineInfo(repo) {
 export function loadAverage() {
   return os.loadavg().map((l) => Math.round(l * 100) / 100);
 }
+
+/** CPU time the whole machine has spent busy (all CPUs, seconds), from /proc/stat. */
+export function machineBusySeconds() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    const [user, nice, system, , , irq, softirq, steal] = f;
+    const hz = 100; // USER_HZ, 100 on every Linux architecture Node runs on
+    return (user + nice + system + irq + softirq + (steal ?? 0)) / hz;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU time of this process and of every child it has waited for (and theirs), seconds: the
+ * harness, benchexec and each command it timed, the helpers' compilation, ...
+ */
+export function ownCpuSeconds() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields 14-17 of stat(5): utime stime cutime cstime (f[0] is field 3)
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    return null;
+  }
+}
