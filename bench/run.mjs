@@ -10,7 +10,7 @@ import { CASES, METRICS, selectCases } from './lib/cases.mjs';
 import { Cleanup } from './lib/cleanup.mjs';
 import { Context } from './lib/context.mjs';
 import { ENGINE_CASES } from './lib/engines.mjs';
-import { loadAverage, machineBusySeconds, machineInfo, ownCpuSeconds } from './lib/machine.mjs';
+import { loadAverage, machineCpuSeconds, machineInfo, ownCpuSeconds } from './lib/machine.mjs';
 import { evaluateTargets, median, renderReport } from './lib/report.mjs';
 import { SCHEMA, loadResults, renderCompare, saveResults } from './lib/results.mjs';
 import { Interrupted, Results, runCase } from './lib/runner.mjs';
@@ -149,7 +149,7 @@ async function main() {
   process.on('exit', () => cleanup.run());
 
   const removedEnv = cleanEnvironment();
-  const busyAtStart = machineBusySeconds();
+  const cpuAtStart = machineCpuSeconds();
   const wallAtStart = Date.now();
   const ownAtStart = ownCpuSeconds();
   const startedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
@@ -214,12 +214,16 @@ async function main() {
   // What else ran: the machine's busy CPU time during the run less the benchmark's own
   // (the harness, and every command with the processes it waited for; not counted as ours:
   // containers' processes, which their runtime does not wait for, and engine daemons).
-  const busy = busyAtStart === null || ownAtStart === null ? null : machineBusySeconds() - busyAtStart;
-  const ours = ownCpuSeconds() - ownAtStart;
+  const cpuNow = machineCpuSeconds();
   const wallS = (Date.now() - wallAtStart) / 1000;
-  const cpu = busy === null ? null : { wallS: round(wallS), busyS: round(busy), benchmarkS: round(ours), othersCpus: round(Math.max(0, busy - ours) / wallS) };
-  if (cpu && cpu.othersCpus > 0.25) {
-    warnings.push(`the machine was busy: other work used ${cpu.othersCpus} of its ${machine.cpus} CPUs on average during the run (${round(busy - ours)} CPU-s in ${round(wallS)} s)`);
+  let cpu = null;
+  if (cpuAtStart && cpuNow && ownAtStart !== null) {
+    const busy = cpuNow.busy - cpuAtStart.busy;
+    const ours = ownCpuSeconds() - ownAtStart;
+    const steal = cpuNow.steal - cpuAtStart.steal;
+    cpu = { wallS: round(wallS), busyS: round(busy), benchmarkS: round(ours), othersCpus: round(Math.max(0, busy - ours) / wallS), stealCpus: round(steal / wallS) };
+    if (cpu.othersCpus > 0.25) warnings.push(`the machine was busy: other work used ${cpu.othersCpus} of its ${machine.cpus} CPUs on average during the run (${round(busy - ours)} CPU-s in ${round(wallS)} s)`);
+    if (cpu.stealCpus > 0.1) warnings.push(`the hypervisor took ${cpu.stealCpus} CPUs on average during the run (steal time): the host was busy`);
   }
   const doc = buildDocument({ startedAt, machine, opts, runtimes, results, notes, warnings, removedEnv, cpu, run: { id: runId, workDir, cgroupPrefix } });
   const problems = cleanup.run();

@@ -51,14 +51,17 @@ export function loadAverage() {
   return os.loadavg().map((l) => Math.round(l * 100) / 100);
 }
 
-/** CPU time the whole machine has spent busy (all CPUs, seconds), from /proc/stat. */
-export function machineBusySeconds() {
+/**
+ * CPU time the whole machine has spent busy (all CPUs, seconds) and the time the hypervisor
+ * took from it (steal), from /proc/stat: { busy, steal }.
+ */
+export function machineCpuSeconds() {
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    // user nice system idle iowait irq softirq steal
     const [user, nice, system, , , irq, softirq, steal] = f;
     const hz = 100; // USER_HZ, 100 on every Linux architecture Node runs on
-    return (user + nice + system + irq + softirq + (steal ?? 0)) / hz;
+    return { busy: (user + nice + system + irq + softirq) / hz, steal: (steal ?? 0) / hz };
   } catch {
     return null;
   }

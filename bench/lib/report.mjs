@@ -82,7 +82,7 @@ export function renderReport(doc) {
   const lines = [];
   const m = doc.machine;
   lines.push(`ts-runc benchmark — ${doc.startedAt} — medians of ${doc.options.runs} runs (${doc.options.sequence} in sequence: ${doc.options.batchRuns}; 20 at once: ${doc.options.quick ? doc.options.batchRuns : 3 * doc.options.batchRuns})${doc.options.quick ? ', quick' : ''}`);
-  const others = doc.cpu ? `; other work used ${doc.cpu.othersCpus} CPUs on average` : '';
+  const others = doc.cpu ? `; other work used ${doc.cpu.othersCpus} CPUs on average, steal ${doc.cpu.stealCpus ?? 0}` : '';
   lines.push(`machine: Linux ${m.kernel} ${m.arch}, ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, cgroups ${m.cgroups}; load ${m.loadAverage?.[0]} at start, ${doc.loadAtEnd?.[0] ?? '?'} at end${others}`);
   lines.push(`tree: ${m.gitCommit?.slice(0, 12) ?? 'unknown'}${m.gitDirty ? ' (with uncommitted changes)' : ''}; node ${m.node}`);
   for (const r of doc.runtimes) lines.push(`  ${r.name.padEnd(8)} ${r.available ? r.version ?? '' : `n/a: ${r.reason}`}`);
