@@ -70,6 +70,9 @@ describe('bench: the harness in its quickest mode', function () {
 
   before(function () {
     requireRoot(this);
+    // The harness builds its stopwatch with gcc (g++ in scripts/apt-packages.txt brings it).
+    requireCommand(this, 'gcc');
+    requireCommand(this, 'busybox');
     resultsDir = makeTempDir('bench-results');
     out = bench([...QUICKEST, '--only', 'run,state', '--runtimes', 'ts-runc,floor', '--results', resultsDir]);
     expect(out.status, describe_(out)).to.equal(0);
