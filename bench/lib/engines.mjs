@@ -90,7 +90,7 @@ function otherPodmansRunning() {
 /** The podman every runtime shares in one run: made on first use, removed by the run's cleanup. */
 class Podman {
   constructor({ repo, workDir, cleanup }, sw) {
-    for (const c of ['podman', 'conmon']) if (!which(c)) throw new Error(`${c} is not installed (scripts/install-engines.sh installs it)`);
+    for (const c of ['podman', 'conmon']) if (!which(c)) throw new NotApplicable(`${c} is not installed (scripts/install-engines.sh installs it)`);
     this.sw = sw;
     this.dir = path.join(workDir, 'podman');
     const conf = path.join(this.dir, 'conf');
@@ -182,7 +182,7 @@ const SHIM_RUN_DIR = '/run/containerd';
  */
 class Containerd {
   constructor({ repo, workDir, cleanup }, sw, runId, cgroupPrefix) {
-    for (const c of ['containerd', 'ctr', 'containerd-shim-runc-v2']) if (!which(c)) throw new Error(`${c} is not installed (scripts/install-engines.sh installs it)`);
+    for (const c of ['containerd', 'ctr', 'containerd-shim-runc-v2']) if (!which(c)) throw new NotApplicable(`${c} is not installed (scripts/install-engines.sh installs it)`);
     this.sw = sw;
     this.dir = path.join(workDir, 'containerd');
     this.ns = `tsrb${runId}`;
