@@ -13,16 +13,26 @@ const Module = require('module');
 
 const writeCache = process.env.TSRUNC_WRITE_CODE_CACHE === '1';
 
+// Commands that only look at or signal a container run a small part of the bundle, and
+// deserializing a cache costs time in proportion to its size: they get a cache of their
+// own, made from runs of those commands only. (Guessing the command from argv can only
+// pick the other cache, which is slower, never wrong.)
+const LIGHT = new Set(['state', 'list', 'kill', 'start', 'delete', 'pause', 'resume', 'ps']);
+const FULL = new Set(['create', 'run', 'exec', 'update', 'events', 'features', 'spec']);
+const command = process.argv.slice(2).find((a) => LIGHT.has(a) || FULL.has(a));
+const flavour = LIGHT.has(command) ? 'light' : 'full';
+
 /** Load one of our own bundled CommonJS files, from its code cache when there is one. */
 function load(file, parent) {
+  const cacheFile = file.endsWith('-main.cjs') ? `${file}.${flavour}.cache` : `${file}.cache`;
   let cachedData;
   try {
-    cachedData = fs.readFileSync(`${file}.cache`);
+    cachedData = fs.readFileSync(cacheFile);
   } catch {
     // no cache: compile normally
   }
   const script = new vm.Script(Module.wrap(fs.readFileSync(file, 'utf8')), { filename: file, cachedData });
-  if (writeCache) process.once('exit', () => fs.writeFileSync(`${file}.cache`, script.createCachedData()));
+  if (writeCache) process.once('exit', () => fs.writeFileSync(cacheFile, script.createCachedData()));
   const mod = new Module(file, parent);
   mod.filename = file;
   mod.paths = parent.paths;

@@ -74,7 +74,9 @@ chmodSync(bin, 0o755);
 // and config validation (a create that stops at the missing rootfs).
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-build-'));
 try {
-  for (const f of ['ts-runc-main.cjs.cache', `${VALIDATORS_FILE}.cache`]) rmSync(path.join(root, 'dist', f), { force: true });
+  for (const f of ['ts-runc-main.cjs.light.cache', 'ts-runc-main.cjs.full.cache', `${VALIDATORS_FILE}.cache`]) {
+    rmSync(path.join(root, 'dist', f), { force: true });
+  }
   const env = { ...process.env, TSRUNC_WRITE_CODE_CACHE: '1' };
   const runCli = (args) => spawnSync(process.execPath, [bin, '--root', path.join(scratch, 'root'), ...args], { env, stdio: 'ignore' });
   runCli(['list']);

@@ -1,6 +1,5 @@
 // The one place the native addon is loaded, with the types of everything it exports.
 // The C++ side is addon/parent/binding.cc; keep the two in step.
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { SpawnPlan } from './plan-types.js';
 
@@ -139,8 +138,11 @@ let cached: NativeAddon | undefined;
 
 export function native(): NativeAddon {
   if (!cached) {
-    const require = createRequire(typeof __filename === 'string' ? __filename : import.meta.url);
-    cached = require(path.join(buildDir(), 'tsrunc.node')) as NativeAddon;
+    // process.dlopen, not require(): the module resolution require() does first costs more
+    // (~1 ms) than loading the library itself, on every command.
+    const mod = { exports: {} as NativeAddon };
+    process.dlopen(mod, path.join(buildDir(), 'tsrunc.node'));
+    cached = mod.exports;
   }
   return cached;
 }

@@ -42,9 +42,13 @@ export function openLivePidfd(pid: number, startTime: number): number | null {
   return pidfd;
 }
 
+/**
+ * For queries (state, list): the start time alone identifies the process, and nothing is
+ * done to it, so no pidfd (nor the native addon) is needed. Anything that acts on the
+ * process uses openLivePidfd.
+ */
 export function isAlive(pid: number, startTime: number): boolean {
-  const fd = openLivePidfd(pid, startTime);
-  if (fd === null) return false;
-  fs.closeSync(fd);
-  return true;
+  if (!pid) return false;
+  const stat = readProcStat(pid);
+  return !!stat && stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
 }

@@ -23,9 +23,17 @@ export class CgroupDriver {
     readonly path: string,
     /** Absolute directory per controller; UNIFIED for v2. Several controllers may share one. */
     readonly dirs: Record<string, string>,
-    /** Where the hierarchies are mounted. */
-    readonly layout: CgroupLayout = hostLayout(),
-  ) {}
+    layout?: CgroupLayout,
+  ) {
+    this.knownLayout = layout;
+  }
+
+  private knownLayout: CgroupLayout | undefined;
+
+  /** Where the hierarchies are mounted: read from mountinfo only when something needs it. */
+  get layout(): CgroupLayout {
+    return (this.knownLayout ??= hostLayout());
+  }
 
   static plan(spec: CgroupPathSpec, layout: CgroupLayout = hostLayout(), own: Map<string, string> = ownCgroups()): CgroupDriver {
     const dirs: Record<string, string> = {};
@@ -43,7 +51,7 @@ export class CgroupDriver {
     return new CgroupDriver(layout.mode, shown, dirs, layout);
   }
 
-  static fromState(state: CgroupState, layout: CgroupLayout = hostLayout()): CgroupDriver {
+  static fromState(state: CgroupState, layout?: CgroupLayout): CgroupDriver {
     return new CgroupDriver(state.mode, state.path, state.dirs, layout);
   }
 
