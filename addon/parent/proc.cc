@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include <uv.h>
+
 #include "../common/fdpass.h"
 #include "../common/plan.h"
 #include "napi_util.h"
@@ -43,36 +45,50 @@ Napi::Object wait_result(Napi::Env env, const siginfo_t &si) {
   return out;
 }
 
-class WaitWorker : public Napi::AsyncWorker {
+// Waits for a pidfd to become readable (the process exited) on the event loop itself,
+// with a uv_poll handle: no thread pool (starting it costs threads and a millisecond), and
+// signal handlers keep running meanwhile. Then reaps with waitid and settles the promise.
+class PidfdWatch {
  public:
-  WaitWorker(Napi::Env env, int pidfd) : Napi::AsyncWorker(env), pidfd_(pidfd), deferred_(env) {}
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    memset(&si_, 0, sizeof si_);
-    for (;;) {
-      if (waitid((idtype_t)P_PIDFD, (id_t)pidfd_, &si_, WEXITED) == 0) return;
-      if (errno != EINTR) {
-        err_ = errno;
-        return;
-      }
-    }
+  PidfdWatch(Napi::Env env, int pidfd) : env_(env), pidfd_(pidfd), deferred_(Napi::Promise::Deferred::New(env)) {
+    poll_.data = this;
   }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_) {
-      Napi::Error e = Napi::Error::New(env, std::string("waitid: ") + strerror(err_));
-      e.Set("errno", Napi::Number::New(env, err_));
-      deferred_.Reject(e.Value());
-      return;
-    }
-    deferred_.Resolve(wait_result(env, si_));
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  bool start() {
+    uv_loop_t *loop = nullptr;
+    if (napi_get_uv_event_loop(env_, &loop) != napi_ok || uv_poll_init(loop, &poll_, pidfd_) != 0) return false;
+    uv_poll_start(&poll_, UV_READABLE, [](uv_poll_t *h, int status, int) {
+      auto *self = static_cast<PidfdWatch *>(h->data);
+      self->settle(status);
+    });
+    return true;
   }
 
  private:
+  void settle(int status) {
+    uv_poll_stop(&poll_);
+    Napi::HandleScope scope(env_);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    int err = status < 0 ? -status : 0;
+    while (!err && waitid((idtype_t)P_PIDFD, (id_t)pidfd_, &si, WEXITED) < 0) {
+      if (errno != EINTR) err = errno;
+    }
+    if (err) {
+      Napi::Error e = Napi::Error::New(env_, std::string("waitid: ") + strerror(err));
+      e.Set("errno", Napi::Number::New(env_, err));
+      deferred_.Reject(e.Value());
+    } else {
+      deferred_.Resolve(wait_result(env_, si));
+    }
+    uv_close(reinterpret_cast<uv_handle_t *>(&poll_), [](uv_handle_t *h) { delete static_cast<PidfdWatch *>(h->data); });
+  }
+
+  Napi::Env env_;
   int pidfd_;
-  int err_ = 0;
-  siginfo_t si_;
   Napi::Promise::Deferred deferred_;
+  uv_poll_t poll_;
 };
 
 }  // namespace
@@ -105,11 +121,14 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
   return wait_result(info.Env(), si);
 }
 
-// waitPidfdAsync(pidfd) -> Promise<{pid, exitCode, signal}> (waits on a worker thread)
+// waitPidfdAsync(pidfd) -> Promise<{pid, exitCode, signal}> (polls the pidfd on the event loop)
 Napi::Value WaitPidfdAsync(const Napi::CallbackInfo &info) {
-  auto *w = new WaitWorker(info.Env(), arg_int(info, 0));
+  auto *w = new PidfdWatch(info.Env(), arg_int(info, 0));
   Napi::Promise p = w->promise();
-  w->Queue();
+  if (!w->start()) {
+    delete w;
+    return throw_errno(info.Env(), EINVAL, "uv_poll_init");
+  }
   return p;
 }
 
