@@ -23,7 +23,7 @@ import { readProcStat } from '../state/liveness.js';
 import { ContainerLock } from '../state/lock.js';
 import { CONFIG_FILE, EXEC_FIFO, writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
-import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
+import { ConfigError, HookError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 import { trace } from '../util/trace.js';
 import { destroyContainer, hookState, killAndWait } from './container.js';
@@ -198,7 +198,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
       fs.closeSync(launched.pidfd);
     }
     try {
-      destroyContainer(ctx, record, err instanceof RuntimeError && err.name === 'HookError' ? spec : null);
+      destroyContainer(ctx, record, err instanceof HookError ? spec : null);
     } catch (cleanupErr) {
       ctx.log.warn(`cleanup after failed create: ${errorMessage(cleanupErr)}`);
     }

@@ -7,7 +7,6 @@ import path from 'node:path';
 import { native } from '../native/addon.js';
 import { relayTerminal } from '../linux/terminal-relay.js';
 import { loadConfig } from '../spec/load.js';
-import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 import { errorMessage } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import type { RuntimeContext } from './context.js';
@@ -27,7 +26,6 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   const addon = native();
   // A foreground run with a terminal and no console socket: we are the socket's peer.
   let consolePeer = -1;
-  primeCgroupMigration();
   const spec = loadConfig(path.resolve(opts.bundle ?? '.'));
   opts = { ...opts, spec };
   if (spec.process?.terminal && !opts.consoleSocket && !opts.detach) {

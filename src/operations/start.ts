@@ -27,9 +27,7 @@ export function nsFlagsOf(rec: ContainerRecord): number {
 }
 
 export function start(ctx: RuntimeContext, id: string): ContainerRecord {
-  // Asked while create still holds the lock (from one of its hooks): fail, don't wait.
-  const before = ctx.store.read(id);
-  if (liveStatus(ctx.store, before) === 'creating') throw new ContainerStateError(NOT_STARTABLE.creating as string);
+  // Asked while create still holds the lock (from one of its hooks), the lock fails at once.
   return withLock(ctx.store, id, () => {
     const rec = ctx.store.read(id);
     const status = liveStatus(ctx.store, rec);
