@@ -58,6 +58,34 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
+// The manual pages (dist/man/*.8) and the bash completion (dist/completion/ts-runc), made
+// from the command table like the help (src/cli/docs.ts); scripts/install-docs.sh installs them.
+{
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-docs-'));
+  try {
+    const script = path.join(dir, 'gen-docs.cjs');
+    await esbuild.build({
+      stdin: {
+        contents: `import { writeDocs } from ${JSON.stringify(path.join(root, 'src/cli/docs.ts'))};\nwriteDocs(process.argv[2]);`,
+        resolveDir: root,
+        loader: 'ts',
+        sourcefile: 'gen-docs-entry.ts',
+      },
+      outfile: script,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      define: { __TSRUNC_VERSION__: JSON.stringify(pkg.version), __TSRUNC_COMMIT__: JSON.stringify(commit) },
+      logOverride: { 'empty-import-meta': 'silent' },
+      logLevel: 'warning',
+    });
+    run(process.execPath, [script, path.join(root, 'dist')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // The executable: a small loader (scripts/bin-loader.cjs) that runs the bundles from V8
 // code caches. The shebang names this node by absolute path (engines may run the runtime
 // with a minimal PATH) and drops NODE_EXTRA_CA_CERTS (see the loader's comment).

@@ -1,5 +1,6 @@
-// The shape of a subcommand: runc's name, usage and flags, and a handler returning the
-// process exit status.
+// The shape of a subcommand: runc's name, usage and flags, what it does and an example, and
+// a handler returning the process exit status. The help text, the man pages and the bash
+// completion are all made from these (src/cli/help.ts, src/cli/docs.ts): one source.
 import type { FlagSpec, Parsed } from './args.js';
 import type { RuntimeContext } from '../operations/context.js';
 
@@ -7,7 +8,12 @@ export interface Command {
   name: string;
   /** e.g. "<container-id>" */
   usage: string;
+  /** One line, lower case (the COMMANDS list and the man page's NAME). */
   summary: string;
+  /** What it does, in paragraphs separated by blank lines. */
+  description: string;
+  /** Command lines with `#` comments, as a user would type them. */
+  example: string;
   flags: FlagSpec[];
   /** Exactly this many arguments (runc: `"start" requires exactly 1 argument(s)`). */
   exactArgs?: number;

@@ -19,9 +19,10 @@ import { loadConfig } from '../spec/load.js';
 import { OCI_VERSION } from '../spec/defaults.js';
 import type { Spec } from '../spec/types.js';
 import { checkContainerId } from '../state/container-id.js';
-import { readProcStat } from '../state/liveness.js';
+import { processKey, readProcStat } from '../state/liveness.js';
+import { nsPid } from '../state/namespaces.js';
 import { ContainerLock } from '../state/lock.js';
-import { CONFIG_FILE, EXEC_FIFO, writeFileAtomic } from '../state/store.js';
+import { EXEC_FIFO, SNAPSHOT_FILE, STATE_FILE, writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { ConfigError, HookError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
@@ -91,10 +92,9 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const rootfs = resolveRootfs(bundle, spec);
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
-  ctx.store.createDir(id);
-  const lock = ContainerLock.forNewContainer(ctx.store, id);
+  const layout = hostLayout();
+  const cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
   const fds: number[] = [];
-  let cgroups: CgroupDriver | null = null;
   let launched: Launched | null = null;
   const record: ContainerRecord = {
     ociVersion: OCI_VERSION,
@@ -107,18 +107,27 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     annotations: spec.annotations,
     created: nowRfc3339Nano(),
     owner: '',
-    cgroup: null,
+    cgroup: cgroups.toState(),
     namespaces: [],
     rootless: ctx.rootless,
     started: false,
     noNewKeyring: opts.noNewKeyring === true,
+    creator: processKey(process.pid) ?? undefined,
   };
+  const present = cgroups.pids();
+  if (present.length) {
+    // runc's warning: sharing a cgroup is allowed, but those processes stay someone else's.
+    ctx.log.warn(`container's cgroup is not empty: ${present.length} process(es) found`);
+    record.foreign = present.flatMap((pid) => processKey(pid) ?? []);
+  }
+  // From here on a killed create leaves a "creating" record naming the cgroups (made only
+  // after it), which delete --force recognises and removes.
+  const lock = ContainerLock.claim(ctx.store, id, [
+    [STATE_FILE, JSON.stringify(record)],
+    [SNAPSHOT_FILE, JSON.stringify(spec)],
+  ]);
+  trace('create: claimed');
   try {
-    writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
-    const layout = hostLayout();
-    cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
-    record.cgroup = cgroups.toState();
-
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
     const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
@@ -155,13 +164,12 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     cgroups.create();
     applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
-    ctx.store.write(record);
 
     const hooks = spec.hooks ?? {};
     launched = launch(planned.plan, {
       onStage1: (pid) => {
         if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
-        cgroups?.addProcess(pid);
+        cgroups.addProcess(pid);
       },
       onHooks: (initPid, initPidfd) => {
         record.pid = initPid;
@@ -187,6 +195,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     record.pid = launched.pid;
     record.pidStartTime = readProcStat(launched.pid)?.startTime ?? 0;
     record.status = 'created';
+    delete record.creator;
     ctx.store.write(record);
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
     if (pidfdSocketFd >= 0) sendPidfd(pidfdSocketFd, launched.pidfd);
@@ -206,17 +215,5 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   } finally {
     for (const fd of fds) fs.closeSync(fd);
     lock.release();
-  }
-}
-
-/** The container process's pid as seen inside its own PID namespace. */
-export function nsPid(hostPid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${hostPid}/status`, 'utf8');
-    const m = /^NSpid:\s+(.*)$/m.exec(status);
-    const ids = m?.[1]?.trim().split(/\s+/) ?? [];
-    return Number(ids[ids.length - 1] ?? hostPid);
-  } catch {
-    return hostPid;
   }
 }

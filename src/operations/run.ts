@@ -2,16 +2,16 @@
 // it, relay its terminal when it has one and no console socket was given, remove it when
 // it exits (unless --keep), and exit with its status (128+signal when killed).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { relayTerminal } from '../linux/terminal-relay.js';
+import { relayTerminal, requireControllingTerminal } from '../linux/terminal-relay.js';
 import { loadConfig } from '../spec/load.js';
 import { errorMessage } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import type { RuntimeContext } from './context.js';
 import { type CreateOptions, create } from './create.js';
 import { destroyContainer, killAndWait } from './container.js';
+import { SignalForwarder } from './forward-signals.js';
 import { start } from './start.js';
 
 export interface RunOptions extends CreateOptions {
@@ -19,16 +19,16 @@ export interface RunOptions extends CreateOptions {
   keep?: boolean;
 }
 
-/** Signals run passes on to the container (runc forwards all but these few). */
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
-
 export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number> {
+  // First of all: a signal from here on is the container's, even before it exists.
+  const signals = opts.detach ? null : SignalForwarder.install();
   const addon = native();
   // A foreground run with a terminal and no console socket: we are the socket's peer.
   let consolePeer = -1;
   const spec = loadConfig(path.resolve(opts.bundle ?? '.'));
   opts = { ...opts, spec };
   if (spec.process?.terminal && !opts.consoleSocket && !opts.detach) {
+    requireControllingTerminal();
     const [ours, theirs] = addon.socketPair();
     consolePeer = ours;
     opts = { ...opts, consoleSocketFd: theirs };
@@ -54,23 +54,16 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   } finally {
     if (consolePeer >= 0) addon.closeFd(consolePeer);
   }
-  if (opts.detach) {
+  if (!signals) {
     fs.closeSync(pidfd);
     return 0;
   }
 
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      addon.pidfdSendSignal(pidfd, os.constants.signals[sig]);
-    } catch {
-      // already exited
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
+  signals.target(pidfd);
   const relay = master >= 0 ? relayTerminal(master, pidfd) : null;
   const result = await addon.waitPidfdAsync(pidfd);
   trace('run: exited');
-  for (const s of FORWARDED) process.off(s, forward);
+  signals.finish();
   if (relay) await relay.finish();
   fs.closeSync(pidfd);
   if (!opts.keep) {
