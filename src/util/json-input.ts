@@ -152,6 +152,7 @@ export function checkJson(text: string, maxDepth: number): JsonProblem | null {
     return true;
   };
   const fail = (reason: string): JsonProblem => ({ reason: pos >= text.length ? 'unexpected end of input' : reason, pos });
+  const badKey = () => (text.charCodeAt(pos) === 0x22 ? badString(text, pos) : fail('expected a property name'));
   // Each turn reads one value, then the punctuation after it.
   for (;;) {
     skip();
@@ -166,7 +167,7 @@ export function checkJson(text: string, maxDepth: number): JsonProblem | null {
         pos++;
         stack.pop();
       } else if (c === 0x7b) {
-        if (!match(STRING)) return fail('expected a property name');
+        if (!match(STRING)) return badKey();
         skip();
         if (text.charCodeAt(pos) !== 0x3a) return fail("expected ':' after a property name");
         pos++;
@@ -196,7 +197,7 @@ export function checkJson(text: string, maxDepth: number): JsonProblem | null {
       pos++;
       if (top === 0x7b) {
         skip();
-        if (!match(STRING)) return fail('expected a property name');
+        if (!match(STRING)) return badKey();
         skip();
         if (text.charCodeAt(pos) !== 0x3a) return fail("expected ':' after a property name");
         pos++;
