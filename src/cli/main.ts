@@ -38,7 +38,6 @@ function libseccompVersion(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  trace('main');
   const global = parseArgs(argv, GLOBAL_FLAGS, true);
   const g = global.flags;
   const format = flag.str(g, 'log-format') as LogFormat;
@@ -46,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   const debug = flag.bool(g, 'debug');
   setLogger(new Logger(format, debug ? 'debug' : 'info', flag.str(g, 'log')));
   if (debug) collectTrace();
+  trace('main');
   if (flag.bool(g, 'version')) {
     print(versionText(libseccompVersion()));
     return 0;
