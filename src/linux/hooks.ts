@@ -67,7 +67,10 @@ class HookStream {
   private partial: Buffer = Buffer.alloc(0);
   constructor(
     readonly fd: number,
+    /** "stdout" or "stderr". */
     private readonly name: string,
+    /** Names the hook in the log: "prestart #0". */
+    private readonly hook: string,
   ) {}
 
   take(chunk: Buffer): void {
@@ -95,7 +98,7 @@ class HookStream {
   }
 
   private log(line: Buffer): void {
-    logger.debug(`hook ${this.name}: ${line.toString('utf8')}`);
+    logger.debug(`hook ${this.hook} ${this.name}: ${line.toString('utf8')}`);
   }
 }
 
@@ -127,7 +130,7 @@ function hookPipes(): { theirs: [number, number, number]; ours: { stdin: number;
 function superviseHook(kind: HookKind, i: number, hook: Hook, h: RunningHook, state: HookState): void {
   const addon = native();
   const label = hookLabel(kind, i, hook);
-  const streams = [new HookStream(h.stdout, `${kind} #${i} stdout`), new HookStream(h.stderr, `${kind} #${i} stderr`)];
+  const streams = [new HookStream(h.stdout, 'stdout', `${kind} #${i}`), new HookStream(h.stderr, 'stderr', `${kind} #${i}`)];
   let input: Buffer = Buffer.from(JSON.stringify(state));
   let stdin = h.stdin;
   const closeStdin = () => {
