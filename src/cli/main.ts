@@ -7,6 +7,7 @@ import { print } from './output.js';
 import { GLOBAL_FLAGS, HELP_COMMANDS, HELP_FLAG, findCommand } from './table.js';
 import { native } from '../native/addon.js';
 import { makeContext } from '../operations/context.js';
+import { SignalForwarder } from '../operations/forward-signals.js';
 import { ConfigErrors, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import { type LogFormat, Logger, logger, setLogger } from '../util/log.js';
 import { collectTrace, trace, traceTimeline } from '../util/trace.js';
@@ -81,6 +82,8 @@ async function main(argv: string[]): Promise<number> {
     const preserve = flag.int(parsed.flags, 'preserve-fds');
     verifyPreservedFds(preserve, preservedFdCount(preserve));
   }
+  // In the foreground, run and exec stand in for their process: from now on a signal is its.
+  if ((name === 'run' || name === 'exec') && !flag.bool(parsed.flags, 'detach')) SignalForwarder.install();
   // These move a process into a cgroup: start the kernel's slow part of that now.
   if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
   checkArity(command, parsed.args.length);

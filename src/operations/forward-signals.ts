@@ -14,6 +14,8 @@ export const FORWARDED: readonly NodeJS.Signals[] = [
   'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU',
 ];
 
+let installed: SignalForwarder | undefined;
+
 export class SignalForwarder {
   private pidfd = -1;
   private finished = false;
@@ -24,9 +26,14 @@ export class SignalForwarder {
     for (const s of FORWARDED) process.on(s, this.handler);
   }
 
-  /** Start catching the signals now; they are queued until target() names the process. */
+  /**
+   * Start catching the signals now; they are queued until target() names the process. Once
+   * per process: the CLI calls it as soon as it knows the command (src/cli/main.ts), and
+   * run and exec get that same forwarder.
+   */
   static install(): SignalForwarder {
-    return new SignalForwarder();
+    installed ??= new SignalForwarder();
+    return installed;
   }
 
   /** The process to pass signals to: queued ones are sent now, in order. */
