@@ -18,12 +18,20 @@ function sourceName(src: JsonSource): string {
   return 'file' in src ? src.file : 'standard input';
 }
 
-/** Read at most `limit` + 1 bytes of an open fd: a file that grows past the limit is refused too. */
-function readBounded(fd: number, name: string, limit: number): Buffer {
+/** Reads after the first one (standard input, a file that grew): this much at a time. */
+const CHUNK = 64 * 1024;
+
+/**
+ * Read at most `limit` + 1 bytes of an open fd: a file that grows past the limit is refused
+ * too. `expected` (a regular file's size) sizes the first read, so that a regular file
+ * takes one read and a small one to see its end.
+ */
+function readBounded(fd: number, name: string, limit: number, expected = CHUNK): Buffer {
   const chunks: Buffer[] = [];
   let total = 0;
   for (;;) {
-    const buf = Buffer.allocUnsafe(Math.min(1 << 20, limit + 1 - total));
+    const want = total === 0 ? expected + 1 : total === expected ? 1 : CHUNK;
+    const buf = Buffer.allocUnsafe(Math.min(want, limit + 1 - total));
     let n: number;
     try {
       n = fs.readSync(fd, buf, 0, buf.length, null);
@@ -61,7 +69,7 @@ export function readBoundedText(src: JsonSource, limit = MAX_JSON_BYTES): string
     if (st.isDirectory()) throw new FileError(src.file, 'is a directory');
     if (!st.isFile()) throw new FileError(src.file, 'not a regular file');
     if (st.size > limit) throw new FileError(src.file, `larger than ${limit} bytes`);
-    return readBounded(fd, src.file, limit).toString('utf8');
+    return readBounded(fd, src.file, limit, st.size).toString('utf8');
   } finally {
     fs.closeSync(fd);
   }
@@ -91,12 +99,14 @@ export function parseJsonText(text: string, name: string): unknown {
 
 /** Where nesting first goes deeper than `max` (strings skipped), or -1. */
 function depthExceededAt(text: string, max: number): number {
+  // test(), not exec(): no match object per token (this runs on every command's input).
   const re = /"(?:[^"\\]|\\.)*"|[[\]{}]/g;
   let depth = 0;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const c = m[0].charCodeAt(0);
+  while (re.test(text)) {
+    // The match's last character: a quote ends a string, else it is the bracket itself.
+    const c = text.charCodeAt(re.lastIndex - 1);
     if (c === 0x5b || c === 0x7b) {
-      if (++depth > max) return m.index;
+      if (++depth > max) return re.lastIndex - 1;
     } else if (c !== 0x22) {
       depth--;
     }
