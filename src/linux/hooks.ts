@@ -150,15 +150,21 @@ function superviseHook(kind: HookKind, i: number, hook: Hook, h: RunningHook, st
       // Once it has exited: only what its descendants already wrote, without waiting.
       const wait = reaped ? 0 : deadline === null ? -1 : Math.max(0, deadline - Date.now());
       const revents = addon.poll(fds, wait);
-      if (revents.every((r) => !r)) {
-        if (reaped) break;
+      if (reaped && revents.every((r) => !r)) break;
+      // Checked on every turn: a hook that keeps writing must not outlive its timeout either.
+      if (!reaped && deadline !== null && Date.now() >= deadline) {
         addon.pidfdSendSignal(h.pidfd, 9);
         addon.waitPidfd(h.pidfd, false);
         throw new HookError(kind, `${label}: timeout after ${hook.timeout} seconds`);
       }
       open.forEach((s, k) => {
         if (!revents[k]) return;
-        const n = fs.readSync(s.fd, buf, 0, buf.length, null);
+        let n = 0;
+        try {
+          n = fs.readSync(s.fd, buf, 0, buf.length, null);
+        } catch {
+          // unreadable: as good as closed
+        }
         if (n === 0) s.end();
         else s.take(buf.subarray(0, n));
       });
@@ -187,7 +193,7 @@ function superviseHook(kind: HookKind, i: number, hook: Hook, h: RunningHook, st
   if (reaped && reaped.exitCode !== 0) throw new HookError(kind, `${label}: exit status ${reaped.exitCode}${output}`);
 }
 
-/** "killed" for 9, as Go's os.ProcessState prints a signal; else the number. */
+/** A signal as runc's message gives it (Go's words: "killed", "terminated"...), else its name. */
 function signalText(sig: number): string {
   const name = Object.entries(os.constants.signals).find(([, n]) => n === sig)?.[0];
   return name ? SIGNAL_WORDS[name] ?? name : String(sig);

@@ -228,6 +228,16 @@ describe('bounded inputs: hook output', function () {
     expect(rootEntries()).to.deep.equal([]);
   });
 
+  it('a hook that keeps writing past its timeout is killed at the timeout all the same', async function () {
+    skipUnderRunc(this, 'runc 1.1.5 buffers such a hook\'s output and does not return');
+    const b = makeBundle({ args: ['true'], mutate: (c) => (c.hooks = { prestart: [shHook('/bin/busybox yes', { timeout: 1 })] }) });
+    const r = expectFailure(await rtAsync(['create', '--bundle', b.dir, uniqueId()], { timeoutMs: 20_000 }));
+    const msg = singleMessage(r);
+    expect(msg).to.include('timeout after 1 seconds');
+    if (!underRunc()) expect(msg.length).to.be.below(8192);
+    expect(rootEntries()).to.deep.equal([]);
+  });
+
   it('with --debug the hook\'s output lines are in the log', function () {
     skipUnderRunc(this, "runc's log has no hook output");
     const log = path.join(makeTempDir('log'), 'runtime.log');
