@@ -206,19 +206,23 @@ function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
   const addon = native();
   const { theirs, ours } = hookPipes();
   const args = hook.args && hook.args.length ? hook.args : [hook.path];
+  const cannotStart = () => {
+    for (const fd of Object.values(ours)) fs.closeSync(fd);
+    return new HookError(kind, `${hookLabel(kind, i, hook)}: fork/exec ${hook.path}: ${whyNotExecutable(hook.path)}`);
+  };
   let child;
   try {
     child = spawn(hook.path, args.slice(1), { argv0: args[0], env: envObject(hook.env), stdio: theirs });
+  } catch {
+    // Bun throws at once where Node reports later (below).
+    throw cannotStart();
   } finally {
     for (const fd of theirs) fs.closeSync(fd);
   }
   // The outcome is read below, synchronously: Node's own report would come later.
   child.on('error', () => undefined);
   child.unref();
-  if (child.pid === undefined) {
-    for (const fd of Object.values(ours)) fs.closeSync(fd);
-    throw new HookError(kind, `${hookLabel(kind, i, hook)}: fork/exec ${hook.path}: ${whyNotExecutable(hook.path)}`);
-  }
+  if (child.pid === undefined) throw cannotStart();
   // Nobody reaps it before we open this: libuv only would, from the event loop, which does
   // not run while we wait here. We reap it ourselves (superviseHook).
   return { pidfd: addon.pidfdOpen(child.pid), ...ours };
