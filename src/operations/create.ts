@@ -52,13 +52,14 @@ export interface Created {
 }
 
 /** RFC 3339 with nanoseconds, like Go's time.Time in runc's state. */
-function nowRfc3339Nano(): string {
+export function nowRfc3339Nano(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
   const iso = new Date().toISOString();
   return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
 }
 
-function resolveRootfs(bundle: string, spec: Spec): string {
+/** root.path of the config, resolved against the bundle: an existing directory, symlink-free. */
+export function resolveRootfs(bundle: string, spec: Spec): string {
   const given = spec.root?.path;
   if (!given) throw new ConfigError('root.path', 'is required');
   const abs = path.resolve(bundle, given);
