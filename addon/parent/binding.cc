@@ -13,6 +13,7 @@ Napi::Value RecvMessage(const Napi::CallbackInfo &info);
 Napi::Value SendMessage(const Napi::CallbackInfo &info);
 Napi::Value SendFd(const Napi::CallbackInfo &info);
 Napi::Value RecvFd(const Napi::CallbackInfo &info);
+Napi::Value RecvPacket(const Napi::CallbackInfo &info);
 Napi::Value SocketPair(const Napi::CallbackInfo &info);
 Napi::Value ConnectUnix(const Napi::CallbackInfo &info);
 Napi::Value Pipe(const Napi::CallbackInfo &info);
@@ -57,6 +58,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sendMessage", tsr::SendMessage},
       {"sendFd", tsr::SendFd},
       {"recvFd", tsr::RecvFd},
+      {"recvPacket", tsr::RecvPacket},
       {"socketPair", tsr::SocketPair},
       {"connectUnix", tsr::ConnectUnix},
       {"pipe", tsr::Pipe},

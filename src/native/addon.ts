@@ -56,7 +56,10 @@ export interface NativeAddon {
   sendMessage(syncFd: number, type: number): void;
   sendFd(socketFd: number, fd: number, payload: string): void;
   recvFd(socketFd: number): { fd: number; payload: string };
-  socketPair(): [number, number];
+  /** One seqpacket message as bytes with the fd it carried (or -1); empty data is EOF. */
+  recvPacket(socketFd: number, capacity: number): { data: Buffer; fd: number; truncated: boolean };
+  /** A close-on-exec AF_UNIX pair: SOCK_STREAM, or SOCK_SEQPACKET when `seqpacket`. */
+  socketPair(seqpacket?: boolean): [number, number];
   connectUnix(path: string): number;
   pipe(): [number, number];
   memfd(name: string): number;
