@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Build pipeline: schema artifacts (types + standalone validators) -> type check -> bundle.
+// Build pipeline: schema artifacts (types + standalone validators) and CRIU's RPC schema
+// -> type check -> bundle.
 // One bundled CommonJS file per entry point keeps start-up fast: Node reads and compiles a
 // single file instead of resolving a module graph on every runtime invocation.
 import { execFileSync } from 'node:child_process';
@@ -14,12 +15,14 @@ const args = new Set(process.argv.slice(2));
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit' });
 
 run(process.execPath, [path.join(root, 'scripts/gen-schema-artifacts.mjs')]);
+run(process.execPath, [path.join(root, 'scripts/gen-criu-rpc.mjs')]);
 if (!args.has('--no-typecheck')) {
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
 }
 const esbuild = await import('esbuild');
 const { builtinsPlugin } = await import('./esbuild-builtins.mjs');
 const { lazyValidatorsPlugin, validatorsEntry, VALIDATORS_FILE } = await import('./esbuild-lazy-validators.mjs');
+const { lazyCriuCodecPlugin, criuCodecEntry, CRIU_CODEC_FILE } = await import('./esbuild-lazy-criu.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
 try {
@@ -42,12 +45,25 @@ await esbuild.build({
   define: { __TSRUNC_VERSION__: JSON.stringify(pkg.version), __TSRUNC_COMMIT__: JSON.stringify(commit) },
   logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
-  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin],
+  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin, lazyCriuCodecPlugin],
 });
 // The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
 await esbuild.build({
   stdin: { contents: validatorsEntry(path.join(root, 'src')), resolveDir: root, loader: 'js', sourcefile: 'validators-entry.js' },
   outfile: path.join(root, 'dist', VALIDATORS_FILE),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+// CRIU's RPC codec and protobufjs, as their own file (see scripts/esbuild-lazy-criu.mjs).
+await esbuild.build({
+  entryPoints: [criuCodecEntry(path.join(root, 'src'))],
+  outfile: path.join(root, 'dist', CRIU_CODEC_FILE),
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -1,0 +1,32 @@
+// esbuild plugin: CRIU's RPC codec (src/criu/codec.ts with protobufjs and the message
+// schema) goes into its own file, dist/ts-runc-criu.cjs, loaded on first use. Only
+// checkpoint and restore (and features, when criu is installed) load it; no other command
+// reads or compiles a byte of protobufjs.
+import path from 'node:path';
+
+export const CRIU_CODEC_FILE = 'ts-runc-criu.cjs';
+const CODEC = /[\\/]src[\\/]criu[\\/]codec\.(js|ts)$/;
+const EXPORTS = ['encodeRequest', 'decodeResponse'];
+
+/** Entry point of the separate bundle. */
+export function criuCodecEntry(srcDir) {
+  return path.join(srcDir, 'criu/codec.ts');
+}
+
+export const lazyCriuCodecPlugin = {
+  name: 'tsrunc-lazy-criu-codec',
+  setup(build) {
+    build.onResolve({ filter: /codec\.js$/ }, (args) => {
+      const full = path.resolve(args.resolveDir, args.path);
+      return CODEC.test(full) ? { path: full, namespace: 'tsrunc-lazy-criu' } : undefined;
+    });
+    build.onLoad({ filter: /.*/, namespace: 'tsrunc-lazy-criu' }, () => ({
+      contents: [
+        'let m;',
+        `const load = () => (m ??= require(__dirname + '/' + ${JSON.stringify(CRIU_CODEC_FILE)}));`,
+        ...EXPORTS.map((n) => `export const ${n} = (...args) => load().${n}(...args);`),
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
