@@ -1,0 +1,190 @@
+// checkpoint: CRIU saves a running container to an image directory (runc's checkpoint).
+// The runtime prepares what CRIU cannot know: which mounts and namespaces are outside the
+// container, its cgroups (frozen through the freezer), what its stdio were. Afterwards the
+// container is gone (CRIU killed it; we remove its state and cgroups, poststop hooks run)
+// unless --leave-running or --pre-dump. A failed checkpoint leaves it running as it was:
+// CRIU resumes the tasks, and nothing of ours has changed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { CgroupDriver, UNIFIED } from '../linux/cgroups/driver.js';
+import { requireCriu } from '../criu/binary.js';
+import { dumpMounts, dumpNamespaces, hostBinds, maskedFiles } from '../criu/external.js';
+import type { CriuOpts, CriuReq } from '../criu/generated/rpc.js';
+import { prepareDir, prepareEmptyDir, stdioDescriptors, writeDescriptors } from '../criu/images.js';
+import { cgroupsMode, emptyNamespaces, pageServer } from '../criu/options.js';
+import { type FeatureNeeds, criuFailure, requireFeatures } from '../criu/outcome.js';
+import { CriuSession } from '../criu/swrk.js';
+import { hostLayout } from '../linux/cgroups/mode.js';
+import { withLock } from '../state/lock.js';
+import type { ContainerRecord } from '../state/types.js';
+import { ContainerStateError, RuntimeError, UsageError, describeFsError } from '../util/errors.js';
+import type { RuntimeContext } from './context.js';
+import { destroyContainer, killAndWait, liveStatus, readSnapshot } from './container.js';
+
+export interface CheckpointOptions {
+  id: string;
+  /** Default: ./checkpoint (runc's). */
+  imagePath?: string;
+  workPath?: string;
+  /** Relative to the image path (a previous --pre-dump). */
+  parentPath?: string;
+  leaveRunning?: boolean;
+  tcpEstablished?: boolean;
+  tcpSkipInFlight?: boolean;
+  linkRemap?: boolean;
+  extUnixSk?: boolean;
+  shellJob?: boolean;
+  lazyPages?: boolean;
+  /** An fd of ours CRIU's lazy-pages readiness is reported on (a \0 byte); -1: none. */
+  statusFd?: number;
+  pageServer?: string;
+  fileLocks?: boolean;
+  preDump?: boolean;
+  manageCgroupsMode?: string;
+  emptyNs?: string[];
+  autoDedup?: boolean;
+}
+
+const LOG_FILE = 'dump.log';
+
+/** The default image directory, runc's: ./checkpoint. */
+export function defaultImagePath(): string {
+  return path.resolve('checkpoint');
+}
+
+/** --parent-path: relative to the image directory, and an existing directory there. */
+function checkParentPath(imageDir: string, parent: string): void {
+  if (path.isAbsolute(parent)) throw new UsageError('--parent-path must be relative (to --image-path)');
+  const real = path.join(imageDir, parent);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(real);
+  } catch (err) {
+    throw new UsageError(`invalid --parent-path: ${describeFsError(err)}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`invalid --parent-path: ${real} is not a directory`);
+}
+
+/** --status-fd: one of our descriptors, open for writing. */
+function checkStatusFd(fd: number): void {
+  let info: string;
+  try {
+    info = fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+  } catch {
+    throw new UsageError(`invalid --status-fd argument ${fd}: bad file descriptor`);
+  }
+  const flags = parseInt(/^flags:\s*([0-7]+)/m.exec(info)?.[1] ?? '0', 8);
+  if ((flags & 3) === fs.constants.O_RDONLY) throw new UsageError(`invalid --status-fd argument ${fd}: not writable`);
+}
+
+/** The cgroup CRIU freezes the container through: the v1 freezer, or the v2 directory. */
+function freezerCgroup(rec: ContainerRecord): string | undefined {
+  if (!rec.cgroup) return undefined;
+  const cg = CgroupDriver.fromState(rec.cgroup);
+  return cg.hasV1('freezer') ? cg.dirs.freezer : rec.cgroup.mode === 'v2' ? cg.dirs[UNIFIED] : undefined;
+}
+
+export function checkpoint(ctx: RuntimeContext, opts: CheckpointOptions): void {
+  // Everything the command line says is checked before the container is touched.
+  const mode = cgroupsMode(opts.manageCgroupsMode);
+  const emptyNs = emptyNamespaces(opts.emptyNs ?? []);
+  const ps = opts.pageServer ? pageServer(opts.pageServer) : undefined;
+  const statusFd = opts.statusFd ?? -1;
+  if (statusFd >= 0) checkStatusFd(statusFd);
+  const imageDir = path.resolve(opts.imagePath || defaultImagePath());
+  const workDir = opts.workPath ? path.resolve(opts.workPath) : undefined;
+  const bin = requireCriu(ctx.criu);
+
+  withLock(ctx.store, opts.id, () => {
+    const rec = ctx.store.read(opts.id);
+    const status = liveStatus(ctx.store, rec);
+    if (status !== 'running' && status !== 'paused') {
+      throw new ContainerStateError(`Container cannot be checkpointed in ${status} state`);
+    }
+    const spec = readSnapshot(ctx.store, opts.id);
+    const binds = hostBinds(spec, rec.bundle, rec.cgroup ? CgroupDriver.fromState(rec.cgroup) : null, hostLayout());
+
+    prepareEmptyDir(imageDir, '--image-path');
+    if (opts.parentPath) checkParentPath(imageDir, opts.parentPath);
+    if (workDir) prepareDir(workDir, '--work-path');
+    const fds: number[] = [];
+    const session = CriuSession.start(bin);
+    try {
+      const imagesFd = fs.openSync(imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+      fds.push(imagesFd);
+      const workFd = workDir ? fs.openSync(workDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+      if (workFd >= 0) fds.push(workFd);
+
+      session.requireVersion();
+      const wanted: FeatureNeeds = {};
+      if (opts.preDump || opts.parentPath) wanted.mem_track = opts.preDump ? '--pre-dump' : '--parent-path';
+      if (opts.lazyPages) wanted.lazy_pages = '--lazy-pages';
+      requireFeatures(session, wanted);
+
+      const criuOpts: CriuOpts = {
+        images_dir_fd: imagesFd,
+        log_level: 4,
+        log_file: LOG_FILE,
+        root: rec.rootfs,
+        pid: rec.pid,
+        manage_cgroups: true,
+        manage_cgroups_mode: mode,
+        notify_scripts: true,
+        shell_job: opts.shellJob === true,
+        leave_running: opts.leaveRunning === true,
+        tcp_established: opts.tcpEstablished === true,
+        tcp_skip_in_flight: opts.tcpSkipInFlight === true,
+        link_remap: opts.linkRemap === true,
+        ext_unix_sk: opts.extUnixSk === true,
+        file_locks: opts.fileLocks === true,
+        empty_ns: emptyNs,
+        orphan_pts_master: true,
+        auto_dedup: opts.autoDedup === true,
+        lazy_pages: opts.lazyPages === true,
+        external: dumpNamespaces(spec, rec.pid),
+      };
+      if (workFd >= 0) criuOpts.work_dir_fd = workFd;
+      const freezer = freezerCgroup(rec);
+      if (freezer) criuOpts.freeze_cgroup = freezer;
+      if (ps) criuOpts.ps = ps;
+      if (opts.parentPath) {
+        criuOpts.parent_img = opts.parentPath;
+        criuOpts.track_mem = true;
+      }
+      const req: CriuReq = { type: opts.preDump ? 'PRE_DUMP' : 'DUMP', opts: criuOpts };
+      if (!opts.preDump) {
+        criuOpts.ext_mnt = dumpMounts(binds, maskedFiles(spec, rec.pid));
+        writeDescriptors(imageDir, stdioDescriptors(rec.pid));
+      }
+
+      let statusOpen = statusFd >= 0;
+      const resp = session.request(req, (n) => {
+        if (n.fd >= 0) fs.closeSync(n.fd);
+        if (n.script === 'status-ready' && statusOpen) {
+          // The lazy-pages server is up: tell whoever waits on --status-fd.
+          statusOpen = false;
+          try {
+            fs.writeSync(statusFd, Buffer.from([0]));
+          } catch (err) {
+            ctx.log.warn(`can't write \\0 to status fd: ${describeFsError(err)}`);
+          } finally {
+            fs.closeSync(statusFd);
+          }
+        }
+      });
+      if (!resp.success) throw criuFailure('checkpoint', resp, path.join(workDir ?? imageDir, LOG_FILE), bin);
+    } finally {
+      session.close();
+      for (const fd of fds) fs.closeSync(fd);
+    }
+    if (opts.leaveRunning || opts.preDump) return;
+    // CRIU killed the processes once they were saved: what remains is ours to remove.
+    killAndWait(rec);
+    try {
+      destroyContainer(ctx, rec, spec);
+    } catch (err) {
+      if (err instanceof RuntimeError) ctx.log.warn(err.message);
+      else throw err;
+    }
+  });
+}
