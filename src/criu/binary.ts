@@ -11,6 +11,9 @@ export const CRIU_MIN_VERSION = { major: 3, minor: 15 } as const;
 /** CRIU is missing, too old, or does not work on this machine. */
 export class CriuUnavailableError extends RuntimeError {}
 
+/** CRIU failed a request, died, or answered what cannot be read. */
+export class CriuError extends RuntimeError {}
+
 function isExecutableFile(file: string): boolean {
   try {
     fs.accessSync(file, fs.constants.X_OK);
@@ -70,4 +73,21 @@ export function checkCriu(bin: string): CriuCheck {
 export function criuCheckFailure(bin: string): CriuUnavailableError | null {
   const check = checkCriu(bin);
   return check.ok ? null : new CriuUnavailableError(`criu check failed (${bin}): ${check.reason}`);
+}
+
+/** `criu --version`: "Version: 4.2" -> [4, 2]; null when it does not say. */
+export function cliVersion(bin: string): [number, number] | null {
+  const r = spawnSync(bin, ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000, killSignal: 'SIGKILL' });
+  const m = /Version:\s*(\d+)\.(\d+)/.exec(r.stdout ?? '');
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/** Can checkpoint and restore work here: a criu new enough that passes `criu check`? */
+export function criuWorks(given: string | undefined): boolean {
+  const bin = locateCriu(given);
+  if (!bin) return false;
+  const v = cliVersion(bin);
+  const { major, minor } = CRIU_MIN_VERSION;
+  if (!v || v[0] < major || (v[0] === major && v[1] < minor)) return false;
+  return checkCriu(bin).ok;
 }

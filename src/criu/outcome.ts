@@ -1,8 +1,7 @@
 // Why CRIU could not do what was asked, in one line: missing kernel features named with
 // the flag that needs them, and failures with CRIU's own last errors (or, when criu does
 // not work on this machine at all, `criu check`'s reason).
-import { RuntimeError } from '../util/errors.js';
-import { CriuUnavailableError, criuCheckFailure } from './binary.js';
+import { CriuError, CriuUnavailableError, criuCheckFailure } from './binary.js';
 import type { CriuFeatures, CriuResp } from './generated/rpc.js';
 import { criuLogErrors } from './images.js';
 import type { CriuSession } from './swrk.js';
@@ -30,11 +29,22 @@ export function requireFeatures(session: CriuSession, needs: FeatureNeeds): void
   }
 }
 
-/** The error for a request CRIU answered with success=false. */
-export function criuFailure(what: string, resp: CriuResp, logFile: string, bin: string): RuntimeError {
-  const broken = criuCheckFailure(bin);
-  if (broken) return broken;
+/** The error for a request CRIU answered with success=false: its last logged errors. */
+export function criuFailure(what: string, resp: CriuResp, logFile: string): CriuError {
   const errors = criuLogErrors(logFile);
   const why = errors.length ? errors.join('; ') : (resp.cr_errmsg?.trim() || `errno ${resp.cr_errno ?? 0}`);
-  return new RuntimeError(`${what} failed: criu: ${why} (log: ${logFile})`);
+  return new CriuError(`${what} failed: criu: ${why} (log: ${logFile})`);
+}
+
+/**
+ * Run the CRIU part of an operation. When criu fails, `criu check` is asked: a criu that
+ * does not work on this machine at all (too old for the kernel, say) is the real reason.
+ */
+export function explainCriuFailures<T>(bin: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof CriuError) throw criuCheckFailure(bin) ?? err;
+    throw err;
+  }
 }

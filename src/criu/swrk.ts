@@ -7,9 +7,9 @@
 import { type StdioNull, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
-import { RuntimeError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { decodeResponse, encodeRequest } from './codec.js';
-import { CRIU_MIN_VERSION, CriuUnavailableError } from './binary.js';
+import { CRIU_MIN_VERSION, CriuError, CriuUnavailableError } from './binary.js';
 import type { CriuFeatures, CriuReq, CriuResp, CriuVersion } from './generated/rpc.js';
 
 /** Largest response accepted (runc reads into 40 KiB; CRIU's answers are far smaller). */
@@ -73,7 +73,7 @@ export class CriuSession {
     try {
       fs.writeSync(this.sock, data);
     } catch (err) {
-      throw new RuntimeError(`criu: send ${req.type} request: ${errorMessage(err)}`);
+      throw new CriuError(`criu: send ${req.type} request: ${errorMessage(err)}`);
     }
   }
 
@@ -81,14 +81,14 @@ export class CriuSession {
     const { data, fd, truncated } = native().recvPacket(this.sock, MAX_RESPONSE);
     if (truncated) {
       if (fd >= 0) native().closeFd(fd);
-      throw new RuntimeError(`criu: ${what}: response larger than ${MAX_RESPONSE} bytes`);
+      throw new CriuError(`criu: ${what}: response larger than ${MAX_RESPONSE} bytes`);
     }
-    if (data.length === 0) throw new RuntimeError(`criu: ${what}: criu exited without answering`);
+    if (data.length === 0) throw new CriuError(`criu: ${what}: criu exited without answering`);
     try {
       return { resp: decodeResponse(data), fd };
     } catch (err) {
       if (fd >= 0) native().closeFd(fd);
-      throw new RuntimeError(`criu: ${what}: bad response: ${errorMessage(err)}`);
+      throw new CriuError(`criu: ${what}: bad response: ${errorMessage(err)}`);
     }
   }
 
@@ -141,7 +141,7 @@ export class CriuSession {
   /** Which of `wanted` this CRIU and kernel support (FEATURE_CHECK); the session stays open. */
   features(wanted: CriuFeatures): CriuFeatures {
     const resp = this.request({ type: 'FEATURE_CHECK', keep_open: true, features: wanted });
-    if (!resp.success) throw new RuntimeError(`CRIU feature check failed (${this.bin})`);
+    if (!resp.success) throw new CriuError(`CRIU feature check failed (${this.bin})`);
     return resp.features ?? {};
   }
 

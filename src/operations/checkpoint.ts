@@ -12,7 +12,7 @@ import { dumpMounts, dumpNamespaces, hostBinds, maskedFiles } from '../criu/exte
 import type { CriuOpts, CriuReq } from '../criu/generated/rpc.js';
 import { prepareDir, prepareEmptyDir, stdioDescriptors, writeDescriptors } from '../criu/images.js';
 import { cgroupsMode, emptyNamespaces, pageServer } from '../criu/options.js';
-import { type FeatureNeeds, criuFailure, requireFeatures } from '../criu/outcome.js';
+import { type FeatureNeeds, criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
 import { CriuSession } from '../criu/swrk.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { withLock } from '../state/lock.js';
@@ -108,6 +108,7 @@ export function checkpoint(ctx: RuntimeContext, opts: CheckpointOptions): void {
     if (opts.parentPath) checkParentPath(imageDir, opts.parentPath);
     if (workDir) prepareDir(workDir, '--work-path');
     const fds: number[] = [];
+    explainCriuFailures(bin, () => {
     const session = CriuSession.start(bin);
     try {
       const imagesFd = fs.openSync(imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
@@ -172,11 +173,12 @@ export function checkpoint(ctx: RuntimeContext, opts: CheckpointOptions): void {
           }
         }
       });
-      if (!resp.success) throw criuFailure('checkpoint', resp, path.join(workDir ?? imageDir, LOG_FILE), bin);
+      if (!resp.success) throw criuFailure('checkpoint', resp, path.join(workDir ?? imageDir, LOG_FILE));
     } finally {
       session.close();
       for (const fd of fds) fs.closeSync(fd);
     }
+    });
     if (opts.leaveRunning || opts.preDump) return;
     // CRIU killed the processes once they were saved: what remains is ours to remove.
     killAndWait(rec);

@@ -18,7 +18,7 @@ import { hostBinds, restoreMounts, restoreNamespaces } from '../criu/external.js
 import type { CgroupRoot, CriuOpts, InheritFd } from '../criu/generated/rpc.js';
 import { checkImageDir, prepareDir, readDescriptors } from '../criu/images.js';
 import { cgroupsMode, emptyNamespaces } from '../criu/options.js';
-import { criuFailure, requireFeatures } from '../criu/outcome.js';
+import { criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
 import { CriuSession } from '../criu/swrk.js';
 import { loadConfig } from '../spec/load.js';
 import { OCI_VERSION } from '../spec/defaults.js';
@@ -134,7 +134,8 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     started: true,
   };
   const fds: number[] = [];
-  let session: CriuSession | null = null;
+  // Assigned inside a closure: typed so that TypeScript does not narrow it to null here.
+  let session = null as CriuSession | null;
   let pidfd = -1;
   let master = -1;
   try {
@@ -160,70 +161,72 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
 
     // A terminal comes back through orphan-pts-master; otherwise criu passes our stdio on.
     const terminal = spec.process.terminal === true;
-    session = CriuSession.start(bin, { stdio: terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2], extraFds: namespaces.fds });
-    // The restored processes are criu's (CLONE_PARENT: our) children: they start in its cgroups.
-    cgroups.addProcess(session.pid);
-    const version = session.requireVersion();
-    if ((opts.lsmProfile || opts.lsmMountContext) && (version.major_number < LSM_MIN_VERSION.major || (version.major_number === LSM_MIN_VERSION.major && version.minor_number < LSM_MIN_VERSION.minor))) {
-      throw new UsageError(`--lsm-profile and --lsm-mount-context need CRIU ${LSM_MIN_VERSION.major}.${LSM_MIN_VERSION.minor} or newer`);
-    }
-    requireFeatures(session, opts.lazyPages ? { lazy_pages: '--lazy-pages' } : {});
-
-    const criuOpts: CriuOpts = {
-      images_dir_fd: imagesFd,
-      evasive_devices: true,
-      log_level: 4,
-      log_file: LOG_FILE,
-      rst_sibling: true,
-      root: rootfs,
-      manage_cgroups: true,
-      manage_cgroups_mode: mode,
-      notify_scripts: true,
-      shell_job: opts.shellJob === true,
-      ext_unix_sk: opts.extUnixSk === true,
-      tcp_established: opts.tcpEstablished === true,
-      file_locks: opts.fileLocks === true,
-      empty_ns: emptyNs,
-      orphan_pts_master: true,
-      auto_dedup: opts.autoDedup === true,
-      lazy_pages: opts.lazyPages === true,
-      cg_root: cgroupRoots(session.pid),
-      ext_mnt: restoreMounts(binds, (spec.linux?.maskedPaths ?? []).length > 0),
-      inherit_fd: [...stdioPipes(descriptors), ...namespaces.inheritFd],
-      join_ns: namespaces.joinNs,
-    };
-    if (workFd >= 0) criuOpts.work_dir_fd = workFd;
-    if (opts.lsmProfile) criuOpts.lsm_profile = opts.lsmProfile;
-    if (opts.lsmMountContext) criuOpts.lsm_mount_context = opts.lsmMountContext;
-
-    const resp = session.request({ type: 'RESTORE', opts: criuOpts }, (n) => {
-      if (n.script === 'setup-namespaces') {
-        const state = hookState(record, 'creating', n.pid);
-        runHostHooks('prestart', spec.hooks?.prestart, state);
-        runHostHooks('createRuntime', spec.hooks?.createRuntime, state);
-      } else if (n.script === 'post-restore') {
-        // From here on a failure has processes to kill.
-        record.pid = n.pid;
-        record.pidStartTime = readProcStat(n.pid)?.startTime ?? 0;
-        ctx.store.write(record);
+    const pid = explainCriuFailures(bin, () => {
+      const started = CriuSession.start(bin, { stdio: terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2], extraFds: namespaces.fds });
+      session = started;
+      // The restored processes are criu's (CLONE_PARENT: our) children: they start in its cgroups.
+      cgroups.addProcess(started.pid);
+      const version = started.requireVersion();
+      if ((opts.lsmProfile || opts.lsmMountContext) && (version.major_number < LSM_MIN_VERSION.major || (version.major_number === LSM_MIN_VERSION.major && version.minor_number < LSM_MIN_VERSION.minor))) {
+        throw new UsageError(`--lsm-profile and --lsm-mount-context need CRIU ${LSM_MIN_VERSION.major}.${LSM_MIN_VERSION.minor} or newer`);
       }
-      if (n.fd < 0) return;
-      if (n.script === 'orphan-pts-master' && consoleFd >= 0) {
-        try {
-          native().sendFd(consoleFd, n.fd, CONSOLE_PAYLOAD);
-        } finally {
+      requireFeatures(session, opts.lazyPages ? { lazy_pages: '--lazy-pages' } : {});
+
+      const criuOpts: CriuOpts = {
+        images_dir_fd: imagesFd,
+        evasive_devices: true,
+        log_level: 4,
+        log_file: LOG_FILE,
+        rst_sibling: true,
+        root: rootfs,
+        manage_cgroups: true,
+        manage_cgroups_mode: mode,
+        notify_scripts: true,
+        shell_job: opts.shellJob === true,
+        ext_unix_sk: opts.extUnixSk === true,
+        tcp_established: opts.tcpEstablished === true,
+        file_locks: opts.fileLocks === true,
+        empty_ns: emptyNs,
+        orphan_pts_master: true,
+        auto_dedup: opts.autoDedup === true,
+        lazy_pages: opts.lazyPages === true,
+        cg_root: cgroupRoots(started.pid),
+        ext_mnt: restoreMounts(binds, (spec.linux?.maskedPaths ?? []).length > 0),
+        inherit_fd: [...stdioPipes(descriptors), ...namespaces.inheritFd],
+        join_ns: namespaces.joinNs,
+      };
+      if (workFd >= 0) criuOpts.work_dir_fd = workFd;
+      if (opts.lsmProfile) criuOpts.lsm_profile = opts.lsmProfile;
+      if (opts.lsmMountContext) criuOpts.lsm_mount_context = opts.lsmMountContext;
+
+      const resp = started.request({ type: 'RESTORE', opts: criuOpts }, (n) => {
+        if (n.script === 'setup-namespaces') {
+          const state = hookState(record, 'creating', n.pid);
+          runHostHooks('prestart', spec.hooks?.prestart, state);
+          runHostHooks('createRuntime', spec.hooks?.createRuntime, state);
+        } else if (n.script === 'post-restore') {
+          // From here on a failure has processes to kill.
+          record.pid = n.pid;
+          record.pidStartTime = readProcStat(n.pid)?.startTime ?? 0;
+          ctx.store.write(record);
+        }
+        if (n.fd < 0) return;
+        if (n.script === 'orphan-pts-master' && consoleFd >= 0) {
+          try {
+            native().sendFd(consoleFd, n.fd, CONSOLE_PAYLOAD);
+          } finally {
+            fs.closeSync(n.fd);
+          }
+        } else if (n.script === 'orphan-pts-master' && master < 0) {
+          master = n.fd;
+        } else {
           fs.closeSync(n.fd);
         }
-      } else if (n.script === 'orphan-pts-master' && master < 0) {
-        master = n.fd;
-      } else {
-        fs.closeSync(n.fd);
-      }
+      });
+      if (!resp.success || !resp.restore) throw criuFailure('restore', resp, path.join(workDir ?? imageDir, LOG_FILE));
+      started.close();
+      return resp.restore.pid;
     });
-    if (!resp.success || !resp.restore) throw criuFailure('restore', resp, path.join(workDir ?? imageDir, LOG_FILE), bin);
-    session.close();
-
-    const pid = resp.restore.pid;
     pidfd = native().pidfdOpen(pid);
     record.pid = pid;
     record.pidStartTime = readProcStat(pid)?.startTime ?? 0;
