@@ -78,7 +78,15 @@ export class CriuSession {
   }
 
   private receive(what: string): { resp: CriuResp; fd: number } {
-    const { data, fd, truncated } = native().recvPacket(this.sock, MAX_RESPONSE);
+    let packet: { data: Buffer; fd: number; truncated: boolean };
+    try {
+      packet = native().recvPacket(this.sock, MAX_RESPONSE);
+    } catch (err) {
+      // ECONNRESET: criu died with our request unread.
+      const gone = (err as NodeJS.ErrnoException).code === 'ECONNRESET';
+      throw new CriuError(`criu: ${what}: ${gone ? 'criu exited without answering' : errorMessage(err)}`);
+    }
+    const { data, fd, truncated } = packet;
     if (truncated) {
       if (fd >= 0) native().closeFd(fd);
       throw new CriuError(`criu: ${what}: response larger than ${MAX_RESPONSE} bytes`);
