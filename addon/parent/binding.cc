@@ -40,6 +40,8 @@ Napi::Value BpfDeviceProgramQuery(const Napi::CallbackInfo &info);
 Napi::Value BpfDeviceProgramDetach(const Napi::CallbackInfo &info);
 // eventfd.cc
 Napi::Value Eventfd(const Napi::CallbackInfo &info);
+// inroot.cc
+Napi::Value MkdirInRoot(const Napi::CallbackInfo &info);
 }  // namespace tsr
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -78,6 +80,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bpfDeviceProgramQuery", tsr::BpfDeviceProgramQuery},
       {"bpfDeviceProgramDetach", tsr::BpfDeviceProgramDetach},
       {"eventfd", tsr::Eventfd},
+      {"mkdirInRoot", tsr::MkdirInRoot},
       {"seccompCompile", tsr::SeccompCompile},
       {"usernsFd", tsr::UsernsFd},
       {"idmappedTree", tsr::IdmappedTree},

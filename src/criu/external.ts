@@ -8,10 +8,11 @@
 //               runc's keys) and handed back on restore; the others joined by path are
 //               joined again by CRIU.
 import fs from 'node:fs';
+import path from 'node:path';
 import type { CgroupDriver } from '../linux/cgroups/driver.js';
 import type { CgroupLayout } from '../linux/cgroups/mode.js';
 import { planDevices } from '../linux/devices.js';
-import { cleanDest, devIsBindMounted, planMounts } from '../linux/mounts.js';
+import { cleanDest, devIsBindMounted, parseMountOptions, planMounts } from '../linux/mounts.js';
 import { NAMESPACES, type NamespaceType } from '../linux/namespaces.js';
 import type { Spec } from '../spec/types.js';
 import { ConfigError, describeFsError } from '../util/errors.js';
@@ -38,6 +39,39 @@ export function hostBinds(spec: Spec, bundle: string, cgroups: CgroupDriver | nu
         .filter((d) => d.bindFromHost && d.hostPath)
         .map((d) => ({ dest: d.path, source: d.hostPath as string }));
   return [...binds, ...devices];
+}
+
+/** A mount point restore must find in the new root filesystem. */
+export interface Mountpoint {
+  dest: string;
+  /** A bind mount of a file: the mount point is a file. */
+  file: boolean;
+}
+
+/**
+ * The mount points of config.json's mounts, which CRIU mounts onto but does not make (a
+ * fresh root filesystem lacks those create made): as runc, none for the cgroup mounts and
+ * none on a tmpfs (CRIU restores a tmpfs with its contents).
+ */
+export function mountpoints(spec: Spec, bundle: string): Mountpoint[] {
+  const namespaces = spec.linux?.namespaces ?? [];
+  if (!namespaces.some((n) => n.type === 'mount' && !n.path)) return [];
+  const mounts = (spec.mounts ?? []).map((m, i) => ({ m, dest: cleanDest(m.destination), field: `mounts[${i}]` }));
+  const tmpfs = mounts.filter(({ m }) => m.type === 'tmpfs').map(({ dest }) => dest);
+  return mounts
+    .filter(({ m, dest }) => m.type !== 'cgroup' && m.type !== 'cgroup2' && !tmpfs.some((t) => dest.startsWith(t === '/' ? '/' : `${t}/`)))
+    .map(({ m, dest, field }) => {
+      const bind = m.type === 'bind' || parseMountOptions(m.options ?? [], `${field}.options`).bind;
+      let file = false;
+      if (bind && m.source) {
+        try {
+          file = !fs.statSync(path.resolve(bundle, m.source)).isDirectory();
+        } catch {
+          // a missing source fails later, with the mount's own error
+        }
+      }
+      return { dest, file };
+    });
 }
 
 /**

@@ -93,6 +93,8 @@ export interface NativeAddon {
   bpfDeviceProgramDetach(cgroupFd: number, progId: number): void;
   /** A close-on-exec eventfd (cgroup v1 OOM notifications). */
   eventfd(): number;
+  /** Make `path` and its parents inside `rootfs`, never leaving it (symlinks resolved in it); an empty file last when `file`. */
+  mkdirInRoot(rootfs: string, path: string, file: boolean): void;
 }
 
 /** Input of seccompCompile: the profile with every name already turned into a number. */

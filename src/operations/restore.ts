@@ -14,7 +14,7 @@ import { hostLayout, ownCgroups } from '../linux/cgroups/mode.js';
 import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { runHostHooks } from '../linux/hooks.js';
 import { requireCriu } from '../criu/binary.js';
-import { hostBinds, restoreMounts, restoreNamespaces } from '../criu/external.js';
+import { hostBinds, mountpoints, restoreMounts, restoreNamespaces } from '../criu/external.js';
 import type { CgroupRoot, CriuOpts, InheritFd } from '../criu/generated/rpc.js';
 import { checkImageDir, prepareDir, readDescriptors } from '../criu/images.js';
 import { cgroupsMode, emptyNamespaces } from '../criu/options.js';
@@ -158,6 +158,13 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     const namespaces = restoreNamespaces(spec, FIRST_EXTRA_FD);
     fds.push(...namespaces.fds);
     const binds = hostBinds(spec, bundle, cgroups, layout);
+    for (const mp of mountpoints(spec, bundle)) {
+      try {
+        native().mkdirInRoot(rootfs, mp.dest, mp.file);
+      } catch (err) {
+        throw new RuntimeError(`create mount point ${mp.dest} in ${rootfs}: ${errorMessage(err)}`);
+      }
+    }
 
     // A terminal comes back through orphan-pts-master; otherwise criu passes our stdio on.
     const terminal = spec.process.terminal === true;

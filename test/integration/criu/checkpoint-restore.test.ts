@@ -2,7 +2,7 @@
 // back (under its id or another, from its bundle or a copy) carrying on where it stopped.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, safeRemove } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
@@ -90,19 +90,40 @@ describe('checkpoint and restore (CRIU)', function () {
     rtOk(['delete', '--force', id]);
   });
 
-  it('restore on a new bundle whose rootfs is a copy, under a new id, the original bundle gone', async function () {
-    const b = criuBundle();
+  it('restore on a new bundle whose rootfs is a copy, under a new id, the original bundle gone; bind mounts from the new config', async function () {
+    // Bind mounts of a host file and directory: external to CRIU, taken from the config at restore.
+    const hostSide = (tag: string) => {
+      const dir = makeTempDir('bindsrc');
+      writeFileSync(path.join(dir, 'file.txt'), `${tag} file\n`);
+      mkdirSync(path.join(dir, 'dir'));
+      writeFileSync(path.join(dir, 'dir/inside.txt'), `${tag} dir\n`);
+      return dir;
+    };
+    const bindMounts = (dir: string) => [
+      { destination: '/etc/extra.txt', type: 'bind', source: path.join(dir, 'file.txt'), options: ['bind', 'ro'] },
+      { destination: '/srv/data', type: 'bind', source: path.join(dir, 'dir'), options: ['rbind'] },
+    ];
+    const before = hostSide('before');
+    const b = criuBundle({ mutate: (c) => c.mounts!.push(...bindMounts(before)) });
     const id = uniqueId('cr');
     rtOk(['run', '-d', '--bundle', b.dir, id]);
+    expect(rtOk(['exec', id, 'cat', '/etc/extra.txt', '/srv/data/inside.txt'])).to.equal('before file\nbefore dir\n');
     await countPast(b, 3);
     const images = path.join(makeTempDir('images'), 'img');
     rtOk(['checkpoint', '--image-path', images, id]);
     const atCheckpoint = counts(b);
-    const copy = copyBundle(b);
+    const after = hostSide('after');
+    const copy = copyBundle(b, (c) => {
+      c.mounts = [...c.mounts!.slice(0, -2), ...bindMounts(after)];
+    });
     safeRemove(b.dir);
+    // As in a fresh root filesystem, the mount points create made are not there.
+    rmSync(path.join(copy.rootfs, 'etc/extra.txt'));
+    rmSync(path.join(copy.rootfs, 'srv'), { recursive: true });
     const other = uniqueId('cr');
     rtOk(['restore', '-d', '--image-path', images, '--bundle', copy.dir, other]);
     expect(state(other)).to.include({ status: 'running', bundle: copy.dir, rootfs: copy.rootfs });
+    expect(rtOk(['exec', other, 'cat', '/etc/extra.txt', '/srv/data/inside.txt'])).to.equal('after file\nafter dir\n');
     await countPast(copy.rootfs, atCheckpoint.length + 3);
     expectContiguous(counts(copy.rootfs), 'the copy');
     rtOk(['delete', '--force', other]);
