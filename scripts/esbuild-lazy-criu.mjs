@@ -1,7 +1,6 @@
 // esbuild plugin: CRIU's RPC codec (src/criu/codec.ts with protobufjs and the message
 // schema) goes into its own file, dist/ts-runc-criu.cjs, loaded on first use. Only
-// checkpoint and restore (and features, when criu is installed) load it; no other command
-// reads or compiles a byte of protobufjs.
+// checkpoint and restore load it; no other command reads or compiles a byte of protobufjs.
 import path from 'node:path';
 
 export const CRIU_CODEC_FILE = 'ts-runc-criu.cjs';
