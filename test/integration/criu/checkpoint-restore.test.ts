@@ -7,7 +7,7 @@ import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync,
 import path from 'node:path';
 import { makeTempDir, safeRemove } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
-import { rt, rtOk, runtimeBin, state, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
+import { rt, rtOk, runtimeBin, startBackground, state, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
 import { POLLIN, native } from '../../../src/native/addon.js';
 import { nsLink, processAlive, sleep, underRunc } from '../lifecycle/support.js';
 import { StdioPipes, cgroupExists, failureMessage, startTerminalPeer, copyBundle, countPast, counts, criuBundle, expectContiguous, requireCriu, statusOf } from './support.js';
@@ -223,7 +223,7 @@ describe('checkpoint and restore (CRIU)', function () {
       const images = path.join(makeTempDir('images'), 'img');
       rtOk(['checkpoint', '--image-path', images, id]);
       expect(statusOf(id)).to.equal(null);
-      before.close();
+      await before.close();
 
       rtOk(['restore', '-d', '--console-socket', after.socketPath, '--image-path', images, '--bundle', b.dir, id]);
       expect(await after.received).to.deep.equal({ payload: '/dev/ptmx', fds: 1 });
@@ -231,9 +231,31 @@ describe('checkpoint and restore (CRIU)', function () {
       expect(statusOf(id)).to.equal('running');
       rtOk(['delete', '--force', id]);
     } finally {
-      before.close();
-      after.close();
+      await before.close();
+      await after.close();
     }
+  });
+
+  it('a terminal container restored in the foreground without a console socket: ts-runc relays the new pty', async function () {
+    const b = criuBundle({ terminal: true, args: ['sh', '-c', 'while read l; do [ "$l" = quit ] && exit 5; echo "got:$l"; done'] });
+    const id = uniqueId('cr');
+    const images = path.join(makeTempDir('images'), 'img');
+    const peer = await startTerminalPeer();
+    try {
+      rtOk(['run', '-d', '--console-socket', peer.socketPath, '--bundle', b.dir, id]);
+      await peer.received;
+      expect(await peer.talk('hello\n', 1000)).to.include('got:hello');
+      rtOk(['checkpoint', '--image-path', images, id]);
+    } finally {
+      await peer.close();
+    }
+    const restore = startBackground(['restore', '--image-path', images, '--bundle', b.dir, id]);
+    await waitFor(() => statusOf(id) === 'running', 10_000, { what: 'the restored container' });
+    restore.child.stdin.write('again\n');
+    await waitFor(() => restore.stdout().includes('got:again'), 5_000, { what: `the answer through the relay (so far: ${restore.stdout()})` });
+    restore.child.stdin.write('quit\n');
+    expect((await restore.wait(10_000)).status, restore.stderr()).to.equal(5);
+    expect(statusOf(id)).to.equal(null);
   });
 
   it('a TCP connection survives with --tcp-established (network namespace joined by path); without it checkpoint fails and the container runs on', async function () {

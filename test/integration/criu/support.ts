@@ -212,8 +212,8 @@ export interface TerminalPeer {
   received: Promise<{ payload: string; fds: number }>;
   /** Write `text` (if any) to the master, then collect what it says for `readMs`. */
   talk(text: string, readMs: number): Promise<string>;
-  /** Close the master (the container's terminal hangs up) and end the program. */
-  close(): void;
+  /** Close the master (the container's terminal hangs up) and end the program; resolves when it is gone. */
+  close(): Promise<void>;
 }
 
 export async function startTerminalPeer(): Promise<TerminalPeer> {
@@ -250,8 +250,11 @@ export async function startTerminalPeer(): Promise<TerminalPeer> {
       return String((await reply).output);
     },
     close() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.stdin.end();
       child.kill('SIGKILL');
+      return gone;
     },
   };
 }
