@@ -9,13 +9,14 @@ import path from 'node:path';
 import { CgroupDriver, UNIFIED } from '../linux/cgroups/driver.js';
 import { requireCriu } from '../criu/binary.js';
 import { dumpMounts, dumpNamespaces, hostBinds, maskedFiles } from '../criu/external.js';
-import type { CriuOpts, CriuReq } from '../criu/generated/rpc.js';
+import type { CriuCgMode, CriuOpts, CriuPageServerInfo, CriuReq } from '../criu/generated/rpc.js';
 import { prepareDir, prepareEmptyDir, stdioDescriptors, writeDescriptors } from '../criu/images.js';
 import { cgroupsMode, emptyNamespaces, pageServer } from '../criu/options.js';
 import { type FeatureNeeds, criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
 import { CriuSession } from '../criu/swrk.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { withLock } from '../state/lock.js';
+import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/types.js';
 import { ContainerStateError, RuntimeError, UsageError, describeFsError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
@@ -84,15 +85,105 @@ function freezerCgroup(rec: ContainerRecord): string | undefined {
   return cg.hasV1('freezer') ? cg.dirs.freezer : rec.cgroup.mode === 'v2' ? cg.dirs[UNIFIED] : undefined;
 }
 
+/** What the command line asked of CRIU, checked before the container is touched. */
+interface DumpSettings {
+  mode: CriuCgMode;
+  emptyNs: number;
+  ps: CriuPageServerInfo | undefined;
+  statusFd: number;
+  imageDir: string;
+  workDir: string | undefined;
+}
+
+/** The DUMP (or PRE_DUMP) request for the container; CRIU opens our fds through /proc. */
+function dumpRequest(opts: CheckpointOptions, s: DumpSettings, rec: ContainerRecord, spec: Spec, imagesFd: number, workFd: number): CriuReq {
+  const criuOpts: CriuOpts = {
+    images_dir_fd: imagesFd,
+    log_level: 4,
+    log_file: LOG_FILE,
+    root: rec.rootfs,
+    pid: rec.pid,
+    manage_cgroups: true,
+    manage_cgroups_mode: s.mode,
+    notify_scripts: true,
+    shell_job: opts.shellJob === true,
+    leave_running: opts.leaveRunning === true,
+    tcp_established: opts.tcpEstablished === true,
+    tcp_skip_in_flight: opts.tcpSkipInFlight === true,
+    link_remap: opts.linkRemap === true,
+    ext_unix_sk: opts.extUnixSk === true,
+    file_locks: opts.fileLocks === true,
+    empty_ns: s.emptyNs,
+    orphan_pts_master: true,
+    auto_dedup: opts.autoDedup === true,
+    lazy_pages: opts.lazyPages === true,
+    external: dumpNamespaces(spec, rec.pid),
+  };
+  if (workFd >= 0) criuOpts.work_dir_fd = workFd;
+  const freezer = freezerCgroup(rec);
+  if (freezer) criuOpts.freeze_cgroup = freezer;
+  if (s.ps) criuOpts.ps = s.ps;
+  if (opts.parentPath) {
+    criuOpts.parent_img = opts.parentPath;
+    criuOpts.track_mem = true;
+  }
+  if (!opts.preDump) {
+    // A pre-dump saves memory only.
+    const cgroups = rec.cgroup ? CgroupDriver.fromState(rec.cgroup) : null;
+    criuOpts.ext_mnt = dumpMounts(hostBinds(spec, rec.bundle, cgroups, hostLayout()), maskedFiles(spec, rec.pid));
+  }
+  return { type: opts.preDump ? 'PRE_DUMP' : 'DUMP', opts: criuOpts };
+}
+
+/** CRIU saves the container into s.imageDir (or fails, and the container runs on). */
+function dump(ctx: RuntimeContext, bin: string, opts: CheckpointOptions, s: DumpSettings, rec: ContainerRecord, spec: Spec): void {
+  const fds: number[] = [];
+  const session = CriuSession.start(bin);
+  try {
+    const imagesFd = fs.openSync(s.imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    fds.push(imagesFd);
+    const workFd = s.workDir ? fs.openSync(s.workDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+    if (workFd >= 0) fds.push(workFd);
+    session.requireVersion();
+    const needs: FeatureNeeds = {};
+    if (opts.preDump || opts.parentPath) needs.mem_track = opts.preDump ? '--pre-dump' : '--parent-path';
+    if (opts.lazyPages) needs.lazy_pages = '--lazy-pages';
+    requireFeatures(session, needs);
+
+    const req = dumpRequest(opts, s, rec, spec, imagesFd, workFd);
+    if (!opts.preDump) writeDescriptors(s.imageDir, stdioDescriptors(rec.pid));
+    let statusOpen = s.statusFd >= 0;
+    const resp = session.request(req, (n) => {
+      if (n.fd >= 0) fs.closeSync(n.fd);
+      if (n.script !== 'status-ready' || !statusOpen) return;
+      // The lazy-pages server is up: tell whoever waits on --status-fd.
+      statusOpen = false;
+      try {
+        fs.writeSync(s.statusFd, Buffer.from([0]));
+      } catch (err) {
+        ctx.log.warn(`can't write \\0 to status fd: ${describeFsError(err)}`);
+      } finally {
+        fs.closeSync(s.statusFd);
+      }
+    });
+    if (!resp.success) throw criuFailure('checkpoint', resp, path.join(s.workDir ?? s.imageDir, LOG_FILE));
+  } finally {
+    session.close();
+    for (const fd of fds) fs.closeSync(fd);
+  }
+}
+
 export function checkpoint(ctx: RuntimeContext, opts: CheckpointOptions): void {
-  // Everything the command line says is checked before the container is touched.
-  const mode = cgroupsMode(opts.manageCgroupsMode);
-  const emptyNs = emptyNamespaces(opts.emptyNs ?? []);
-  const ps = opts.pageServer ? pageServer(opts.pageServer) : undefined;
   const statusFd = opts.statusFd ?? -1;
   if (statusFd >= 0) checkStatusFd(statusFd);
-  const imageDir = path.resolve(opts.imagePath || defaultImagePath());
-  const workDir = opts.workPath ? path.resolve(opts.workPath) : undefined;
+  const settings: DumpSettings = {
+    mode: cgroupsMode(opts.manageCgroupsMode),
+    emptyNs: emptyNamespaces(opts.emptyNs ?? []),
+    ps: opts.pageServer ? pageServer(opts.pageServer) : undefined,
+    statusFd,
+    imageDir: path.resolve(opts.imagePath || defaultImagePath()),
+    workDir: opts.workPath ? path.resolve(opts.workPath) : undefined,
+  };
   const bin = requireCriu(ctx.criu);
 
   withLock(ctx.store, opts.id, () => {
@@ -102,83 +193,10 @@ export function checkpoint(ctx: RuntimeContext, opts: CheckpointOptions): void {
       throw new ContainerStateError(`Container cannot be checkpointed in ${status} state`);
     }
     const spec = readSnapshot(ctx.store, opts.id);
-    const binds = hostBinds(spec, rec.bundle, rec.cgroup ? CgroupDriver.fromState(rec.cgroup) : null, hostLayout());
-
-    prepareEmptyDir(imageDir, '--image-path');
-    if (opts.parentPath) checkParentPath(imageDir, opts.parentPath);
-    if (workDir) prepareDir(workDir, '--work-path');
-    const fds: number[] = [];
-    explainCriuFailures(bin, () => {
-    const session = CriuSession.start(bin);
-    try {
-      const imagesFd = fs.openSync(imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-      fds.push(imagesFd);
-      const workFd = workDir ? fs.openSync(workDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
-      if (workFd >= 0) fds.push(workFd);
-
-      session.requireVersion();
-      const wanted: FeatureNeeds = {};
-      if (opts.preDump || opts.parentPath) wanted.mem_track = opts.preDump ? '--pre-dump' : '--parent-path';
-      if (opts.lazyPages) wanted.lazy_pages = '--lazy-pages';
-      requireFeatures(session, wanted);
-
-      const criuOpts: CriuOpts = {
-        images_dir_fd: imagesFd,
-        log_level: 4,
-        log_file: LOG_FILE,
-        root: rec.rootfs,
-        pid: rec.pid,
-        manage_cgroups: true,
-        manage_cgroups_mode: mode,
-        notify_scripts: true,
-        shell_job: opts.shellJob === true,
-        leave_running: opts.leaveRunning === true,
-        tcp_established: opts.tcpEstablished === true,
-        tcp_skip_in_flight: opts.tcpSkipInFlight === true,
-        link_remap: opts.linkRemap === true,
-        ext_unix_sk: opts.extUnixSk === true,
-        file_locks: opts.fileLocks === true,
-        empty_ns: emptyNs,
-        orphan_pts_master: true,
-        auto_dedup: opts.autoDedup === true,
-        lazy_pages: opts.lazyPages === true,
-        external: dumpNamespaces(spec, rec.pid),
-      };
-      if (workFd >= 0) criuOpts.work_dir_fd = workFd;
-      const freezer = freezerCgroup(rec);
-      if (freezer) criuOpts.freeze_cgroup = freezer;
-      if (ps) criuOpts.ps = ps;
-      if (opts.parentPath) {
-        criuOpts.parent_img = opts.parentPath;
-        criuOpts.track_mem = true;
-      }
-      const req: CriuReq = { type: opts.preDump ? 'PRE_DUMP' : 'DUMP', opts: criuOpts };
-      if (!opts.preDump) {
-        criuOpts.ext_mnt = dumpMounts(binds, maskedFiles(spec, rec.pid));
-        writeDescriptors(imageDir, stdioDescriptors(rec.pid));
-      }
-
-      let statusOpen = statusFd >= 0;
-      const resp = session.request(req, (n) => {
-        if (n.fd >= 0) fs.closeSync(n.fd);
-        if (n.script === 'status-ready' && statusOpen) {
-          // The lazy-pages server is up: tell whoever waits on --status-fd.
-          statusOpen = false;
-          try {
-            fs.writeSync(statusFd, Buffer.from([0]));
-          } catch (err) {
-            ctx.log.warn(`can't write \\0 to status fd: ${describeFsError(err)}`);
-          } finally {
-            fs.closeSync(statusFd);
-          }
-        }
-      });
-      if (!resp.success) throw criuFailure('checkpoint', resp, path.join(workDir ?? imageDir, LOG_FILE));
-    } finally {
-      session.close();
-      for (const fd of fds) fs.closeSync(fd);
-    }
-    });
+    prepareEmptyDir(settings.imageDir, '--image-path');
+    if (opts.parentPath) checkParentPath(settings.imageDir, opts.parentPath);
+    if (settings.workDir) prepareDir(settings.workDir, '--work-path');
+    explainCriuFailures(bin, () => dump(ctx, bin, opts, settings, rec, spec));
     if (opts.leaveRunning || opts.preDump) return;
     // CRIU killed the processes once they were saved: what remains is ours to remove.
     killAndWait(rec);

@@ -14,8 +14,8 @@ import { hostLayout, ownCgroups } from '../linux/cgroups/mode.js';
 import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { runHostHooks } from '../linux/hooks.js';
 import { requireCriu } from '../criu/binary.js';
-import { hostBinds, mountpoints, restoreMounts, restoreNamespaces } from '../criu/external.js';
-import type { CgroupRoot, CriuOpts, InheritFd } from '../criu/generated/rpc.js';
+import { type HostBind, type RestoreNamespaces, hostBinds, mountpoints, restoreMounts, restoreNamespaces } from '../criu/external.js';
+import type { CgroupRoot, CriuCgMode, CriuOpts, CriuReq, CriuVersion, InheritFd } from '../criu/generated/rpc.js';
 import { checkImageDir, prepareDir, readDescriptors } from '../criu/images.js';
 import { cgroupsMode, emptyNamespaces } from '../criu/options.js';
 import { criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
@@ -98,10 +98,127 @@ function restoredNamespaces(spec: Spec, pid: number): NamespaceState[] {
   return out;
 }
 
+/** What restore works from, checked before anything is made. */
+interface RestoreInputs {
+  opts: RestoreOptions;
+  spec: Spec;
+  bundle: string;
+  rootfs: string;
+  imageDir: string;
+  workDir: string | undefined;
+  descriptors: string[];
+  mode: CriuCgMode;
+  emptyNs: number;
+}
+
+/** The RESTORE request: our fds, criu's cgroups, the new bundle's mounts and namespaces. */
+function restoreRequest(r: RestoreInputs, criuPid: number, binds: HostBind[], namespaces: RestoreNamespaces, imagesFd: number, workFd: number): CriuReq {
+  const { opts, spec } = r;
+  const criuOpts: CriuOpts = {
+    images_dir_fd: imagesFd,
+    evasive_devices: true,
+    log_level: 4,
+    log_file: LOG_FILE,
+    rst_sibling: true,
+    root: r.rootfs,
+    manage_cgroups: true,
+    manage_cgroups_mode: r.mode,
+    notify_scripts: true,
+    shell_job: opts.shellJob === true,
+    ext_unix_sk: opts.extUnixSk === true,
+    tcp_established: opts.tcpEstablished === true,
+    file_locks: opts.fileLocks === true,
+    empty_ns: r.emptyNs,
+    orphan_pts_master: true,
+    auto_dedup: opts.autoDedup === true,
+    lazy_pages: opts.lazyPages === true,
+    cg_root: cgroupRoots(criuPid),
+    ext_mnt: restoreMounts(binds, (spec.linux?.maskedPaths ?? []).length > 0),
+    inherit_fd: [...stdioPipes(r.descriptors), ...namespaces.inheritFd],
+    join_ns: namespaces.joinNs,
+  };
+  if (workFd >= 0) criuOpts.work_dir_fd = workFd;
+  if (opts.lsmProfile) criuOpts.lsm_profile = opts.lsmProfile;
+  if (opts.lsmMountContext) criuOpts.lsm_mount_context = opts.lsmMountContext;
+  return { type: 'RESTORE', opts: criuOpts };
+}
+
+function atLeast(v: CriuVersion, min: { major: number; minor: number }): boolean {
+  return v.major_number > min.major || (v.major_number === min.major && v.minor_number >= min.minor);
+}
+
+/**
+ * CRIU brings the processes back (criu put into the container's cgroups first, so they start
+ * there). Returns the restored pid and, for a terminal without a console socket, the pty
+ * master to relay (else -1). `record.pid` is set as soon as there is a process to kill.
+ */
+function criuRestore(
+  ctx: RuntimeContext,
+  bin: string,
+  r: RestoreInputs,
+  record: ContainerRecord,
+  cgroups: CgroupDriver,
+  binds: HostBind[],
+  fds: { images: number; work: number; console: number; namespaces: RestoreNamespaces },
+): { pid: number; master: number } {
+  // A terminal comes back through orphan-pts-master; otherwise criu passes our stdio on.
+  const terminal = r.spec.process?.terminal === true;
+  const session = CriuSession.start(bin, { stdio: terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2], extraFds: fds.namespaces.fds });
+  let master = -1;
+  try {
+    cgroups.addProcess(session.pid);
+    const version = session.requireVersion();
+    if ((r.opts.lsmProfile || r.opts.lsmMountContext) && !atLeast(version, LSM_MIN_VERSION)) {
+      throw new UsageError(`--lsm-profile and --lsm-mount-context need CRIU ${LSM_MIN_VERSION.major}.${LSM_MIN_VERSION.minor} or newer`);
+    }
+    requireFeatures(session, r.opts.lazyPages ? { lazy_pages: '--lazy-pages' } : {});
+    const req = restoreRequest(r, session.pid, binds, fds.namespaces, fds.images, fds.work);
+    const resp = session.request(req, (n) => {
+      if (n.script === 'setup-namespaces') {
+        const state = hookState(record, 'creating', n.pid);
+        runHostHooks('prestart', r.spec.hooks?.prestart, state);
+        runHostHooks('createRuntime', r.spec.hooks?.createRuntime, state);
+      } else if (n.script === 'post-restore') {
+        record.pid = n.pid;
+        record.pidStartTime = readProcStat(n.pid)?.startTime ?? 0;
+        ctx.store.write(record);
+      }
+      if (n.fd < 0) return;
+      if (n.script === 'orphan-pts-master' && fds.console >= 0) {
+        try {
+          native().sendFd(fds.console, n.fd, CONSOLE_PAYLOAD);
+        } finally {
+          fs.closeSync(n.fd);
+        }
+      } else if (n.script === 'orphan-pts-master' && master < 0) {
+        master = n.fd;
+      } else {
+        fs.closeSync(n.fd);
+      }
+    });
+    if (!resp.success || !resp.restore) throw criuFailure('restore', resp, path.join(r.workDir ?? r.imageDir, LOG_FILE));
+    return { pid: resp.restore.pid, master };
+  } catch (err) {
+    if (master >= 0) fs.closeSync(master);
+    throw err;
+  } finally {
+    session.close();
+  }
+}
+
+/** Mount points CRIU will mount onto, made in the root filesystem (symlink-safe). */
+function makeMountpoints(spec: Spec, bundle: string, rootfs: string): void {
+  for (const mp of mountpoints(spec, bundle)) {
+    try {
+      native().mkdirInRoot(rootfs, mp.dest, mp.file);
+    } catch (err) {
+      throw new RuntimeError(`create mount point ${mp.dest} in ${rootfs}: ${errorMessage(err)}`);
+    }
+  }
+}
+
 export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promise<number> {
   const id = checkContainerId(opts.id);
-  const mode = cgroupsMode(opts.manageCgroupsMode);
-  const emptyNs = emptyNamespaces(opts.emptyNs ?? []);
   const detach = opts.detach === true;
   const bundle = path.resolve(opts.bundle ?? '.');
   const spec = loadConfig(bundle);
@@ -109,10 +226,18 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
   checkTerminal(spec, detach, opts.consoleSocket);
   const imageDir = path.resolve(opts.imagePath || defaultImagePath());
   checkImageDir(imageDir);
-  const descriptors = readDescriptors(imageDir);
-  const workDir = opts.workPath ? path.resolve(opts.workPath) : undefined;
+  const inputs: RestoreInputs = {
+    opts,
+    spec,
+    bundle,
+    rootfs: resolveRootfs(bundle, spec),
+    imageDir,
+    workDir: opts.workPath ? path.resolve(opts.workPath) : undefined,
+    descriptors: readDescriptors(imageDir),
+    mode: cgroupsMode(opts.manageCgroupsMode),
+    emptyNs: emptyNamespaces(opts.emptyNs ?? []),
+  };
   const bin = requireCriu(ctx.criu);
-  const rootfs = resolveRootfs(bundle, spec);
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
   ctx.store.createDir(id);
@@ -124,7 +249,7 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     pid: 0,
     pidStartTime: 0,
     bundle,
-    rootfs,
+    rootfs: inputs.rootfs,
     annotations: spec.annotations,
     created: nowRfc3339Nano(),
     owner: '',
@@ -134,8 +259,6 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     started: true,
   };
   const fds: number[] = [];
-  // Assigned inside a closure: typed so that TypeScript does not narrow it to null here.
-  let session = null as CriuSession | null;
   let pidfd = -1;
   let master = -1;
   try {
@@ -147,102 +270,29 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     ctx.store.write(record);
 
-    if (workDir) prepareDir(workDir, '--work-path');
-    const imagesFd = fs.openSync(imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
-    fds.push(imagesFd);
-    const workFd = workDir ? fs.openSync(workDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
-    if (workFd >= 0) fds.push(workFd);
+    if (inputs.workDir) prepareDir(inputs.workDir, '--work-path');
+    const images = fs.openSync(imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    fds.push(images);
+    const work = inputs.workDir ? fs.openSync(inputs.workDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY) : -1;
+    if (work >= 0) fds.push(work);
     // runc works from inside the bundle: a relative socket path is relative to it.
     const consoleFd = opts.consoleSocket ? native().connectUnix(path.resolve(bundle, opts.consoleSocket)) : -1;
     if (consoleFd >= 0) fds.push(consoleFd);
     const namespaces = restoreNamespaces(spec, FIRST_EXTRA_FD);
     fds.push(...namespaces.fds);
     const binds = hostBinds(spec, bundle, cgroups, layout);
-    for (const mp of mountpoints(spec, bundle)) {
-      try {
-        native().mkdirInRoot(rootfs, mp.dest, mp.file);
-      } catch (err) {
-        throw new RuntimeError(`create mount point ${mp.dest} in ${rootfs}: ${errorMessage(err)}`);
-      }
-    }
+    makeMountpoints(spec, bundle, inputs.rootfs);
 
-    // A terminal comes back through orphan-pts-master; otherwise criu passes our stdio on.
-    const terminal = spec.process.terminal === true;
-    const pid = explainCriuFailures(bin, () => {
-      const started = CriuSession.start(bin, { stdio: terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2], extraFds: namespaces.fds });
-      session = started;
-      // The restored processes are criu's (CLONE_PARENT: our) children: they start in its cgroups.
-      cgroups.addProcess(started.pid);
-      const version = started.requireVersion();
-      if ((opts.lsmProfile || opts.lsmMountContext) && (version.major_number < LSM_MIN_VERSION.major || (version.major_number === LSM_MIN_VERSION.major && version.minor_number < LSM_MIN_VERSION.minor))) {
-        throw new UsageError(`--lsm-profile and --lsm-mount-context need CRIU ${LSM_MIN_VERSION.major}.${LSM_MIN_VERSION.minor} or newer`);
-      }
-      requireFeatures(session, opts.lazyPages ? { lazy_pages: '--lazy-pages' } : {});
-
-      const criuOpts: CriuOpts = {
-        images_dir_fd: imagesFd,
-        evasive_devices: true,
-        log_level: 4,
-        log_file: LOG_FILE,
-        rst_sibling: true,
-        root: rootfs,
-        manage_cgroups: true,
-        manage_cgroups_mode: mode,
-        notify_scripts: true,
-        shell_job: opts.shellJob === true,
-        ext_unix_sk: opts.extUnixSk === true,
-        tcp_established: opts.tcpEstablished === true,
-        file_locks: opts.fileLocks === true,
-        empty_ns: emptyNs,
-        orphan_pts_master: true,
-        auto_dedup: opts.autoDedup === true,
-        lazy_pages: opts.lazyPages === true,
-        cg_root: cgroupRoots(started.pid),
-        ext_mnt: restoreMounts(binds, (spec.linux?.maskedPaths ?? []).length > 0),
-        inherit_fd: [...stdioPipes(descriptors), ...namespaces.inheritFd],
-        join_ns: namespaces.joinNs,
-      };
-      if (workFd >= 0) criuOpts.work_dir_fd = workFd;
-      if (opts.lsmProfile) criuOpts.lsm_profile = opts.lsmProfile;
-      if (opts.lsmMountContext) criuOpts.lsm_mount_context = opts.lsmMountContext;
-
-      const resp = started.request({ type: 'RESTORE', opts: criuOpts }, (n) => {
-        if (n.script === 'setup-namespaces') {
-          const state = hookState(record, 'creating', n.pid);
-          runHostHooks('prestart', spec.hooks?.prestart, state);
-          runHostHooks('createRuntime', spec.hooks?.createRuntime, state);
-        } else if (n.script === 'post-restore') {
-          // From here on a failure has processes to kill.
-          record.pid = n.pid;
-          record.pidStartTime = readProcStat(n.pid)?.startTime ?? 0;
-          ctx.store.write(record);
-        }
-        if (n.fd < 0) return;
-        if (n.script === 'orphan-pts-master' && consoleFd >= 0) {
-          try {
-            native().sendFd(consoleFd, n.fd, CONSOLE_PAYLOAD);
-          } finally {
-            fs.closeSync(n.fd);
-          }
-        } else if (n.script === 'orphan-pts-master' && master < 0) {
-          master = n.fd;
-        } else {
-          fs.closeSync(n.fd);
-        }
-      });
-      if (!resp.success || !resp.restore) throw criuFailure('restore', resp, path.join(workDir ?? imageDir, LOG_FILE));
-      started.close();
-      return resp.restore.pid;
-    });
-    pidfd = native().pidfdOpen(pid);
-    record.pid = pid;
-    record.pidStartTime = readProcStat(pid)?.startTime ?? 0;
-    record.namespaces = restoredNamespaces(spec, pid);
+    const restored = explainCriuFailures(bin, () => criuRestore(ctx, bin, inputs, record, cgroups, binds, { images, work, console: consoleFd, namespaces }));
+    master = restored.master;
+    pidfd = native().pidfdOpen(restored.pid);
+    record.pid = restored.pid;
+    record.pidStartTime = readProcStat(restored.pid)?.startTime ?? 0;
+    record.namespaces = restoredNamespaces(spec, restored.pid);
     record.status = 'running';
     ctx.store.write(record);
-    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(pid), 0o644);
+    if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(restored.pid), 0o644);
   } catch (err) {
-    session?.close();
     if (pidfd >= 0) fs.closeSync(pidfd);
     if (master >= 0) fs.closeSync(master);
     killAndWait(record);
