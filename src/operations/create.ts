@@ -52,7 +52,7 @@ export interface Created {
 }
 
 /** RFC 3339 with nanoseconds, like Go's time.Time in runc's state. */
-export function nowRfc3339Nano(): string {
+function nowRfc3339Nano(): string {
   const ns = process.hrtime.bigint() % 1_000_000n;
   const iso = new Date().toISOString();
   return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;

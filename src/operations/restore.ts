@@ -21,18 +21,17 @@ import { cgroupsMode, emptyNamespaces } from '../criu/options.js';
 import { criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
 import { CriuSession } from '../criu/swrk.js';
 import { loadConfig } from '../spec/load.js';
-import { OCI_VERSION } from '../spec/defaults.js';
 import type { Spec } from '../spec/types.js';
 import { checkContainerId } from '../state/container-id.js';
 import { readProcStat } from '../state/liveness.js';
 import { ContainerLock } from '../state/lock.js';
 import { CONFIG_FILE, writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord, NamespaceState } from '../state/types.js';
-import { ConfigError, HookError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
+import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import { defaultImagePath } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
-import { destroyContainer, hookState, killAndWait } from './container.js';
-import { nowRfc3339Nano, resolveRootfs } from './create.js';
+import { hookState, killAndWait } from './container.js';
+import { abandonNewContainer, newContainerRecord, resolveRootfs } from './create.js';
 import { waitInForeground } from './run.js';
 
 export interface RestoreOptions {
@@ -242,22 +241,7 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
 
   ctx.store.createDir(id);
   const lock = ContainerLock.forNewContainer(ctx.store, id);
-  const record: ContainerRecord = {
-    ociVersion: OCI_VERSION,
-    id,
-    status: 'creating',
-    pid: 0,
-    pidStartTime: 0,
-    bundle,
-    rootfs: inputs.rootfs,
-    annotations: spec.annotations,
-    created: nowRfc3339Nano(),
-    owner: '',
-    cgroup: null,
-    namespaces: [],
-    rootless: ctx.rootless,
-    started: true,
-  };
+  const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, inputs.rootfs, spec), started: true };
   const fds: number[] = [];
   let pidfd = -1;
   let master = -1;
@@ -296,11 +280,7 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     if (pidfd >= 0) fs.closeSync(pidfd);
     if (master >= 0) fs.closeSync(master);
     killAndWait(record);
-    try {
-      destroyContainer(ctx, record, err instanceof HookError ? spec : null);
-    } catch (cleanupErr) {
-      ctx.log.warn(`cleanup after failed restore: ${errorMessage(cleanupErr)}`);
-    }
+    abandonNewContainer(ctx, record, spec, err, 'restore');
     throw err;
   } finally {
     for (const fd of fds) fs.closeSync(fd);
