@@ -47,31 +47,28 @@ await esbuild.build({
   logLevel: 'warning',
   plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin, lazyCriuCodecPlugin],
 });
-// The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
+// Files the main bundle loads on first use.
+const sideBundle = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
+// The validators (see scripts/esbuild-lazy-validators.mjs).
 await esbuild.build({
+  ...sideBundle,
   stdin: { contents: validatorsEntry(path.join(root, 'src')), resolveDir: root, loader: 'js', sourcefile: 'validators-entry.js' },
   outfile: path.join(root, 'dist', VALIDATORS_FILE),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
 });
-// CRIU's RPC codec and protobufjs, as their own file (see scripts/esbuild-lazy-criu.mjs).
+// CRIU's RPC codec with protobufjs (see scripts/esbuild-lazy-criu.mjs).
 await esbuild.build({
+  ...sideBundle,
   entryPoints: [criuCodecEntry(path.join(root, 'src'))],
   outfile: path.join(root, 'dist', CRIU_CODEC_FILE),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
 });
 
 // The executable: a small loader (scripts/bin-loader.cjs) that runs the bundles from V8

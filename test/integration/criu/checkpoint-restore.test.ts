@@ -10,7 +10,7 @@ import { useLeakCheck } from '../../helpers/leaks.js';
 import { rt, rtOk, runtimeBin, startBackground, state, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
 import { POLLIN, native } from '../../../src/native/addon.js';
 import { nsLink, processAlive, sleep, underRunc } from '../lifecycle/support.js';
-import { StdioPipes, cgroupExists, failureMessage, startTerminalPeer, copyBundle, countPast, counts, criuBundle, expectContiguous, requireCriu, statusOf } from './support.js';
+import { StdioPipes, cgroupExists, newImageDir, runningCounter, failureMessage, startTerminalPeer, copyBundle, countPast, counts, criuBundle, expectContiguous, requireCriu, statusOf } from './support.js';
 
 describe('checkpoint and restore (CRIU)', function () {
   this.timeout(120_000);
@@ -30,7 +30,7 @@ describe('checkpoint and restore (CRIU)', function () {
     rtOk(['run', '-d', '--bundle', b.dir, id]);
     const pid = state(id).pid as number;
     await countPast(b, 5);
-    const images = path.join(makeTempDir('images'), 'img');
+    const images = newImageDir();
     rtOk(['checkpoint', '--image-path', images, id]);
 
     // Gone: no state, no process, no cgroup, and the count stands still.
@@ -64,11 +64,9 @@ describe('checkpoint and restore (CRIU)', function () {
   });
 
   it('--leave-running: the container keeps running, and the image restores under another id', async function () {
-    const b = criuBundle();
-    const id = uniqueId('cr');
-    rtOk(['run', '-d', '--bundle', b.dir, id]);
+    const { b, id } = await runningCounter({}, 0);
     const before = await countPast(b, 3);
-    const images = path.join(makeTempDir('images'), 'img');
+    const images = newImageDir();
     rtOk(['checkpoint', '--leave-running', '--image-path', images, id]);
     const after = counts(b).at(-1) as number;
     expect(statusOf(id)).to.equal('running');
@@ -111,7 +109,7 @@ describe('checkpoint and restore (CRIU)', function () {
     rtOk(['run', '-d', '--bundle', b.dir, id]);
     expect(rtOk(['exec', id, 'cat', '/etc/extra.txt', '/srv/data/inside.txt'])).to.equal('before file\nbefore dir\n');
     await countPast(b, 3);
-    const images = path.join(makeTempDir('images'), 'img');
+    const images = newImageDir();
     rtOk(['checkpoint', '--image-path', images, id]);
     const atCheckpoint = counts(b);
     const after = hostSide('after');
@@ -142,7 +140,7 @@ describe('checkpoint and restore (CRIU)', function () {
       first.closeTheirs();
       first.write('one\n');
       await first.expectOut('pong:one');
-      const images = path.join(makeTempDir('images'), 'img');
+      const images = newImageDir();
       rtOk(['checkpoint', '--image-path', images, id]);
       const recorded = JSON.parse(readFileSync(path.join(images, 'descriptors.json'), 'utf8')) as string[];
       expect(recorded).to.have.length(3);
@@ -175,7 +173,7 @@ describe('checkpoint and restore (CRIU)', function () {
     const id = uniqueId('cr');
     rtOk(['run', '-d', '--bundle', b.dir, id]);
     await countPast(b, 2);
-    const images = path.join(makeTempDir('images'), 'img');
+    const images = newImageDir();
     rtOk(['checkpoint', '--image-path', images, id]);
     // Checkpointing removed the container: its poststop hook ran.
     const hooksLog = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
@@ -195,10 +193,7 @@ describe('checkpoint and restore (CRIU)', function () {
   });
 
   it('--work-path holds the logs; the image directory only the image', async function () {
-    const b = criuBundle();
-    const id = uniqueId('cr');
-    rtOk(['run', '-d', '--bundle', b.dir, id]);
-    await countPast(b, 2);
+    const { b, id } = await runningCounter({}, 2);
     const top = makeTempDir('images');
     const images = path.join(top, 'img');
     const work = path.join(top, 'work');
@@ -220,7 +215,7 @@ describe('checkpoint and restore (CRIU)', function () {
       rtOk(['run', '-d', '--console-socket', before.socketPath, '--bundle', b.dir, id]);
       expect(await before.received).to.deep.equal({ payload: '/dev/ptmx', fds: 1 });
       expect(await before.talk('hello\n', 1000)).to.include('got:hello');
-      const images = path.join(makeTempDir('images'), 'img');
+      const images = newImageDir();
       rtOk(['checkpoint', '--image-path', images, id]);
       expect(statusOf(id)).to.equal(null);
       await before.close();
@@ -239,7 +234,7 @@ describe('checkpoint and restore (CRIU)', function () {
   it('a terminal container restored in the foreground without a console socket: ts-runc relays the new pty', async function () {
     const b = criuBundle({ terminal: true, args: ['sh', '-c', 'while read l; do [ "$l" = quit ] && exit 5; echo "got:$l"; done'] });
     const id = uniqueId('cr');
-    const images = path.join(makeTempDir('images'), 'img');
+    const images = newImageDir();
     const peer = await startTerminalPeer();
     try {
       rtOk(['run', '-d', '--console-socket', peer.socketPath, '--bundle', b.dir, id]);
@@ -290,13 +285,13 @@ describe('checkpoint and restore (CRIU)', function () {
       };
       await say('before');
 
-      const images = path.join(makeTempDir('images'), 'img');
+      const images = newImageDir();
       const refused = rt(['checkpoint', '--image-path', images, id]);
       expect(failureMessage(refused)).to.match(/^checkpoint failed: criu: .*Connected TCP socket, consider using --tcp-established/);
       expect(statusOf(id)).to.equal('running');
       await say('still');
 
-      const images2 = path.join(makeTempDir('images'), 'img');
+      const images2 = newImageDir();
       rtOk(['checkpoint', '--tcp-established', '--image-path', images2, id]);
       expect(statusOf(id)).to.equal(null);
       rtOk(['restore', '-d', '--tcp-established', '--image-path', images2, '--bundle', b.dir, id]);
@@ -311,10 +306,7 @@ describe('checkpoint and restore (CRIU)', function () {
 
   it('--page-server: the memory pages go to a CRIU page server, and the image restores with them', async function () {
     const criu = requireCriu(this);
-    const b = criuBundle();
-    const id = uniqueId('cr');
-    rtOk(['run', '-d', '--bundle', b.dir, id]);
-    await countPast(b, 3);
+    const { b, id } = await runningCounter({}, 3);
     const top = makeTempDir('images');
     const pages = path.join(top, 'pages');
     const images = path.join(top, 'img');
@@ -349,11 +341,8 @@ describe('checkpoint --lazy-pages (CRIU, userfaultfd)', function () {
   // when the page server's client goes away.
   it('--status-fd gets a \\0 once the lazy page server is ready, with the image written; the checkpoint ends when the pages are taken', async function () {
     requireCriu(this);
-    const b = criuBundle();
-    const id = uniqueId('cr');
-    rtOk(['run', '-d', '--bundle', b.dir, id]);
-    await countPast(b, 3);
-    const images = path.join(makeTempDir('images'), 'img');
+    const { id } = await runningCounter({}, 3);
+    const images = newImageDir();
     const port = 30000 + ((process.pid + 7) % 20000);
     const [statusR, statusW] = native().pipe();
     const log = path.join(makeTempDir('lazy'), 'checkpoint.err');

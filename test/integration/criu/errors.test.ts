@@ -8,7 +8,7 @@ import { makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { rt, rtOk, uniqueId, waitFor } from '../../helpers/runtime.js';
 import { rootEntries, shHook, skipUnderRunc } from '../lifecycle/support.js';
-import { cgroupExists, countPast, counts, criuBundle, failureMessage, fakeCriu, hasMemoryTracking, requireCriu, statusOf } from './support.js';
+import { cgroupExists, countPast, counts, criuBundle, failureMessage, fakeCriu, hasMemoryTracking, newImageDir, requireCriu, runningCounter, statusOf } from './support.js';
 
 /** A VERSION answer (criu_resp) from a CRIU 3.14: type VERSION, success, version {3, 14}. */
 const VERSION_3_14 = '080a100152040803100e';
@@ -27,15 +27,6 @@ describe('checkpoint and restore: errors', function () {
     for (const id of r.status === 0 ? r.stdout.split('\n').filter(Boolean) : []) rt(['delete', '--force', id]);
   });
 
-  /** A running counter, for the cases where checkpoint must leave it running. */
-  async function runningCounter() {
-    const b = criuBundle();
-    const id = uniqueId('cr');
-    rtOk(['run', '-d', '--bundle', b.dir, id]);
-    await countPast(b, 2);
-    return { b, id };
-  }
-
   /** It still runs, and counts. */
   async function expectStillCounting(b: ReturnType<typeof criuBundle>, id: string) {
     expect(statusOf(id)).to.equal('running');
@@ -45,7 +36,7 @@ describe('checkpoint and restore: errors', function () {
   /** A checkpoint image made from a fresh counter (which is gone afterwards). */
   async function image() {
     const { b, id } = await runningCounter();
-    const images = path.join(makeTempDir('images'), 'img');
+    const images = newImageDir();
     rtOk(['checkpoint', '--image-path', images, id]);
     return { b, images };
   }
@@ -53,7 +44,7 @@ describe('checkpoint and restore: errors', function () {
   describe('criu missing or not working', function () {
     it('no criu on PATH: checkpoint says so and the container runs on', async function () {
       const { b, id } = await runningCounter();
-      const r = rt(['checkpoint', '--image-path', path.join(makeTempDir('images'), 'img'), id], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
+      const r = rt(['checkpoint', '--image-path', newImageDir(), id], { env: { ...process.env, PATH: '/usr/bin:/bin' } });
       expect(failureMessage(r)).to.equal(
         'CRIU version check failed: exec: "criu": executable file not found in $PATH (checkpoint and restore need CRIU 3.15 or newer)',
       );
@@ -66,7 +57,7 @@ describe('checkpoint and restore: errors', function () {
     it('a criu that fails `criu check`: its reason is printed (checkpoint and restore)', async function () {
       const broken = fakeCriu({ version: '3.17', checkFails: 'Unexpected rt vDSO area bounds' });
       const { b, id } = await runningCounter();
-      const r = rt(['--criu', broken, 'checkpoint', '--image-path', path.join(makeTempDir('images'), 'img'), id]);
+      const r = rt(['--criu', broken, 'checkpoint', '--image-path', newImageDir(), id]);
       expect(failureMessage(r)).to.equal(`criu check failed (${broken}): Unexpected rt vDSO area bounds`);
       await expectStillCounting(b, id);
       rtOk(['delete', '--force', id]);
@@ -80,7 +71,7 @@ describe('checkpoint and restore: errors', function () {
     it('a criu too old', async function () {
       const old = fakeCriu({ version: '3.14', versionAnswer: VERSION_3_14 });
       const { b, id } = await runningCounter();
-      const r = rt(['--criu', old, 'checkpoint', '--image-path', path.join(makeTempDir('images'), 'img'), id]);
+      const r = rt(['--criu', old, 'checkpoint', '--image-path', newImageDir(), id]);
       expect(failureMessage(r)).to.equal(`CRIU 3.14 (${old}) is too old: checkpoint and restore need CRIU 3.15 or newer`);
       await expectStillCounting(b, id);
       rtOk(['delete', '--force', id]);
@@ -129,7 +120,7 @@ describe('checkpoint and restore: errors', function () {
       const id = uniqueId('cr');
       rtOk(['run', '-d', '--bundle', b.dir, id]);
       await countPast(b, 2);
-      const images = path.join(makeTempDir('images'), 'img');
+      const images = newImageDir();
       expect(failureMessage(rt(['checkpoint', '--image-path', images, id]))).to.match(
         new RegExp(`^checkpoint failed: criu: .*Can't lookup mount=\\d+ for fd=1 .*\\(log: ${images}/dump\\.log\\)$`),
       );
@@ -139,7 +130,7 @@ describe('checkpoint and restore: errors', function () {
 
     it('--pre-dump needs memory dirty tracking: a clear error where the kernel has none', async function () {
       const { b, id } = await runningCounter();
-      const images = path.join(makeTempDir('images'), 'img');
+      const images = newImageDir();
       const r = rt(['checkpoint', '--pre-dump', '--image-path', images, id]);
       if (hasMemoryTracking(criu)) {
         expect(r.status, r.stderr).to.equal(0);
@@ -176,7 +167,7 @@ describe('checkpoint and restore: errors', function () {
 
     it('bad flag values are refused before anything is touched', async function () {
       const { b, id } = await runningCounter();
-      const images = path.join(makeTempDir('images'), 'img');
+      const images = newImageDir();
       const cases: [string[], string][] = [
         [['--manage-cgroups-mode', 'bogus'], 'invalid --manage-cgroups-mode value "bogus": soft, full, strict or ignore'],
         [['--empty-ns', 'ipc'], '--empty-ns: namespace "ipc" is not supported (only "network")'],

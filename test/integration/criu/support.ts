@@ -11,7 +11,7 @@ import { type Bundle, type BundleOptions, type OciConfig, makeBundle } from '../
 import { CGROUP_PREFIX, makeTempDir, testCgroupPath, uniqueName } from '../../helpers/context.js';
 import { cgroupMounts } from '../../helpers/leaks.js';
 import { isRoot, skipWith } from '../../helpers/privileges.js';
-import { type RtResult, describeResult, rt, runtimeBin, testRoot, waitFor } from '../../helpers/runtime.js';
+import { type RtResult, describeResult, rt, rtOk, runtimeBin, testRoot, waitFor } from '../../helpers/runtime.js';
 import { POLLIN, native } from '../../../src/native/addon.js';
 
 /** The criu on PATH, if `criu check` passes (asked once per run). */
@@ -65,6 +65,20 @@ export function criuBundle(opts: BundleOptions = {}): Bundle {
       opts.mutate?.(c);
     },
   });
+}
+
+/** A counter started with `run -d` that has counted past `past`. */
+export async function runningCounter(opts: BundleOptions = {}, past = 2): Promise<{ b: Bundle; id: string }> {
+  const b = criuBundle(opts);
+  const id = uniqueName('cr');
+  rtOk(['run', '-d', '--bundle', b.dir, id]);
+  await countPast(b, past);
+  return { b, id };
+}
+
+/** A new image directory's path (checkpoint makes it). */
+export function newImageDir(): string {
+  return path.join(makeTempDir('images'), 'img');
 }
 
 /** The numbers in a counter's log. */
