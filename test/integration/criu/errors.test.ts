@@ -2,11 +2,13 @@
 // things as they were: a failed checkpoint leaves the container running, a failed restore
 // leaves no state directory, cgroup or process (the leak check sees to the latter).
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
-import { rt, rtOk, uniqueId, waitFor } from '../../helpers/runtime.js';
+import { rt, rtOk, runtimeBin, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
+import { requireCommand } from '../../helpers/privileges.js';
 import { rootEntries, shHook, skipUnderRunc } from '../lifecycle/support.js';
 import { cgroupExists, countPast, counts, criuBundle, failureMessage, fakeCriu, hasMemoryTracking, newImageDir, requireCriu, runningCounter, statusOf } from './support.js';
 
@@ -257,3 +259,27 @@ function readdirSafe(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir) : [];
 }
 
+
+describe('the CRIU codec (protobufjs) is loaded only by checkpoint and restore', function () {
+  this.timeout(60_000);
+  useLeakCheck();
+
+  /** The files of dist/ a runtime invocation opened (strace). */
+  function distFilesOpened(args: string[]): string[] {
+    const trace = path.join(makeTempDir('strace'), 'trace');
+    spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', trace, runtimeBin(), '--root', testRoot(), ...args], { stdio: 'ignore', timeout: 30_000 });
+    return [...readFileSync(trace, 'utf8').matchAll(/"([^"]*\/dist\/[^"]+)"/g)].map((m) => path.basename(m[1] as string));
+  }
+
+  it('list, state and features never open dist/ts-runc-criu.cjs; checkpoint does', async function () {
+    requireCriu(this);
+    skipUnderRunc(this, "ts-runc's own bundles");
+    requireCommand(this, 'strace');
+    const { id } = await runningCounter();
+    for (const args of [['list'], ['state', id], ['features']]) {
+      expect(distFilesOpened(args), args[0]).to.not.include('ts-runc-criu.cjs');
+    }
+    expect(distFilesOpened(['checkpoint', '--image-path', newImageDir(), id])).to.include('ts-runc-criu.cjs');
+    expect(statusOf(id)).to.equal(null);
+  });
+});
