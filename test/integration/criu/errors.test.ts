@@ -267,7 +267,7 @@ describe('the CRIU codec (protobufjs) is loaded only by checkpoint and restore',
   /** The files of dist/ a runtime invocation opened (strace). */
   function distFilesOpened(args: string[]): string[] {
     const trace = path.join(makeTempDir('strace'), 'trace');
-    spawnSync('strace', ['-f', '-e', 'trace=openat', '-o', trace, runtimeBin(), '--root', testRoot(), ...args], { stdio: 'ignore', timeout: 30_000 });
+    spawnSync('strace', ['-e', 'trace=openat', '-o', trace, runtimeBin(), '--root', testRoot(), ...args], { stdio: 'ignore', timeout: 30_000 });
     return [...readFileSync(trace, 'utf8').matchAll(/"([^"]*\/dist\/[^"]+)"/g)].map((m) => path.basename(m[1] as string));
   }
 
