@@ -20,7 +20,7 @@ const EXIT_TIMEOUT_MS = 30_000;
 export interface Notification {
   script: string;
   pid: number;
-  /** A descriptor CRIU attached (orphan-pts-master), or -1. Ours to close. */
+  /** A descriptor CRIU attached (orphan-pts-master), or -1: the handler's to close. */
   fd: number;
 }
 
@@ -58,13 +58,14 @@ export class CriuSession {
       // Only criu holds its end: if it dies, our reads see EOF instead of waiting forever.
       addon.closeFd(theirs);
     }
+    // A failed start is reported below (no pid); the event loop must not crash on it later.
+    child.on('error', () => {});
     if (child.pid === undefined) {
       addon.closeFd(ours);
       throw new CriuUnavailableError(`cannot start ${bin} swrk`);
     }
     // Waited for through a pidfd (close()), not by the event loop: nothing keeps it alive.
     child.unref();
-    child.on('error', () => {});
     return new CriuSession(bin, child.pid, addon.pidfdOpen(child.pid), ours);
   }
 
