@@ -192,6 +192,21 @@ describe('checkpoint and restore (CRIU)', function () {
     expect(hooksLog().at(-1)).to.match(/^poststop /);
   });
 
+  it('a paused container is checkpointed (CRIU freezes through its freezer) and comes back running', async function () {
+    const { b, id } = await runningCounter();
+    rtOk(['pause', id]);
+    expect(statusOf(id)).to.equal('paused');
+    const images = newImageDir();
+    rtOk(['checkpoint', '--image-path', images, id]);
+    expect(statusOf(id)).to.equal(null);
+    const atCheckpoint = counts(b);
+    rtOk(['restore', '-d', '--image-path', images, '--bundle', b.dir, id]);
+    expect(statusOf(id)).to.equal('running');
+    await countPast(b, atCheckpoint.length + 3);
+    expectContiguous(counts(b), 'after the restore');
+    rtOk(['delete', '--force', id]);
+  });
+
   it('--work-path holds the logs; the image directory only the image', async function () {
     const { b, id } = await runningCounter({}, 2);
     const top = makeTempDir('images');
