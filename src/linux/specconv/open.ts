@@ -43,11 +43,11 @@ export function openPlan(draft: PlanDraft, given: GivenFds = {}): OpenedPlan {
     return fd;
   };
   try {
+    const console = given.console;
+    const consoleSocketFd = !console ? -1 : 'fd' in console ? console.fd : opened(native().connectUnix(console.path));
     const joins = draft.joins.map((j) => ({ fd: opened(openNamespace(j.path, j.field)), nstype: j.nstype, path: j.path }));
     const trees = new IdmapTrees(fds);
     const mounts = draft.mounts.map(({ idmap, ...m }) => ({ ...m, mountFd: idmap ? trees.make(idmap) : -1 }));
-    const console = given.console;
-    const consoleSocketFd = !console ? -1 : 'fd' in console ? console.fd : opened(native().connectUnix(console.path));
     const { joinInit, ...rest } = draft;
     const plan: SpawnPlan = {
       ...rest,
