@@ -145,33 +145,23 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
  */
 function planCgroupMount(dest: string, o: ParsedMountOptions, ctx: MountContext): MountDraft[] {
   const flags = o.flagsSet | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  const readonly = (flags & MS_RDONLY) !== 0;
   const dirs = ctx.cgroup.dirs;
-  const realFs = ctx.cgroupns || !dirs;
   const bindAttrs = bindAttributes(flags, o.flagsClear);
+  /** One hierarchy at `at`: its file system, or the container's directory in it (`key`) bound in. */
+  const hierarchy = (at: string, fstype: 'cgroup' | 'cgroup2', data: string | null, key: string): MountDraft => {
+    const plan = emptyPlan(at);
+    if (ctx.cgroupns || !dirs) return { ...plan, fstype, source: fstype, flags, data };
+    return { ...plan, bind: true, source: dirs[key] ?? null, flags: MS_BIND | MS_REC, attrSet: bindAttrs.set, attrClr: bindAttrs.clr };
+  };
   const layout = ctx.cgroup.layout;
-  if (layout.mode === 'v2') {
-    const plan = emptyPlan(dest);
-    if (realFs) {
-      plan.fstype = 'cgroup2';
-      plan.source = 'cgroup2';
-      plan.flags = flags;
-    } else {
-      plan.bind = true;
-      plan.source = dirs[UNIFIED] ?? null;
-      plan.flags = MS_BIND | MS_REC;
-      plan.attrSet = bindAttrs.set;
-      plan.attrClr = bindAttrs.clr;
-    }
-    return [plan];
-  }
+  if (layout.mode === 'v2') return [hierarchy(dest, 'cgroup2', null, UNIFIED)];
   // v1 / hybrid: a tmpfs holding one directory per hierarchy.
   const tmpfs = emptyPlan(dest);
   tmpfs.fstype = 'tmpfs';
   tmpfs.source = 'tmpfs';
   tmpfs.flags = (flags & ~MS_RDONLY) | MS_RELATIME;
   tmpfs.data = 'mode=755';
-  tmpfs.lateReadonly = readonly;
+  tmpfs.lateReadonly = (flags & MS_RDONLY) !== 0;
   const out: MountDraft[] = [tmpfs];
   const byMount = new Map<string, string[]>();
   for (const [controller, mountPoint] of layout.v1) {
@@ -179,23 +169,13 @@ function planCgroupMount(dest: string, o: ParsedMountOptions, ctx: MountContext)
   }
   if (layout.unified) byMount.set(layout.unified, [UNIFIED]);
   for (const [mountPoint, controllers] of byMount) {
-    const sub = emptyPlan(path.posix.join(dest, path.basename(mountPoint)));
     const first = controllers[0] ?? UNIFIED;
-    if (realFs) {
-      const unified = first === UNIFIED;
-      sub.fstype = unified ? 'cgroup2' : 'cgroup';
-      sub.source = sub.fstype;
-      sub.flags = flags;
-      sub.data = unified ? null : controllers.map((c) => (c.startsWith('name=') ? `none,${c}` : c)).join(',');
-    } else {
-      sub.bind = true;
-      sub.source = dirs[first] ?? null;
-      sub.flags = MS_BIND | MS_REC;
-      sub.attrSet = bindAttrs.set;
-      sub.attrClr = bindAttrs.clr;
-    }
-    if (!sub.source) continue;
-    out.push(sub);
+    const at = path.posix.join(dest, path.basename(mountPoint));
+    const sub =
+      first === UNIFIED
+        ? hierarchy(at, 'cgroup2', null, UNIFIED)
+        : hierarchy(at, 'cgroup', controllers.map((c) => (c.startsWith('name=') ? `none,${c}` : c)).join(','), first);
+    if (sub.source) out.push(sub);
   }
   return out;
 }
