@@ -60,7 +60,7 @@ function pairedMappings(o: { uidMappings?: LinuxIDMapping[]; gidMappings?: Linux
 
 function userNamespace({ spec, view }: ContainerCheckInput): ConfigError[] {
   const linux = spec.linux ?? {};
-  const out = [...pairedMappings(linux, 'linux'), ...(spec.mounts ?? []).flatMap((m, i) => pairedMappings(m, `mounts[${i}]`))];
+  const out = pairedMappings(linux, 'linux');
   const ns = view.namespaces;
   if (!ns.has('user')) {
     // runc: "user namespace mappings specified, but user namespace isn't enabled in the config".
@@ -69,7 +69,7 @@ function userNamespace({ spec, view }: ContainerCheckInput): ConfigError[] {
   } else if (ns.isNew('user') && out.length === 0 && !(nonEmpty(linux.uidMappings) && nonEmpty(linux.gidMappings))) {
     out.push(new ConfigError('linux.uidMappings', 'user namespaces enabled, but no uid or gid mappings found'));
   }
-  return out;
+  return [...out, ...(spec.mounts ?? []).flatMap((m, i) => pairedMappings(m, `mounts[${i}]`))];
 }
 
 function timeNamespace({ spec, view }: ContainerCheckInput): ConfigError[] {
