@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit' });
+/** Weakening classes for the regression tests' builds (test/integration/cve/weak-build.ts). */
+const weaken = new Set((process.env.TSRUNC_BUILD_WEAKEN ?? '').split(',').filter(Boolean));
 
 run(process.execPath, [path.join(root, 'scripts/gen-schema-artifacts.mjs')]);
 if (!args.has('--no-typecheck')) {
@@ -39,7 +41,12 @@ await esbuild.build({
   minifySyntax: true,
   sourcemap: 'linked',
   legalComments: 'none',
-  define: { __TSRUNC_VERSION__: JSON.stringify(pkg.version), __TSRUNC_COMMIT__: JSON.stringify(commit) },
+  define: {
+    __TSRUNC_VERSION__: JSON.stringify(pkg.version),
+    __TSRUNC_COMMIT__: JSON.stringify(commit),
+    // Test builds only (src/util/weaken.ts): false in every normal build.
+    __TSRUNC_WEAKEN_CONFIG__: JSON.stringify(weaken.has('config')),
+  },
   logOverride: { 'empty-import-meta': 'silent' },
   logLevel: 'warning',
   plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin],

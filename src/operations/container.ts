@@ -9,6 +9,7 @@ import type { Spec } from '../spec/types.js';
 import { isAlive, openLivePidfd } from '../state/liveness.js';
 import { CONFIG_FILE, EXEC_FIFO, type StateStore } from '../state/store.js';
 import type { ContainerRecord, Status } from '../state/types.js';
+import { sleepMs } from '../util/sleep.js';
 import type { RuntimeContext } from './context.js';
 
 /** The status right now: from the process, the exec fifo and the freezer, not from the file. */
@@ -107,7 +108,7 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
     const deadline = Date.now() + timeoutMs;
     while (cg.pids().length && Date.now() < deadline) {
       signalContainer(rec, 9, true);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepMs(5);
     }
   }
 }

@@ -9,7 +9,9 @@ import { CgroupDriver } from '../linux/cgroups/driver.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
-import { planContainer } from '../linux/container-plan.js';
+import { convertContainer } from '../linux/specconv/index.js';
+import { gatherHostFacts } from '../linux/specconv/host-facts.js';
+import { openPlan } from '../linux/specconv/open.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
@@ -58,20 +60,6 @@ function nowRfc3339Nano(): string {
   return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
 }
 
-function resolveRootfs(bundle: string, spec: Spec): string {
-  const given = spec.root?.path;
-  if (!given) throw new ConfigError('root.path', 'is required');
-  const abs = path.resolve(bundle, given);
-  let real: string;
-  try {
-    real = fs.realpathSync(abs);
-  } catch {
-    throw new ConfigError('root.path', `${abs}: no such directory`);
-  }
-  if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${abs}: not a directory`);
-  return real;
-}
-
 export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const id = checkContainerId(opts.id);
   const bundle = path.resolve(opts.bundle ?? '.');
@@ -88,7 +76,6 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   }
   const preserveFds = opts.preserveFds ?? 0;
   if (preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
-  const rootfs = resolveRootfs(bundle, spec);
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
   ctx.store.createDir(id);
@@ -103,7 +90,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     pid: 0,
     pidStartTime: 0,
     bundle,
-    rootfs,
+    rootfs: '',
     annotations: spec.annotations,
     created: nowRfc3339Nano(),
     owner: '',
@@ -119,36 +106,30 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
     record.cgroup = cgroups.toState();
 
+    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups.dirs } });
+    const planned = convertContainer(
+      spec,
+      { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
+      host,
+    );
+    for (const w of planned.warnings) ctx.log.warn(w);
+    record.rootfs = planned.draft.rootfs ?? '';
+    record.namespaces = planned.namespaces;
+
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
     const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
     fds.push(fifoFd);
-    let consoleFd = opts.consoleSocketFd ?? -1;
-    if (opts.consoleSocket) {
-      // runc works from inside the bundle: a relative socket path is relative to it.
-      consoleFd = native().connectUnix(path.resolve(bundle, opts.consoleSocket));
-      fds.push(consoleFd);
-    }
     const pidfdSocketFd = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;
     if (pidfdSocketFd >= 0) fds.push(pidfdSocketFd);
-
-    const planned = planContainer({
-      id,
-      bundle,
-      spec,
-      rootfs,
-      noPivot: opts.noPivot === true,
-      noNewKeyring: opts.noNewKeyring === true,
-      consoleSocketFd: consoleFd,
-      preserveFds,
-      execFifoFd: fifoFd,
-      cgroups,
-      layout,
-      rootless: ctx.rootless,
-      warn: (m) => ctx.log.warn(m),
-    });
-    fds.push(...planned.openedFds);
-    record.namespaces = planned.namespaces;
+    // runc works from inside the bundle: a relative console socket path is relative to it.
+    const console = opts.consoleSocket
+      ? { path: path.resolve(bundle, opts.consoleSocket) }
+      : opts.consoleSocketFd !== undefined
+        ? { fd: opts.consoleSocketFd }
+        : null;
+    const { plan, fds: planFds } = openPlan(planned.draft, { console, execFifoFd: fifoFd });
+    fds.push(...planFds);
     trace('create: planned');
     // Made only now, after the planning: the kernel's first cgroup change after a quiet spell
     // stalls (see primeCgroupMigration), and the planning above overlaps that stall.
@@ -158,7 +139,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     ctx.store.write(record);
 
     const hooks = spec.hooks ?? {};
-    launched = launch(planned.plan, {
+    launched = launch(plan, {
       onStage1: (pid) => {
         if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
         cgroups?.addProcess(pid);

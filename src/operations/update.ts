@@ -4,6 +4,8 @@
 // set back and nothing is recorded; on success state.json keeps the resources in force.
 import { applyResources } from '../linux/cgroups/apply.js';
 import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { hostLayout } from '../linux/cgroups/mode.js';
+import { checkUnified, throwProblems } from '../linux/specconv/validate.js';
 import type { LinuxResources } from '../spec/types.js';
 import { withLock } from '../state/lock.js';
 import { ContainerStateError, errorMessage } from '../util/errors.js';
@@ -60,6 +62,7 @@ export function update(ctx: RuntimeContext, id: string, requested: LinuxResource
     const rec = ctx.store.read(id);
     const status = liveStatus(ctx.store, rec);
     if (status === 'stopped' || status === 'creating' || !rec.cgroup) throw new ContainerStateError('container not running');
+    throwProblems(checkUnified(requested.unified, hostLayout()));
     const change = { ...requested };
     if (change.devices) {
       // Rewriting device rules of a live container would deny everything for a moment.

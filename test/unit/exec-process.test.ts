@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/context.js';
-import { effectiveProcess, execCgroupDirs } from '../../src/linux/exec-plan.js';
+import { execCgroupDirs } from '../../src/linux/exec-cgroups.js';
+import { effectiveProcess } from '../../src/linux/specconv/index.js';
 import { type ExecOverrides, processFromOverrides } from '../../src/operations/exec.js';
 import type { Process, Spec } from '../../src/spec/types.js';
 

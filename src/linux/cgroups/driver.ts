@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { SystemError, describeFsError } from '../../util/errors.js';
 import type { CgroupState } from '../../state/types.js';
-import { readCgroupFile, writeCgroupFile } from './fs.js';
+import { readCgroupFile, sleepMs, writeCgroupFile } from './fs.js';
 import { type CgroupLayout, hostLayout, ownCgroups } from './mode.js';
 import { type CgroupPathSpec, pathInHierarchy } from './path.js';
 
@@ -199,7 +199,7 @@ function rmdirRetry(dir: string): string | null {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
       if (code !== 'EBUSY' || attempt >= 50) return describeFsError(err);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      sleepMs(10);
     }
   }
 }

@@ -95,7 +95,4 @@ export function readKeyValues(dir: string, file: string): Map<string, bigint> | 
   return out;
 }
 
-/** Sleep without an event loop (the CLI's operations are synchronous). */
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+export { sleepMs } from '../../util/sleep.js';
