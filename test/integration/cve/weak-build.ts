@@ -28,13 +28,20 @@ export const WEAKEN_CLASSES: Readonly<Record<string, string>> = {
   console: 'TSRUNC_WEAKEN_CONSOLE',
 };
 
+/**
+ * Weakening classes of the executable rather than the addon: its suite compiles its own
+ * weakened copy (scripts/bun.mjs, compileExecutable's options).
+ */
+export const EXECUTABLE_WEAKEN_CLASSES: readonly string[] = ['autoload'];
+
 /** The classes asked for in TSRUNC_WEAKEN ("all" for every class), sorted. */
 export function requestedWeakening(): string[] {
   const raw = (process.env.TSRUNC_WEAKEN ?? '').trim();
   if (!raw) return [];
-  const names = raw === 'all' ? Object.keys(WEAKEN_CLASSES) : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = [...Object.keys(WEAKEN_CLASSES), ...EXECUTABLE_WEAKEN_CLASSES];
+  const names = raw === 'all' ? known : raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!WEAKEN_CLASSES[n]) throw new Error(`TSRUNC_WEAKEN: unknown class "${n}" (known: ${Object.keys(WEAKEN_CLASSES).join(', ')}, all)`);
+    if (!known.includes(n)) throw new Error(`TSRUNC_WEAKEN: unknown class "${n}" (known: ${known.join(', ')}, all)`);
   }
   return [...new Set(names)].sort();
 }
@@ -84,7 +91,7 @@ export function buildWeakened(classes: readonly string[]): string {
  * suite's title output. Without it, nothing changes.
  */
 export function useWeakenedBuild(): void {
-  const classes = requestedWeakening();
+  const classes = requestedWeakening().filter((c) => WEAKEN_CLASSES[c]);
   if (classes.length === 0) return;
   let saved: string | undefined;
   before(function () {
