@@ -113,7 +113,7 @@ export async function discoverRuntimes({ repo, workDir, select, benchexec, clean
   for (const name of RUNTIME_NAMES) {
     if (!wanted.includes(name)) continue;
     if (name === FLOOR) {
-      rts.push(floorRuntime(workDir));
+      rts.push(floorRuntime(repo));
       continue;
     }
     const bin = name === 'ts-runc' ? tsRuncBin(repo) : which(name);
@@ -137,25 +137,32 @@ export async function discoverRuntimes({ repo, workDir, select, benchexec, clean
   return rts;
 }
 
-/** The floor: an empty program compiled like ts-runc, by the same Bun, with the same flags. */
-function floorRuntime(workDir) {
+/**
+ * The floor: an empty program compiled like ts-runc, by the same Bun, with the same flags.
+ * It is compiled beside the repository's dist/ (node_modules/.cache/ts-runc-bench), not in
+ * the work dir on tmpfs: a command's peak RSS counts the pages of its executable that it
+ * touched, and how many pages each fault maps depends on the filesystem (here an empty
+ * Bun program peaks at ~25 MiB run from ext4, ~20 MiB from tmpfs), so the floor must live
+ * where ts-runc's executable does.
+ */
+function floorRuntime(repo) {
   const bun = bunBinary();
-  const bin = path.join(workDir, 'bin', 'bun-floor');
+  const bin = path.join(repo, 'node_modules/.cache/ts-runc-bench/bun-floor');
   const rt = new Runtime({ name: FLOOR, argv: [bin] });
   if (!bun) {
     rt.unavailable('no pinned Bun for this machine (npm ci installs it)');
     return rt;
   }
-  const entry = path.join(workDir, 'bun-floor.js');
-  writeFileSync(entry, '');
+  const entry = `${bin}.js`;
   mkdirSync(path.dirname(bin), { recursive: true });
+  writeFileSync(entry, '');
   try {
     compileExecutable(bun, entry, bin);
   } catch (err) {
     rt.unavailable(`cannot compile the empty program: ${err.message}`);
     return rt;
   }
-  rt.version = `an empty program compiled by bun ${versionOf([bun]) ?? '?'}`;
+  rt.version = `an empty program compiled by bun ${versionOf([bun]) ?? '?'} (${bin})`;
   return rt;
 }
 
