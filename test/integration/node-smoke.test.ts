@@ -1,7 +1,7 @@
 // ts-runc on Node: the installed executable is Bun's, but the same bundle runs under
 // Node (`node dist/ts-runc-main.cjs`), so the project is never tied to one JavaScript
 // engine. A lifecycle through Node, including what waits for a process on the event loop
-// (run and exec in the foreground, with a signal forwarded) and the addon loaded by Node.
+// (run and exec in the foreground) and the addon loaded by Node.
 import { expect } from 'chai';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { makeBundle } from '../helpers/bundle.js';
 import { makeTempDir } from '../helpers/context.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireRoot } from '../helpers/privileges.js';
-import { installedBin, rt, rtOk, startBackground, state, uniqueId, waitFor } from '../helpers/runtime.js';
+import { installedBin, rt, rtOk, state, uniqueId, waitFor } from '../helpers/runtime.js';
 
 describe('ts-runc under Node (node dist/ts-runc-main.cjs)', function () {
   useLeakCheck();
@@ -55,15 +55,5 @@ describe('ts-runc under Node (node dist/ts-runc-main.cjs)', function () {
     await waitFor(() => state(id).status === 'stopped', 5_000, { what: `${id} to stop` });
     rtOk(['delete', id]);
     expect(rt(['state', id]).status).to.not.equal(0);
-  });
-
-  it('forwards a signal to a container run in the foreground', async function () {
-    requireRoot(this);
-    const b = makeBundle({ args: ['sh', '-c', 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done'] });
-    const bg = startBackground(['run', '--bundle', b.dir, uniqueId()]);
-    await waitFor(() => bg.stdout().includes('ready'), 10_000, { what: 'the container to start' });
-    bg.kill('SIGTERM');
-    const { status } = await bg.wait(10_000);
-    expect(status, bg.stderr()).to.equal(7);
   });
 });
