@@ -173,7 +173,7 @@ export function evaluateTargets(doc) {
       continue;
     }
     const calls = t.commands ? ` (runtime commands per run: ${get(t.commands, 'ts-runc') ?? '?'} vs ${get(t.commands, 'runc') ?? '?'})` : '';
-    target(`${head}: ${ms(v)} = ${(v / r).toFixed(2)} × ${ms(r)}${calls}`, v <= t.limit * r);
+    target(`${head}: ${ms(v)} = ${(v / r).toFixed(3)} × ${ms(r)}${calls}`, v <= t.limit * r);
   }
 
   const rssRows = METRICS.filter((x) => x.id.startsWith('rss-'))
@@ -182,7 +182,7 @@ export function evaluateTargets(doc) {
   if (rssRows.length) {
     const worst = rssRows.reduce((a, b) => (b.v / b.r > a.v / a.r ? b : a));
     target(
-      `peak RSS of every command ≤ ${RSS_LIMIT} × runc's: worst is ${worst.id.slice(4)}, ${mib(worst.v)} = ${(worst.v / worst.r).toFixed(2)} × ${mib(worst.r)}`,
+      `peak RSS of every command ≤ ${RSS_LIMIT} × runc's: worst is ${worst.id.slice(4)}, ${mib(worst.v)} = ${(worst.v / worst.r).toFixed(3)} × ${mib(worst.r)}`,
       rssRows.every((x) => x.v <= RSS_LIMIT * x.r),
     );
   } else target(`peak RSS of every command ≤ ${RSS_LIMIT} × runc's: not measured`, null);
