@@ -3,7 +3,7 @@
  * catalogue id), and small helpers for running things in containers and looking at them
  * from the host.
  *
- * Every clause test is black-box: it drives the runtime under test (dist/ts-runc.cjs or
+ * Every clause test is black-box: it drives the runtime under test (dist/ts-runc or
  * $TSRUNC_BIN) through its command line only, so the same tests measure runc.
  */
 import { spawnSync } from 'node:child_process';

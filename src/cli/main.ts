@@ -46,7 +46,9 @@ const COMMANDS: readonly Command[] = [
 ];
 
 function versionText(): string {
-  return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\n`;
+  // The JavaScript runtime, as runc names its Go: the installed executable is Bun's.
+  const engine = process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`;
+  return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${engine}\n`;
 }
 
 function helpText(): string {

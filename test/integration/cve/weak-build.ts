@@ -33,11 +33,17 @@ export const WEAKEN_CLASSES: Readonly<Record<string, string>> = {
 /** Weakening classes of the CLI bundle (src/util/weaken.ts). */
 export const CLI_WEAKEN_CLASSES: readonly string[] = ['config'];
 
+/**
+ * Weakening classes of the executable rather than the addon: its suite compiles its own
+ * weakened copy (scripts/bun.mjs, compileExecutable's options).
+ */
+export const EXECUTABLE_WEAKEN_CLASSES: readonly string[] = ['autoload'];
+
 /** The classes asked for in TSRUNC_WEAKEN ("all" for every class), sorted. */
 export function requestedWeakening(): string[] {
   const raw = (process.env.TSRUNC_WEAKEN ?? '').trim();
   if (!raw) return [];
-  const known = [...Object.keys(WEAKEN_CLASSES), ...CLI_WEAKEN_CLASSES];
+  const known = [...Object.keys(WEAKEN_CLASSES), ...CLI_WEAKEN_CLASSES, ...EXECUTABLE_WEAKEN_CLASSES];
   const names = raw === 'all' ? known : raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
     if (!known.includes(n)) throw new Error(`TSRUNC_WEAKEN: unknown class "${n}" (known: ${known.join(', ')}, all)`);
@@ -93,7 +99,7 @@ export function useWeakenedBuild(): void {
   const requested = requestedWeakening();
   const native = requested.filter((c) => WEAKEN_CLASSES[c]);
   const cli = requested.filter((c) => CLI_WEAKEN_CLASSES.includes(c));
-  if (requested.length === 0) return;
+  if (native.length + cli.length === 0) return; // executable classes build their own copy
   const saved = { TSRUNC_NATIVE_DIR: process.env.TSRUNC_NATIVE_DIR, TSRUNC_BIN: process.env.TSRUNC_BIN };
   before(function () {
     this.timeout(900_000);
@@ -123,7 +129,7 @@ export function buildWeakenedCli(classes: readonly string[]): string {
     hash.update(readFileSync(f));
   }
   const dir = path.join(os.tmpdir(), `tsrunc-weak-cli-${classes.join('-')}-${hash.digest('hex').slice(0, 12)}`);
-  const bin = path.join(dir, 'dist/ts-runc.cjs');
+  const bin = path.join(dir, 'dist/ts-runc');
   if (existsSync(bin)) return bin;
 
   const work = `${dir}.tmp-${process.pid}`;

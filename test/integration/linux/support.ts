@@ -3,7 +3,7 @@
  * busybox shell script in a fresh container, namespace bookkeeping, mountinfo parsing and
  * long-lived "sleeper" containers for tests that join another container's namespaces.
  *
- * Everything goes through the runtime under test (TSRUNC_BIN or dist/ts-runc.cjs), so the
+ * Everything goes through the runtime under test (TSRUNC_BIN or dist/ts-runc), so the
  * same tests can be pointed at runc to check the tests themselves.
  */
 import { execFileSync } from 'node:child_process';
