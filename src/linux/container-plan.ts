@@ -6,7 +6,7 @@ import { stubPath } from '../native/addon.js';
 import type { Spec } from '../spec/types.js';
 import { ConfigError } from '../util/errors.js';
 import type { NamespaceState } from '../state/types.js';
-import type { CgroupDriver } from './cgroups/driver.js';
+import type { CgroupManager } from './cgroups/manager.js';
 import type { CgroupLayout } from './cgroups/mode.js';
 import { planDevSymlinks, planDevices } from './devices.js';
 import { ROOTFS_PROPAGATION } from './mount-options.js';
@@ -31,7 +31,7 @@ export interface ContainerPlanInput {
   consoleSocketFd: number;
   preserveFds: number;
   execFifoFd: number;
-  cgroups: CgroupDriver | null;
+  cgroups: CgroupManager | null;
   layout: CgroupLayout;
   rootless: boolean;
   warn: (msg: string) => void;

@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { Mount } from '../spec/types.js';
 import type { MountPlan } from '../native/plan-types.js';
 import { ConfigError } from '../util/errors.js';
-import type { CgroupDriver } from './cgroups/driver.js';
-import { UNIFIED } from './cgroups/driver.js';
+import { UNIFIED } from './cgroups/dirs.js';
+import type { CgroupManager } from './cgroups/manager.js';
 import type { CgroupLayout } from './cgroups/mode.js';
 import {
   ATIME_ATTRS,
@@ -28,7 +28,7 @@ export interface MountContext {
   bundle: string;
   /** The container gets a new cgroup namespace. */
   cgroupns: boolean;
-  cgroups: CgroupDriver | null;
+  cgroups: CgroupManager | null;
   layout: CgroupLayout;
   /** Destinations of devices and symlinks created after the mounts. */
   laterPaths: string[];
