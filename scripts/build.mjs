@@ -58,6 +58,22 @@ await esbuild.build({
   logLevel: 'warning',
 });
 
+// The systemd driver's D-Bus worker with the D-Bus library, as its own file: only
+// containers made with --systemd-cgroup start it (src/linux/systemd/bus.ts).
+await esbuild.build({
+  entryPoints: { 'ts-runc-systemd': path.join(root, 'src/linux/systemd/bus-worker.ts') },
+  outdir: path.join(root, 'dist'),
+  outExtension: { '.js': '.cjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
 // The executable: a small loader (scripts/bin-loader.cjs) that runs the bundles from V8
 // code caches. The shebang names this node by absolute path (engines may run the runtime
 // with a minimal PATH) and drops NODE_EXTRA_CA_CERTS (see the loader's comment).

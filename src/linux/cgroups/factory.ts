@@ -8,6 +8,7 @@ import { CgroupDirs } from './dirs.js';
 import type { CgroupDriverName, CgroupManager } from './manager.js';
 import { type CgroupLayout, hostLayout } from './mode.js';
 import { cgroupPathSpec } from './path.js';
+import { SystemdManager } from '../systemd/manager.js';
 
 export interface CgroupRequest {
   id: string;
@@ -35,11 +36,12 @@ export function newCgroupManager(req: CgroupRequest): CgroupManager | null {
     case 'cgroupfs':
       return new CgroupfsManager(CgroupDirs.plan(cgroupPathSpec(req.spec.linux?.cgroupsPath, req.id), layout));
     case 'systemd':
-      throw new Error('the systemd cgroup driver is not built yet');
+      return SystemdManager.plan({ id: req.id, cgroupsPath: req.spec.linux?.cgroupsPath, annotations: req.spec.annotations, rootless: req.rootless, layout });
   }
 }
 
 /** The manager that made this container's cgroup, from its state. */
 export function cgroupManagerFromState(state: CgroupState): CgroupManager {
+  if (state.systemd) return SystemdManager.fromState({ ...state, systemd: state.systemd });
   return new CgroupfsManager(CgroupDirs.fromState(state));
 }
