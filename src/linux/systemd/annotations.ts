@@ -129,9 +129,9 @@ class Parser {
         if (ch !== ',') this.fail('expected "," or "]" in an array');
       }
     }
+    // Every element after the first was read as the first's type.
     const type = elem ?? items[0]?.type;
     if (type === undefined) this.fail('an empty array needs a type ("@as []")');
-    if (items.some((i) => i.type !== type)) this.fail('array elements of different types');
     return { type: `a${type}`, value: items.map((i) => i.value) };
   }
 
