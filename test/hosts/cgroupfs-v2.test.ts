@@ -120,10 +120,11 @@ describe('hosts: the cgroupfs driver on cgroup v2', function () {
   });
 
   it('the eBPF device filter denies a device node the rules do not allow', function () {
-    const tryKmsg = ['sh', '-c', 'if (: < /dev/kmsg) 2>/dev/null; then echo opened; else echo denied; fi'];
+    // Opened for writing only: reading /dev/kmsg would also need CAP_SYSLOG.
+    const tryKmsg = ['sh', '-c', 'if (: > /dev/kmsg) 2>/dev/null; then echo opened; else echo denied; fi'];
     const kmsg = (c: OciConfig, allow: boolean) => {
       c.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o644, uid: 0, gid: 0 }];
-      c.linux!.resources.devices = [{ allow: false, access: 'rwm' }, ...(allow ? [{ allow: true, type: 'c', major: 1, minor: 11, access: 'r' }] : [])];
+      c.linux!.resources.devices = [{ allow: false, access: 'rwm' }, ...(allow ? [{ allow: true, type: 'c', major: 1, minor: 11, access: 'w' }] : [])];
     };
     const denied = makeBundle({ args: tryKmsg, mutate: (c) => kmsg(c, false) });
     expect(rtOk(['run', '--bundle', denied.dir, uniqueId()]).trim()).to.equal('denied');
