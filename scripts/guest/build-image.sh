@@ -84,14 +84,19 @@ done
 mirror=${GUEST_MIRROR:-$(mirror_for '')}
 security=${GUEST_SECURITY_MIRROR:-$(mirror_for '-security')}
 t0=$(date +%s)
-mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
+echo "build-image: building the guest image from $mirror (~2 min)" >&2
+if ! mmdebstrap --variant=minbase --include="$(IFS=,; echo "${packages[*]}")" \
   --customize-hook="$work/customize.sh \"\$1\"" --aptopt='Acquire::Retries "3"' \
   bookworm "$work/root" \
-  "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main" >&2
+  "deb $mirror bookworm main" "deb $mirror bookworm-updates main" "deb $security bookworm-security main" >"$work/mmdebstrap.log" 2>&1; then
+  tail -n 20 "$work/mmdebstrap.log" >&2
+  echo "build-image: mmdebstrap failed" >&2
+  exit 3
+fi
 mkdir -p "$work/image"
 cp -L "$work"/root/boot/vmlinuz-* "$work/image/vmlinuz"
 cp -L "$work"/root/boot/initrd.img-* "$work/image/initrd.img"
-mkfs.ext4 -q -F -L tsrunc-guest -d "$work/root" "$work/image/rootfs.img" 6G
+mkfs.ext4 -q -F -L tsrunc-guest -d "$work/root" "$work/image/rootfs.img" 6G >&2
 rm -rf "$guest_dir"/image-*
 mv "$work/image" "$out"
 echo "build-image: built $out in $(( $(date +%s) - t0 ))s" >&2
