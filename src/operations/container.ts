@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
 import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { sleepMs } from '../linux/cgroups/fs.js';
 import { thawQuietly } from '../linux/cgroups/manager.js';
 import { type HookState, runHostHooksWarning } from '../linux/hooks.js';
 import type { Spec } from '../spec/types.js';
@@ -109,7 +110,7 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
     const deadline = Date.now() + timeoutMs;
     while (cg.isPopulated() && Date.now() < deadline) {
       signalContainer(rec, 9, true);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepMs(5);
     }
   }
 }
