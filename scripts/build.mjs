@@ -29,18 +29,23 @@ try {
   // not a git checkout
 }
 rmSync(path.join(root, 'dist'), { recursive: true, force: true }); // nothing of an older build's layout stays
-await esbuild.build({
-  entryPoints: { 'ts-runc-main': path.join(root, 'src/cli/main.ts') },
-  outdir: path.join(root, 'dist'),
-  outExtension: { '.js': '.cjs' },
+/** What every bundle shares: one CommonJS file for Node, minified. */
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
   minifyWhitespace: true,
   minifySyntax: true,
-  sourcemap: 'linked',
   legalComments: 'none',
+  logLevel: 'warning',
+};
+await esbuild.build({
+  ...common,
+  entryPoints: { 'ts-runc-main': path.join(root, 'src/cli/main.ts') },
+  outdir: path.join(root, 'dist'),
+  outExtension: { '.js': '.cjs' },
+  sourcemap: 'linked',
   define: {
     __TSRUNC_VERSION__: JSON.stringify(pkg.version),
     __TSRUNC_COMMIT__: JSON.stringify(commit),
@@ -48,21 +53,21 @@ await esbuild.build({
     __TSRUNC_WEAKEN_CONFIG__: JSON.stringify(weaken.has('config')),
   },
   logOverride: { 'empty-import-meta': 'silent' },
-  logLevel: 'warning',
   plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin],
 });
 // The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
 await esbuild.build({
+  ...common,
   stdin: { contents: validatorsEntry(path.join(root, 'src')), resolveDir: root, loader: 'js', sourcefile: 'validators-entry.js' },
   outfile: path.join(root, 'dist', VALIDATORS_FILE),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+});
+// The systemd driver's D-Bus worker with the D-Bus library, as its own file: only
+// containers made with --systemd-cgroup start it (src/linux/systemd/bus.ts).
+await esbuild.build({
+  ...common,
+  entryPoints: { 'ts-runc-systemd': path.join(root, 'src/linux/systemd/bus-worker.ts') },
+  outdir: path.join(root, 'dist'),
+  outExtension: { '.js': '.cjs' },
 });
 
 // The executable, dist/ts-runc: the bundle compiled by the pinned Bun into one file with

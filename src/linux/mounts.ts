@@ -4,7 +4,7 @@
 // the cgroup layout) comes in as facts.
 import path from 'node:path';
 import type { Mount } from '../spec/types.js';
-import { UNIFIED } from './cgroups/driver.js';
+import { UNIFIED } from './cgroups/dirs.js';
 import {
   ATIME_ATTRS,
   BIND_ATTRS,

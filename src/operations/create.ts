@@ -4,10 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { applyResources } from '../linux/cgroups/apply.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { newCgroupManager } from '../linux/cgroups/factory.js';
+import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
-import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 import { convertContainer } from '../linux/specconv/index.js';
 import { gatherHostFacts } from '../linux/specconv/host-facts.js';
@@ -81,7 +80,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   ctx.store.createDir(id);
   const lock = ContainerLock.forNewContainer(ctx.store, id);
   const fds: number[] = [];
-  let cgroups: CgroupDriver | null = null;
+  let cgroups: CgroupManager | null = null;
   let launched: Launched | null = null;
   const record: ContainerRecord = {
     ociVersion: OCI_VERSION,
@@ -103,10 +102,10 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   try {
     writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
     const layout = hostLayout();
-    cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
-    record.cgroup = cgroups.toState();
+    cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+    record.cgroup = cgroups?.toState() ?? null;
 
-    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups.dirs } });
+    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
     const planned = convertContainer(
       spec,
       { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
@@ -133,8 +132,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     trace('create: planned');
     // Made only now, after the planning: the kernel's first cgroup change after a quiet spell
     // stalls (see primeCgroupMigration), and the planning above overlaps that stall.
-    cgroups.create();
-    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
+    cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
     ctx.store.write(record);
 
@@ -142,7 +140,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     launched = launch(plan, {
       onStage1: (pid) => {
         if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
-        cgroups?.addProcess(pid);
+        cgroups?.addInitProcess(pid);
       },
       onHooks: (initPid, initPidfd) => {
         record.pid = initPid;

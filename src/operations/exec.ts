@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { execCgroupDirs, placeInCgroups } from '../linux/exec-cgroups.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
 import { convertExec } from '../linux/specconv/index.js';
 import { gatherProcessFacts } from '../linux/specconv/host-facts.js';
 import { openPlan } from '../linux/specconv/open.js';
@@ -139,8 +139,9 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
     throw new UsageError('cannot use console socket if ts-runc will not detach or allocate tty');
   }
   if (opts.preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
-  const cgroupDirs = rec.cgroup ? execCgroupDirs(rec.cgroup, opts.cgroups) : [];
-  if (!rec.cgroup && opts.cgroups.length) throw new RuntimeError('--cgroup: the container has no cgroup');
+  const cg = rec.cgroup ? cgroupManagerFromState(rec.cgroup) : null;
+  if (!cg && opts.cgroups.length) throw new RuntimeError('--cgroup: the container has no cgroup');
+  const placement = cg?.execPlacement(opts.cgroups);
 
   const fds: number[] = [];
   /** Stop tracking an fd (it is closed, or handed on). */
@@ -187,7 +188,7 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
     for (const w of converted.warnings) ctx.log.warn(w);
     const { plan } = openPlan(converted.draft, { console: consoleFd >= 0 ? { fd: consoleFd } : null, initPidfd });
     const launched = launch(plan, {
-      onStage1: (pid) => placeInCgroups(pid, cgroupDirs, ctx.rootless),
+      onStage1: (pid) => cg?.addProcess(pid, placement, ctx.rootless),
       // SCMP_ACT_NOTIFY in the container's profile: the exec'd process's listener goes to
       // the same agent, with the container's state (runc's setns process does the same).
       onSeccompFd: (fd, execPid) => {

@@ -39,7 +39,7 @@ export function parseLayout(mountinfo: string): CgroupLayout {
 }
 
 /** Controllers a v1 host may mount. */
-export const V1_CONTROLLERS: ReadonlySet<string> = new Set([
+const V1_CONTROLLERS: ReadonlySet<string> = new Set([
   'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio',
   'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
 ]);
