@@ -20,9 +20,14 @@ export const lazyCriuCodecPlugin = {
       return CODEC.test(full) ? { path: full, namespace: 'tsrunc-lazy-criu' } : undefined;
     });
     build.onLoad({ filter: /.*/, namespace: 'tsrunc-lazy-criu' }, () => ({
+      // Beside the running bundle: dist/ for the bundle Node runs (__dirname), and for the Bun
+      // executable the directory of its real path, as src/native/addon.ts finds build/ (in a
+      // Bun executable __dirname is where the bundle was when it was compiled).
       contents: [
+        "import path from 'node:path';",
         'let m;',
-        `const load = () => (m ??= require(__dirname + '/' + ${JSON.stringify(CRIU_CODEC_FILE)}));`,
+        'const dir = () => (globalThis.Bun?.isStandaloneExecutable ? path.dirname(process.execPath) : __dirname);',
+        `const load = () => (m ??= require(path.join(dir(), ${JSON.stringify(CRIU_CODEC_FILE)})));`,
         ...EXPORTS.map((n) => `export const ${n} = (...args) => load().${n}(...args);`),
       ].join('\n'),
       loader: 'js',

@@ -8,12 +8,11 @@
 //               runc's keys) and handed back on restore; the others joined by path are
 //               joined again by CRIU.
 import fs from 'node:fs';
-import path from 'node:path';
-import type { CgroupDriver } from '../linux/cgroups/driver.js';
-import type { CgroupLayout } from '../linux/cgroups/mode.js';
 import { planDevices } from '../linux/devices.js';
-import { cleanDest, devIsBindMounted, parseMountOptions, planMounts } from '../linux/mounts.js';
+import { cleanDest, devIsBindMounted, planMounts, viewMounts } from '../linux/mounts.js';
 import { NAMESPACES, type NamespaceType } from '../linux/namespaces.js';
+import type { CgroupFacts } from '../linux/specconv/host-facts.js';
+import { Namespaces } from '../linux/specconv/view.js';
 import type { Spec } from '../spec/types.js';
 import { ConfigError, describeFsError } from '../util/errors.js';
 import type { ExtMountMap, InheritFd, JoinNamespace } from './generated/rpc.js';
@@ -24,18 +23,22 @@ export interface HostBind {
   source: string;
 }
 
-/** The bind mounts from the host the container was (or will be) given, as create plans them. */
-export function hostBinds(spec: Spec, bundle: string, cgroups: CgroupDriver | null, layout: CgroupLayout): HostBind[] {
-  const namespaces = spec.linux?.namespaces ?? [];
-  if (!namespaces.some((n) => n.type === 'mount' && !n.path)) return [];
-  const inUserns = namespaces.some((n) => n.type === 'user');
-  const cgroupns = namespaces.some((n) => n.type === 'cgroup' && !n.path);
-  const binds = planMounts(spec.mounts, { bundle, cgroupns, cgroups, layout, laterPaths: [] })
+/**
+ * The bind mounts from the host the container was (or will be) given, as create plans them
+ * (`cgroup`: its cgroup directories, which cgroup mounts bind in without a cgroup namespace).
+ */
+export function hostBinds(spec: Spec, bundle: string, cgroup: CgroupFacts): HostBind[] {
+  const ns = new Namespaces(spec);
+  if (!ns.isNew('mount')) return [];
+  const views = viewMounts(spec.mounts, bundle);
+  // Only the binds' destinations and sources matter here: what is bound onto a file and
+  // id-mapped mounts do not change which host paths are external.
+  const binds = planMounts(views, { cgroupns: ns.isNew('cgroup'), cgroup, isDirectory: () => true, idmap: () => null, laterPaths: [] })
     .filter((m) => m.bind && m.source)
     .map((m) => ({ dest: m.dest, source: m.source as string }));
-  const devices = devIsBindMounted(spec.mounts)
+  const devices = devIsBindMounted(views)
     ? []
-    : planDevices(spec.linux?.devices, inUserns)
+    : planDevices(spec.linux?.devices, ns.has('user'))
         .filter((d) => d.bindFromHost && d.hostPath)
         .map((d) => ({ dest: d.path, source: d.hostPath as string }));
   return [...binds, ...devices];
@@ -54,23 +57,21 @@ export interface Mountpoint {
  * none on a tmpfs (CRIU restores a tmpfs with its contents).
  */
 export function mountpoints(spec: Spec, bundle: string): Mountpoint[] {
-  const namespaces = spec.linux?.namespaces ?? [];
-  if (!namespaces.some((n) => n.type === 'mount' && !n.path)) return [];
-  const mounts = (spec.mounts ?? []).map((m, i) => ({ m, dest: cleanDest(m.destination), field: `mounts[${i}]` }));
-  const tmpfs = mounts.filter(({ m }) => m.type === 'tmpfs').map(({ dest }) => dest);
-  return mounts
-    .filter(({ m, dest }) => m.type !== 'cgroup' && m.type !== 'cgroup2' && !tmpfs.some((t) => dest.startsWith(t === '/' ? '/' : `${t}/`)))
-    .map(({ m, dest, field }) => {
-      const bind = m.type === 'bind' || parseMountOptions(m.options ?? [], `${field}.options`).bind;
+  if (!new Namespaces(spec).isNew('mount')) return [];
+  const views = viewMounts(spec.mounts, bundle);
+  const tmpfs = views.filter((v) => v.mount.type === 'tmpfs').map((v) => v.dest);
+  return views
+    .filter((v) => !v.cgroup && !tmpfs.some((t) => v.dest.startsWith(t === '/' ? '/' : `${t}/`)))
+    .map((v) => {
       let file = false;
-      if (bind && m.source) {
+      if (v.source !== null) {
         try {
-          file = !fs.statSync(path.resolve(bundle, m.source)).isDirectory();
+          file = !fs.statSync(v.source).isDirectory();
         } catch {
           // a missing source fails later, with the mount's own error
         }
       }
-      return { dest, file };
+      return { dest: v.dest, file };
     });
 }
 

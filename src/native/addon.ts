@@ -129,14 +129,22 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
-/** Where the build puts the addon and the stub, relative to the bundled CLI or src/. */
+/** Where the build puts the addon and the helper binaries. */
 function buildDir(): string {
   const override = process.env.TSRUNC_NATIVE_DIR;
   if (override) return override;
-  // dist/ts-runc.cjs and src/native/addon.ts are both two levels below the repo root.
+  return path.resolve(installDir(), '../build/Release');
+}
+
+/**
+ * The directory two levels below the repo root that holds the running code: dist/ for the
+ * Bun executable (found by its real path: `npm link` puts a symlink on PATH) and the
+ * bundle run by Node, src/native/ for the sources run by tsx.
+ */
+function installDir(): string {
+  if ((globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable) return path.dirname(process.execPath);
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(new URL(import.meta.url).pathname);
-  const up = path.basename(here) === 'native' ? '../..' : '..';
-  return path.resolve(here, up, 'build/Release');
+  return path.basename(here) === 'native' ? path.dirname(here) : here;
 }
 
 let cached: NativeAddon | undefined;

@@ -6,7 +6,7 @@
 // CRIU resumes the tasks, and nothing of ours has changed.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CgroupDriver, UNIFIED } from '../linux/cgroups/driver.js';
+import { CgroupDirs, UNIFIED } from '../linux/cgroups/dirs.js';
 import { requireCriu } from '../criu/binary.js';
 import { dumpMounts, dumpNamespaces, hostBinds, maskedFiles } from '../criu/external.js';
 import type { CriuCgMode, CriuOpts, CriuPageServerInfo, CriuReq } from '../criu/generated/rpc.js';
@@ -81,7 +81,7 @@ function checkStatusFd(fd: number): void {
 /** The cgroup CRIU freezes the container through: the v1 freezer, or the v2 directory. */
 function freezerCgroup(rec: ContainerRecord): string | undefined {
   if (!rec.cgroup) return undefined;
-  const cg = CgroupDriver.fromState(rec.cgroup);
+  const cg = CgroupDirs.fromState(rec.cgroup);
   return cg.hasV1('freezer') ? cg.dirs.freezer : rec.cgroup.mode === 'v2' ? cg.dirs[UNIFIED] : undefined;
 }
 
@@ -129,8 +129,8 @@ function dumpRequest(opts: CheckpointOptions, s: DumpSettings, rec: ContainerRec
   }
   if (!opts.preDump) {
     // A pre-dump saves memory only.
-    const cgroups = rec.cgroup ? CgroupDriver.fromState(rec.cgroup) : null;
-    criuOpts.ext_mnt = dumpMounts(hostBinds(spec, rec.bundle, cgroups, hostLayout()), maskedFiles(spec, rec.pid));
+    const binds = hostBinds(spec, rec.bundle, { layout: hostLayout(), dirs: rec.cgroup?.dirs ?? null });
+    criuOpts.ext_mnt = dumpMounts(binds, maskedFiles(spec, rec.pid));
   }
   return { type: opts.preDump ? 'PRE_DUMP' : 'DUMP', opts: criuOpts };
 }

@@ -24,7 +24,7 @@ export const OCI_VERSION_MIN = '1.0.0';
  * netDevices or memoryPolicy.
  */
 const BUILD = {
-  cgroup: { v1: true, v2: true, systemd: false, systemdUser: false, rdma: true },
+  cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
   apparmor: true,
   selinux: true,
   idmapMounts: true,

@@ -8,11 +8,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { applyResources } from '../linux/cgroups/apply.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { newCgroupManager } from '../linux/cgroups/factory.js';
+import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { hostLayout, ownCgroups } from '../linux/cgroups/mode.js';
-import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { runHostHooks } from '../linux/hooks.js';
+import { resolveRootfs } from '../linux/specconv/host-facts.js';
 import { requireCriu } from '../criu/binary.js';
 import { type HostBind, type RestoreNamespaces, hostBinds, mountpoints, restoreMounts, restoreNamespaces } from '../criu/external.js';
 import type { CgroupRoot, CriuCgMode, CriuOpts, CriuReq, CriuVersion, InheritFd } from '../criu/generated/rpc.js';
@@ -31,7 +31,7 @@ import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/err
 import { defaultImagePath } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hookState, killAndWait } from './container.js';
-import { abandonNewContainer, newContainerRecord, resolveRootfs } from './create.js';
+import { abandonNewContainer, newContainerRecord } from './create.js';
 import { waitInForeground } from './run.js';
 
 export interface RestoreOptions {
@@ -156,7 +156,7 @@ function criuRestore(
   bin: string,
   r: RestoreInputs,
   record: ContainerRecord,
-  cgroups: CgroupDriver,
+  cgroups: CgroupManager | null,
   binds: HostBind[],
   fds: { images: number; work: number; console: number; namespaces: RestoreNamespaces },
 ): { pid: number; master: number } {
@@ -165,7 +165,7 @@ function criuRestore(
   const session = CriuSession.start(bin, { stdio: terminal ? ['ignore', 'ignore', 'ignore'] : [0, 1, 2], extraFds: fds.namespaces.fds });
   let master = -1;
   try {
-    cgroups.addProcess(session.pid);
+    cgroups?.addInitProcess(session.pid);
     const version = session.requireVersion();
     if ((r.opts.lsmProfile || r.opts.lsmMountContext) && !atLeast(version, LSM_MIN_VERSION)) {
       throw new UsageError(`--lsm-profile and --lsm-mount-context need CRIU ${LSM_MIN_VERSION.major}.${LSM_MIN_VERSION.minor} or newer`);
@@ -225,11 +225,13 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
   checkTerminal(spec, detach, opts.consoleSocket);
   const imageDir = path.resolve(opts.imagePath || defaultImagePath());
   checkImageDir(imageDir);
+  const rootfs = resolveRootfs(bundle, spec);
+  if ('error' in rootfs) throw new ConfigError('root.path', rootfs.error);
   const inputs: RestoreInputs = {
     opts,
     spec,
     bundle,
-    rootfs: resolveRootfs(bundle, spec),
+    rootfs: rootfs.path,
     imageDir,
     workDir: opts.workPath ? path.resolve(opts.workPath) : undefined,
     descriptors: readDescriptors(imageDir),
@@ -248,10 +250,11 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
   try {
     writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
     const layout = hostLayout();
-    const cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
-    record.cgroup = cgroups.toState();
-    cgroups.create();
-    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
+    // Made as create makes them, by the driver --systemd-cgroup chooses; criu joins them as
+    // the container's first process (criuRestore), so its tasks come back inside.
+    const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+    record.cgroup = cgroups?.toState() ?? null;
+    cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     ctx.store.write(record);
 
     if (inputs.workDir) prepareDir(inputs.workDir, '--work-path');
@@ -264,7 +267,7 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     if (consoleFd >= 0) fds.push(consoleFd);
     const namespaces = restoreNamespaces(spec, FIRST_EXTRA_FD);
     fds.push(...namespaces.fds);
-    const binds = hostBinds(spec, bundle, cgroups, layout);
+    const binds = hostBinds(spec, bundle, { layout, dirs: cgroups?.dirs ?? null });
     makeMountpoints(spec, bundle, inputs.rootfs);
 
     const restored = explainCriuFailures(bin, () => criuRestore(ctx, bin, inputs, record, cgroups, binds, { images, work, console: consoleFd, namespaces }));

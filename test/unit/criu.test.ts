@@ -9,7 +9,7 @@ import { lastCriuError, locateCriu } from '../../src/criu/binary.js';
 import { dumpMounts, hostBinds, restoreMounts, restoreNamespaces } from '../../src/criu/external.js';
 import { DESCRIPTORS_FILE, checkImageDir, criuLogErrors, prepareEmptyDir, readDescriptors } from '../../src/criu/images.js';
 import { cgroupsMode, emptyNamespaces, pageServer } from '../../src/criu/options.js';
-import { CgroupDriver } from '../../src/linux/cgroups/driver.js';
+import { CgroupDirs } from '../../src/linux/cgroups/dirs.js';
 import type { CgroupLayout } from '../../src/linux/cgroups/mode.js';
 import type { Spec } from '../../src/spec/types.js';
 import { ConfigError, RuntimeError, UsageError } from '../../src/util/errors.js';
@@ -81,7 +81,7 @@ describe('criu: what lies outside the container', function () {
       ['pids', '/sys/fs/cgroup/pids'],
     ]),
   };
-  const cgroups = CgroupDriver.plan({ inner: '/ctr', absolute: true }, layout, new Map());
+  const cgroup = { layout, dirs: CgroupDirs.plan({ inner: '/ctr', absolute: true }, layout, new Map()).dirs };
 
   function spec(extra: Partial<Spec> = {}, namespaces = [{ type: 'mount' }, { type: 'pid' }]): Spec {
     return { ociVersion: '1.3.0', root: { path: 'rootfs' }, linux: { namespaces }, ...extra } as Spec;
@@ -97,7 +97,7 @@ describe('criu: what lies outside the container', function () {
         { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' },
       ],
     });
-    const binds = hostBinds(s, '/bundle', cgroups, layout);
+    const binds = hostBinds(s, '/bundle', cgroup);
     expect(binds).to.deep.equal([
       { dest: '/data', source: src },
       { dest: '/etc/x', source: src },
@@ -119,18 +119,18 @@ describe('criu: what lies outside the container', function () {
 
   it('with a cgroup namespace the cgroup filesystems are real mounts, not external', function () {
     const s = spec({ mounts: [{ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup' }] }, [{ type: 'mount' }, { type: 'cgroup' }]);
-    expect(hostBinds(s, '/bundle', cgroups, layout)).to.deep.equal([]);
+    expect(hostBinds(s, '/bundle', cgroup)).to.deep.equal([]);
   });
 
   it('in a user namespace the devices are bound from the host', function () {
     const s = spec({}, [{ type: 'mount' }, { type: 'user' }]);
-    const binds = hostBinds(s, '/bundle', cgroups, layout);
+    const binds = hostBinds(s, '/bundle', cgroup);
     expect(binds).to.deep.include({ dest: '/dev/null', source: '/dev/null' });
     expect(binds).to.deep.include({ dest: '/dev/tty', source: '/dev/tty' });
   });
 
   it('without a mount namespace of its own, nothing is the container\'s to map', function () {
-    expect(hostBinds(spec({ mounts: [{ destination: '/x', type: 'bind', source: '/tmp' }] }, [{ type: 'pid' }]), '/b', cgroups, layout)).to.deep.equal([]);
+    expect(hostBinds(spec({ mounts: [{ destination: '/x', type: 'bind', source: '/tmp' }] }, [{ type: 'pid' }]), '/b', cgroup)).to.deep.equal([]);
   });
 
   it('namespaces joined by path: network and PID handed to criu as fds, the others joined, cgroup refused', function () {

@@ -3,9 +3,9 @@
 // leaves no state directory, cgroup or process (the leak check sees to the latter).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeTempDir } from '../../helpers/context.js';
+import { REPO_ROOT, makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { rt, rtOk, runtimeBin, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
 import { requireCommand } from '../../helpers/privileges.js';
@@ -264,11 +264,18 @@ describe('the CRIU codec (protobufjs) is loaded only by checkpoint and restore',
   this.timeout(60_000);
   useLeakCheck();
 
-  /** The files of dist/ a runtime invocation opened (strace). */
-  function distFilesOpened(args: string[]): string[] {
+  /** The files a runtime invocation (`bin`, by default the one under test) opened (strace). */
+  function filesOpened(args: string[], bin = runtimeBin(), env: NodeJS.ProcessEnv = process.env): string[] {
     const trace = path.join(makeTempDir('strace'), 'trace');
-    spawnSync('strace', ['-e', 'trace=openat', '-o', trace, runtimeBin(), '--root', testRoot(), ...args], { stdio: 'ignore', timeout: 30_000 });
-    return [...readFileSync(trace, 'utf8').matchAll(/"([^"]*\/dist\/[^"]+)"/g)].map((m) => path.basename(m[1] as string));
+    spawnSync('strace', ['-e', 'trace=openat', '-o', trace, bin, '--root', testRoot(), ...args], { stdio: 'ignore', timeout: 30_000, env });
+    return [...readFileSync(trace, 'utf8').matchAll(/openat\([^"]*"([^"]+)"[^=]*= \d+/g)].map((m) => m[1] as string);
+  }
+
+  /** The files of dist/ a runtime invocation opened. */
+  function distFilesOpened(args: string[]): string[] {
+    return filesOpened(args)
+      .filter((f) => f.includes('/dist/'))
+      .map((f) => path.basename(f));
   }
 
   it('list, state and features never open dist/ts-runc-criu.cjs; checkpoint does', async function () {
@@ -280,6 +287,31 @@ describe('the CRIU codec (protobufjs) is loaded only by checkpoint and restore',
       expect(distFilesOpened(args), args[0]).to.not.include('ts-runc-criu.cjs');
     }
     expect(distFilesOpened(['checkpoint', '--image-path', newImageDir(), id])).to.include('ts-runc-criu.cjs');
+    expect(statusOf(id)).to.equal(null);
+  });
+
+  it('a copy of the runtime in another directory loads the codec beside itself, not beside the build', async function () {
+    requireCriu(this);
+    skipUnderRunc(this, "ts-runc's own bundles");
+    requireCommand(this, 'strace');
+    const built = realpathSync(runtimeBin());
+    const elsewhere = makeTempDir('relocated');
+    for (const [from, to] of [
+      [built, path.join(elsewhere, path.basename(built))],
+      [path.join(path.dirname(built), 'ts-runc-criu.cjs'), path.join(elsewhere, 'ts-runc-criu.cjs')],
+    ] as const) {
+      try {
+        linkSync(from, to);
+      } catch {
+        copyFileSync(from, to);
+      }
+    }
+    const { id } = await runningCounter();
+    // The addon stays in the checkout's build/ (found from the executable's place otherwise).
+    const env = { ...process.env, TSRUNC_NATIVE_DIR: path.join(REPO_ROOT, 'build/Release') };
+    const opened = filesOpened(['checkpoint', '--image-path', newImageDir(), id], path.join(elsewhere, path.basename(built)), env);
+    expect(opened).to.include(path.join(elsewhere, 'ts-runc-criu.cjs'));
+    expect(opened).to.not.include(path.join(path.dirname(built), 'ts-runc-criu.cjs'));
     expect(statusOf(id)).to.equal(null);
   });
 });
