@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Build pipeline: schema artifacts (types + standalone validators) -> type check -> bundle
-// (esbuild) -> executable (Bun). One bundled CommonJS file keeps start-up fast: the runtime
-// loads a single file instead of resolving a module graph on every invocation.
+// Build pipeline: schema artifacts (types + standalone validators) and CRIU's RPC schema
+// -> type check -> bundle (esbuild) -> executable (Bun). One bundled CommonJS file keeps
+// start-up fast: the runtime loads a single file instead of resolving a module graph on
+// every invocation.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -14,12 +15,14 @@ const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit'
 const weaken = new Set((process.env.TSRUNC_BUILD_WEAKEN ?? '').split(',').filter(Boolean));
 
 run(process.execPath, [path.join(root, 'scripts/gen-schema-artifacts.mjs')]);
+run(process.execPath, [path.join(root, 'scripts/gen-criu-rpc.mjs')]);
 if (!args.has('--no-typecheck')) {
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
 }
 const esbuild = await import('esbuild');
 const { builtinsPlugin } = await import('./esbuild-builtins.mjs');
 const { lazyValidatorsPlugin, validatorsEntry, VALIDATORS_FILE } = await import('./esbuild-lazy-validators.mjs');
+const { lazyCriuCodecPlugin, criuCodecEntry, CRIU_CODEC_FILE } = await import('./esbuild-lazy-criu.mjs');
 const { bunBinary, compileExecutable } = await import('./bun.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
@@ -53,7 +56,7 @@ await esbuild.build({
     __TSRUNC_WEAKEN_CONFIG__: JSON.stringify(weaken.has('config')),
   },
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin],
+  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin, lazyCriuCodecPlugin],
 });
 // The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
 await esbuild.build({
@@ -68,6 +71,13 @@ await esbuild.build({
   entryPoints: { 'ts-runc-systemd': path.join(root, 'src/linux/systemd/bus-worker.ts') },
   outdir: path.join(root, 'dist'),
   outExtension: { '.js': '.cjs' },
+});
+// CRIU's RPC codec with protobufjs, as its own file: only checkpoint and restore load it
+// (see scripts/esbuild-lazy-criu.mjs).
+await esbuild.build({
+  ...common,
+  entryPoints: [criuCodecEntry(path.join(root, 'src'))],
+  outfile: path.join(root, 'dist', CRIU_CODEC_FILE),
 });
 
 // The executable, dist/ts-runc: the bundle compiled by the pinned Bun into one file with

@@ -229,10 +229,30 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// socketpair() -> [fd, fd] (SOCK_STREAM, close-on-exec)
+// recvPacket(socketFd, capacity) -> {data: Buffer, fd, truncated} : one datagram / seqpacket
+// message as bytes (binary protocols: CRIU's RPC), with the fd it carried or -1. An empty
+// buffer is EOF.
+Napi::Value RecvPacket(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  int cap = arg_int(info, 1, 4096);
+  if (cap <= 0 || cap > (1 << 20)) return throw_type(env, "recvPacket: capacity out of range");
+  std::vector<char> buf((size_t)cap + 1);
+  int fd = -1;
+  // One byte more than asked: a message that fills it was cut short.
+  long n = recv_with_fd(arg_int(info, 0), buf.data(), buf.size(), &fd);
+  if (n < 0) return throw_errno(env, (int)-n, "recvmsg");
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("data", Napi::Buffer<char>::Copy(env, buf.data(), (size_t)(n > cap ? cap : n)));
+  out.Set("fd", Napi::Number::New(env, fd));
+  out.Set("truncated", Napi::Boolean::New(env, n > cap));
+  return out;
+}
+
+// socketPair(seqpacket = false) -> [fd, fd] (SOCK_STREAM or SOCK_SEQPACKET, close-on-exec)
 Napi::Value SocketPair(const Napi::CallbackInfo &info) {
   int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return throw_errno(info.Env(), errno, "socketpair");
+  int type = info.Length() > 0 && info[0].ToBoolean().Value() ? SOCK_SEQPACKET : SOCK_STREAM;
+  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) return throw_errno(info.Env(), errno, "socketpair");
   Napi::Array out = Napi::Array::New(info.Env(), 2);
   out.Set((uint32_t)0, Napi::Number::New(info.Env(), sv[0]));
   out.Set((uint32_t)1, Napi::Number::New(info.Env(), sv[1]));

@@ -56,7 +56,10 @@ export interface NativeAddon {
   sendMessage(syncFd: number, type: number): void;
   sendFd(socketFd: number, fd: number, payload: string): void;
   recvFd(socketFd: number): { fd: number; payload: string };
-  socketPair(): [number, number];
+  /** One seqpacket message as bytes with the fd it carried (or -1); empty data is EOF. */
+  recvPacket(socketFd: number, capacity: number): { data: Buffer; fd: number; truncated: boolean };
+  /** A close-on-exec AF_UNIX pair: SOCK_STREAM, or SOCK_SEQPACKET when `seqpacket`. */
+  socketPair(seqpacket?: boolean): [number, number];
   connectUnix(path: string): number;
   pipe(): [number, number];
   memfd(name: string): number;
@@ -90,6 +93,8 @@ export interface NativeAddon {
   bpfDeviceProgramDetach(cgroupFd: number, progId: number): void;
   /** A close-on-exec eventfd (cgroup v1 OOM notifications). */
   eventfd(): number;
+  /** Make `path` and its parents inside `rootfs`, never leaving it (symlinks resolved in it); an empty file last when `file`. */
+  mkdirInRoot(rootfs: string, path: string, file: boolean): void;
 }
 
 /** Input of seccompCompile: the profile with every name already turned into a number. */

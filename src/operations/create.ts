@@ -59,6 +59,39 @@ function nowRfc3339Nano(): string {
   return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
 }
 
+/** The record of a container being made (create, restore): "creating", no process yet. */
+export function newContainerRecord(ctx: RuntimeContext, id: string, bundle: string, rootfs: string, spec: Spec): ContainerRecord {
+  return {
+    ociVersion: OCI_VERSION,
+    id,
+    status: 'creating',
+    pid: 0,
+    pidStartTime: 0,
+    bundle,
+    rootfs,
+    annotations: spec.annotations,
+    created: nowRfc3339Nano(),
+    owner: '',
+    cgroup: null,
+    namespaces: [],
+    rootless: ctx.rootless,
+    started: false,
+  };
+}
+
+/**
+ * A create or restore that failed, its processes killed: remove its cgroups and state
+ * directory, and run the poststop hooks when a hook was the failure. A failing cleanup is
+ * only a warning: `cause` is the error the user sees.
+ */
+export function abandonNewContainer(ctx: RuntimeContext, record: ContainerRecord, spec: Spec, cause: unknown, what: string): void {
+  try {
+    destroyContainer(ctx, record, cause instanceof HookError ? spec : null);
+  } catch (cleanupErr) {
+    ctx.log.warn(`cleanup after failed ${what}: ${errorMessage(cleanupErr)}`);
+  }
+}
+
 export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const id = checkContainerId(opts.id);
   const bundle = path.resolve(opts.bundle ?? '.');
@@ -82,23 +115,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const fds: number[] = [];
   let cgroups: CgroupManager | null = null;
   let launched: Launched | null = null;
-  const record: ContainerRecord = {
-    ociVersion: OCI_VERSION,
-    id,
-    status: 'creating',
-    pid: 0,
-    pidStartTime: 0,
-    bundle,
-    rootfs: '',
-    annotations: spec.annotations,
-    created: nowRfc3339Nano(),
-    owner: '',
-    cgroup: null,
-    namespaces: [],
-    rootless: ctx.rootless,
-    started: false,
-    noNewKeyring: opts.noNewKeyring === true,
-  };
+  const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, '', spec), noNewKeyring: opts.noNewKeyring === true };
   try {
     writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
     const layout = hostLayout();
@@ -176,11 +193,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
       killAndWait(record);
       fs.closeSync(launched.pidfd);
     }
-    try {
-      destroyContainer(ctx, record, err instanceof HookError ? spec : null);
-    } catch (cleanupErr) {
-      ctx.log.warn(`cleanup after failed create: ${errorMessage(cleanupErr)}`);
-    }
+    abandonNewContainer(ctx, record, spec, err, 'create');
     throw err;
   } finally {
     for (const fd of fds) fs.closeSync(fd);

@@ -96,7 +96,8 @@ function statPath(p: string): PathFact {
   }
 }
 
-function resolveRootfs(bundle: string, spec: Spec): HostFacts['rootfs'] {
+/** root.path resolved against the bundle (restore resolves a new bundle's the same way). */
+export function resolveRootfs(bundle: string, spec: Spec): HostFacts['rootfs'] {
   const given = spec.root?.path;
   if (!given) return { error: 'is required' };
   const abs = path.resolve(bundle, given);
