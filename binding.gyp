@@ -14,6 +14,7 @@
         "addon/parent/idmap.cc",
         "addon/parent/bpf.cc",
         "addon/parent/eventfd.cc",
+        "addon/parent/inroot.cc",
         "addon/child/report.cc",
         "addon/child/fds.cc",
         "addon/child/inroot.cc",

@@ -60,6 +60,8 @@ void finalize_rootfs(const Plan *plan);
 void apply_sysctls(const Plan *plan);
 void apply_readonly_paths(const Plan *plan);
 void apply_masked_paths(const Plan *plan);
+// After pivot_root: stdio on the host's /dev/null moved to the container's /dev/null.
+void reopen_dev_null(const Plan *plan);
 // linux.rootfsPropagation on the container's "/", once everything else is mounted.
 void apply_root_propagation(const Plan *plan);
 

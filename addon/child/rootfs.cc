@@ -278,6 +278,26 @@ void apply_readonly_paths(const Plan *p) {
   child_set_index(kNoIndex);
 }
 
+void reopen_dev_null(const Plan *p) {
+  // As runc does: stdio left on the host's /dev/null is reopened on the container's, so the
+  // container holds no file of the host's mounts (CRIU could not checkpoint it). Only when
+  // /dev is ours (not a bind of the host's).
+  if (!p->n_devices) return;
+  int null_fd = -1;
+  for (int i = 0; i < 3; i++) {
+    struct stat st;
+    if (fstat(i, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) continue;
+    if (null_fd < 0) {
+      null_fd = sys_openat2(g_root_fd, "dev/null", O_RDWR | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS);
+      if (null_fd < 0) die("reopen /dev/null", "/dev/null", errno);
+      if (fstat(null_fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3))
+        die("reopen /dev/null", "/dev/null is not the null device", EPERM);
+    }
+    if (dup3(null_fd, i, 0) < 0) die("reopen /dev/null", "dup3", errno);
+  }
+  if (null_fd >= 0) close(null_fd);
+}
+
 void apply_masked_paths(const Plan *p) {
   if (!p->n_masked_paths) return;
   // Files are masked with /dev/null: make sure it is the real null device and not a

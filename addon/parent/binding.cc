@@ -13,6 +13,7 @@ Napi::Value RecvMessage(const Napi::CallbackInfo &info);
 Napi::Value SendMessage(const Napi::CallbackInfo &info);
 Napi::Value SendFd(const Napi::CallbackInfo &info);
 Napi::Value RecvFd(const Napi::CallbackInfo &info);
+Napi::Value RecvPacket(const Napi::CallbackInfo &info);
 Napi::Value SocketPair(const Napi::CallbackInfo &info);
 Napi::Value ConnectUnix(const Napi::CallbackInfo &info);
 Napi::Value Pipe(const Napi::CallbackInfo &info);
@@ -39,6 +40,8 @@ Napi::Value BpfDeviceProgramQuery(const Napi::CallbackInfo &info);
 Napi::Value BpfDeviceProgramDetach(const Napi::CallbackInfo &info);
 // eventfd.cc
 Napi::Value Eventfd(const Napi::CallbackInfo &info);
+// inroot.cc
+Napi::Value MkdirInRoot(const Napi::CallbackInfo &info);
 }  // namespace tsr
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -57,6 +60,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"sendMessage", tsr::SendMessage},
       {"sendFd", tsr::SendFd},
       {"recvFd", tsr::RecvFd},
+      {"recvPacket", tsr::RecvPacket},
       {"socketPair", tsr::SocketPair},
       {"connectUnix", tsr::ConnectUnix},
       {"pipe", tsr::Pipe},
@@ -76,6 +80,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bpfDeviceProgramQuery", tsr::BpfDeviceProgramQuery},
       {"bpfDeviceProgramDetach", tsr::BpfDeviceProgramDetach},
       {"eventfd", tsr::Eventfd},
+      {"mkdirInRoot", tsr::MkdirInRoot},
       {"seccompCompile", tsr::SeccompCompile},
       {"usernsFd", tsr::UsernsFd},
       {"idmappedTree", tsr::IdmappedTree},

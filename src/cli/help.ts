@@ -13,9 +13,9 @@ const indent = (text: string, by = '   ') =>
     .join('\n');
 
 export function helpText(): string {
-  const cmds = [...COMMANDS.map((c) => [c.name, c.summary]), ['help, h', 'shows a list of commands or help for one command']]
-    .map(([n, s]) => `   ${(n as string).padEnd(10)}${s}`)
-    .join('\n');
+  const rows = [...COMMANDS.map((c) => [c.name, c.summary]), ['help, h', 'shows a list of commands or help for one command']];
+  const width = Math.max(...rows.map(([n]) => n!.length)) + 2;
+  const cmds = rows.map(([n, s]) => `   ${n!.padEnd(width)}${s}`).join('\n');
   return `NAME:
    ${PROGRAM} - an OCI-compliant container runtime (a runc drop-in) in TypeScript
 
@@ -51,7 +51,11 @@ ${indent(c.example)}
 ${c.flags.length ? `\nOPTIONS:\n${formatFlags(c.flags)}\n` : ''}`;
 }
 
-/** runc's layout, with libseccomp's version as runc prints it (loaded only for this). */
+/**
+ * runc's layout: the JavaScript runtime where runc names its Go (the installed executable is
+ * Bun's), and libseccomp's version as runc prints it (loaded only for this).
+ */
 export function versionText(libseccomp: string): string {
-  return `${PROGRAM} version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\nlibseccomp: ${libseccomp}\n`;
+  const engine = process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`;
+  return `${PROGRAM} version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${engine}\nlibseccomp: ${libseccomp}\n`;
 }

@@ -10,6 +10,7 @@
 // lowest-number-first after the caller's, so a gap in the caller's range is filled by the
 // first one Node made (its event loop's epoll): a missing caller descriptor is always found.
 import fs from 'node:fs';
+import { type FlagValues, flag } from './args.js';
 import { UsageError } from '../util/errors.js';
 
 const FIRST_EXTRA_FD = 3;
@@ -61,4 +62,10 @@ function pipeCounts(): Map<string, number> {
     if (what?.startsWith('pipe:')) counts.set(what, (counts.get(what) ?? 0) + 1);
   }
   return counts;
+}
+
+/** The preflight of the commands with --preserve-fds (create, run, exec). */
+export function checkPreservedFds(flags: FlagValues): void {
+  const preserveFds = flag.int(flags, 'preserve-fds');
+  verifyPreservedFds(preserveFds, preservedFdCount(preserveFds));
 }

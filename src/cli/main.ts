@@ -2,7 +2,6 @@
 import { flag, parseArgs } from './args.js';
 import type { Command } from './command.js';
 import { commandHelp, helpText, versionText } from './help.js';
-import { preservedFdCount, verifyPreservedFds } from './inherited-fds.js';
 import { print } from './output.js';
 import { GLOBAL_FLAGS, HELP_COMMANDS, HELP_FLAG, findCommand } from './table.js';
 import { native } from '../native/addon.js';
@@ -12,6 +11,9 @@ import { ConfigErrors, RuntimeError, UsageError, errorMessage } from '../util/er
 import { type LogFormat, Logger, logger, setLogger } from '../util/log.js';
 import { collectTrace, trace, traceTimeline } from '../util/trace.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
+
+/** Commands whose foreground run waits for a container process and passes signals on. */
+const STANDS_IN: readonly string[] = ['run', 'exec', 'restore'];
 
 /** runc (urfave/cli) exits 3 for a command or help topic it does not know. */
 const UNKNOWN_COMMAND_STATUS = 3;
@@ -69,25 +71,20 @@ async function main(argv: string[]): Promise<number> {
   }
   const command = findCommand(name);
   if (!command) throw unknownCommand(name);
-  if (flag.bool(g, 'systemd-cgroup')) {
-    throw new UsageError('--systemd-cgroup: the systemd cgroup driver is not supported by ts-runc; use cgroupfs paths');
-  }
   const parsed = parseArgs(rest, [...command.flags, HELP_FLAG], command.stopAtFirstArg);
   if (flag.bool(parsed.flags, 'help')) {
     print(commandHelp(command));
     return 0;
   }
   // Before the runtime opens anything of its own (see inherited-fds.ts).
-  if (command.flags.some((f) => f.name === 'preserve-fds')) {
-    const preserve = flag.int(parsed.flags, 'preserve-fds');
-    verifyPreservedFds(preserve, preservedFdCount(preserve));
-  }
-  // In the foreground, run and exec stand in for their process: from now on a signal is its.
-  if ((name === 'run' || name === 'exec') && !flag.bool(parsed.flags, 'detach')) SignalForwarder.install();
+  command.preflight?.(parsed.flags);
+  // In the foreground, run, exec and restore stand in for their process: from now on a
+  // signal is its (queued until it exists; see forward-signals.ts).
+  if (STANDS_IN.includes(name) && !flag.bool(parsed.flags, 'detach')) SignalForwarder.install();
   // These move a process into a cgroup: start the kernel's slow part of that now.
   if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
   checkArity(command, parsed.args.length);
-  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'));
+  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'), flag.str(g, 'criu'));
   logger.debug(`${name} ${parsed.args.join(' ')}`);
   return command.run(ctx, parsed);
 }

@@ -1,6 +1,5 @@
 // /dev inside the container: the spec's default devices, linux.devices, and the
 // standard symlinks. In a user namespace mknod is refused, so nodes are bound from the host.
-import fs from 'node:fs';
 import type { LinuxDevice } from '../spec/types.js';
 import type { DevicePlan } from '../native/plan-types.js';
 import { ConfigError } from '../util/errors.js';
@@ -51,7 +50,8 @@ export function planDevices(devices: readonly LinuxDevice[] | undefined, inUsern
   return [...defaults, ...configured].filter((d) => d.path !== '/dev/ptmx');
 }
 
-export function planDevSymlinks(): { target: string; path: string }[] {
+/** The standard /dev symlinks; /dev/core only where the host has a /proc/kcore. */
+export function planDevSymlinks(kcore: boolean): { target: string; path: string }[] {
   const links = [
     { target: '/proc/self/fd', path: '/dev/fd' },
     { target: '/proc/self/fd/0', path: '/dev/stdin' },
@@ -59,6 +59,6 @@ export function planDevSymlinks(): { target: string; path: string }[] {
     { target: '/proc/self/fd/2', path: '/dev/stderr' },
     { target: 'pts/ptmx', path: '/dev/ptmx' },
   ];
-  if (fs.existsSync('/proc/kcore')) links.push({ target: '/proc/kcore', path: '/dev/core' });
+  if (kcore) links.push({ target: '/proc/kcore', path: '/dev/core' });
   return links;
 }

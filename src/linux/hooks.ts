@@ -8,12 +8,12 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { POLLERR, POLLIN, type WaitResult, native } from '../native/addon.js';
-import type { SpawnPlan } from '../native/plan-types.js';
 import type { Hook } from '../spec/types.js';
 import { HookError, errnoText, errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
-import { joinPlan } from './join-plan.js';
 import { launch } from './launcher.js';
+import { convertHook, hookArgs } from './specconv/index.js';
+import { openPlan } from './specconv/open.js';
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -205,7 +205,7 @@ const SIGNAL_WORDS: Readonly<Record<string, string>> = { SIGKILL: 'killed', SIGT
 function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
   const addon = native();
   const { theirs, ours } = hookPipes();
-  const args = hook.args && hook.args.length ? hook.args : [hook.path];
+  const args = hookArgs(hook);
   const cannotStart = () => {
     for (const fd of Object.values(ours)) fs.closeSync(fd);
     return new HookError(kind, `${hookLabel(kind, i, hook)}: fork/exec ${hook.path}: ${whyNotExecutable(hook.path)}`);
@@ -277,8 +277,7 @@ export function runContainerHooks(
     const { theirs, ours } = hookPipes();
     let pidfd: number;
     try {
-      const args = hook.args && hook.args.length ? hook.args : [hook.path];
-      pidfd = launch(hookPlan(target, hook.path, args, hook.env ?? [], theirs)).pidfd;
+      pidfd = launch(openPlan(convertHook(hook, target.nsFlags), { stdio: theirs, initPidfd: target.pidfd }).plan).pidfd;
     } catch (err) {
       for (const fd of Object.values(ours)) fs.closeSync(fd);
       throw new HookError(kind, `${hookLabel(kind, i, hook)}: ${errorMessage(err)}`);
@@ -286,43 +285,5 @@ export function runContainerHooks(
       for (const fd of theirs) fs.closeSync(fd);
     }
     superviseHook(kind, i, hook, { pidfd, ...ours }, state);
-  });
-}
-
-function hookPlan(
-  target: ContainerTarget,
-  path: string,
-  argv: string[],
-  envp: string[],
-  stdio: [number, number, number],
-): SpawnPlan {
-  return joinPlan(target, {
-    argv,
-    execPath: path,
-    envp,
-    pathEnv: null,
-    cwd: '/',
-    uid: 0,
-    gid: 0,
-    umask: -1,
-    additionalGids: [],
-    setGroups: false,
-    capabilities: null,
-    noNewPrivileges: false,
-    rlimits: [],
-    oomScoreAdj: null,
-    seccomp: null,
-    terminal: false,
-    consoleSocketFd: -1,
-    consoleRows: 0,
-    consoleCols: 0,
-    stdioFds: stdio,
-    preserveFds: 0,
-    execFifoFd: -1,
-    personality: -1,
-    scheduler: null,
-    ioPriority: null,
-    apparmorProfile: null,
-    selinuxLabel: null,
   });
 }

@@ -56,7 +56,10 @@ export interface NativeAddon {
   sendMessage(syncFd: number, type: number): void;
   sendFd(socketFd: number, fd: number, payload: string): void;
   recvFd(socketFd: number): { fd: number; payload: string };
-  socketPair(): [number, number];
+  /** One seqpacket message as bytes with the fd it carried (or -1); empty data is EOF. */
+  recvPacket(socketFd: number, capacity: number): { data: Buffer; fd: number; truncated: boolean };
+  /** A close-on-exec AF_UNIX pair: SOCK_STREAM, or SOCK_SEQPACKET when `seqpacket`. */
+  socketPair(seqpacket?: boolean): [number, number];
   connectUnix(path: string): number;
   pipe(): [number, number];
   memfd(name: string): number;
@@ -90,6 +93,8 @@ export interface NativeAddon {
   bpfDeviceProgramDetach(cgroupFd: number, progId: number): void;
   /** A close-on-exec eventfd (cgroup v1 OOM notifications). */
   eventfd(): number;
+  /** Make `path` and its parents inside `rootfs`, never leaving it (symlinks resolved in it); an empty file last when `file`. */
+  mkdirInRoot(rootfs: string, path: string, file: boolean): void;
 }
 
 /** Input of seccompCompile: the profile with every name already turned into a number. */
@@ -124,14 +129,22 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
-/** Where the build puts the addon and the stub, relative to the bundled CLI or src/. */
+/** Where the build puts the addon and the helper binaries. */
 function buildDir(): string {
   const override = process.env.TSRUNC_NATIVE_DIR;
   if (override) return override;
-  // dist/ts-runc.cjs and src/native/addon.ts are both two levels below the repo root.
+  return path.resolve(installDir(), '../build/Release');
+}
+
+/**
+ * The directory two levels below the repo root that holds the running code: dist/ for the
+ * Bun executable (found by its real path: `npm link` puts a symlink on PATH) and the
+ * bundle run by Node, src/native/ for the sources run by tsx.
+ */
+function installDir(): string {
+  if ((globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable) return path.dirname(process.execPath);
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(new URL(import.meta.url).pathname);
-  const up = path.basename(here) === 'native' ? '../..' : '..';
-  return path.resolve(here, up, 'build/Release');
+  return path.basename(here) === 'native' ? path.dirname(here) : here;
 }
 
 let cached: NativeAddon | undefined;

@@ -2,14 +2,15 @@
 // spec's state document, signalling, and tearing a container down.
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
-import { thawQuietly } from '../linux/cgroups/freezer.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { type CgroupManager, thawQuietly } from '../linux/cgroups/manager.js';
 import { type HookState, runHostHooksWarning } from '../linux/hooks.js';
 import type { Spec } from '../spec/types.js';
 import { readJson } from '../util/json-input.js';
 import { isAlive, openLivePidfd, readProcStat } from '../state/liveness.js';
 import { EXEC_FIFO, SNAPSHOT_FILE, type StateStore } from '../state/store.js';
 import type { ContainerRecord, Status } from '../state/types.js';
+import { sleepMs } from '../util/sleep.js';
 import type { RuntimeContext } from './context.js';
 
 /** The status right now: from the process, the exec fifo and the freezer, not from the file. */
@@ -21,7 +22,7 @@ export function liveStatus(store: StateStore, rec: ContainerRecord): Status {
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
   // create is still running (its hooks, say): "created" only once create has finished.
   if (rec.status === 'creating') return 'creating';
-  if (rec.cgroup && CgroupDriver.fromState(rec.cgroup).isFrozen()) return 'paused';
+  if (rec.cgroup && cgroupManagerFromState(rec.cgroup).freezerState() === 'FROZEN') return 'paused';
   if (!rec.started && fs.existsSync(store.file(rec.id, EXEC_FIFO))) return 'created';
   return 'running';
 }
@@ -67,7 +68,7 @@ function ownsPidNamespace(rec: ContainerRecord): boolean {
  * the whole cgroup here; a cgroupsPath naming a populated cgroup must not cost its owner
  * its processes).
  */
-function otherContainerPids(rec: ContainerRecord, cg: CgroupDriver): number[] {
+function otherContainerPids(rec: ContainerRecord, cg: CgroupManager): number[] {
   // An abandoned creation may have left its setup processes, outside the PID namespace.
   if (rec.status !== 'creating' && ownsPidNamespace(rec)) return [];
   const foreign = new Set((rec.foreign ?? []).map((k) => `${k.pid}:${k.startTime}`));
@@ -103,13 +104,13 @@ export function signalContainer(rec: ContainerRecord, signal: number, all: boole
       fs.closeSync(initFd);
     }
   }
-  if (all && rec.cgroup) sendSignal(CgroupDriver.fromState(rec.cgroup).pids().filter((p) => p !== rec.pid), signal);
+  if (all && rec.cgroup) sendSignal(cgroupManagerFromState(rec.cgroup).pids().filter((p) => p !== rec.pid), signal);
 }
 
 /** SIGKILL the container's processes (not others sharing its cgroup) and wait (bounded) until they are gone. */
 export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
   const addon = native();
-  const cg = rec.cgroup ? CgroupDriver.fromState(rec.cgroup) : null;
+  const cg = rec.cgroup ? cgroupManagerFromState(rec.cgroup) : null;
   const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
   if (initFd !== null) {
     try {
@@ -118,7 +119,13 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
       // exited meanwhile
     }
   }
-  if (cg) sendSignal(otherContainerPids(rec, cg), 9);
+  if (cg) {
+    const others = otherContainerPids(rec, cg);
+    // cgroup.kill also reaches processes forked while the pids are being signalled, but it
+    // takes the whole cgroup: only when everything in it is the container's.
+    const killedAtOnce = others.length > 0 && !rec.foreign?.length && cg.killAll();
+    if (!killedAtOnce) sendSignal(others, 9);
+  }
   // A task frozen by the v1 freezer cannot act on SIGKILL: thaw a paused container.
   if (cg) thawQuietly(cg);
   if (initFd !== null) {
@@ -139,13 +146,13 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
     const deadline = Date.now() + timeoutMs;
     for (let left = otherContainerPids(rec, cg); left.length && Date.now() < deadline; left = otherContainerPids(rec, cg)) {
       sendSignal(left, 9);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepMs(5);
     }
   }
 }
 
 /** Live processes left in the cgroup once the container's are gone: someone else's. */
-function foreignLeft(rec: ContainerRecord, cg: CgroupDriver): number {
+function foreignLeft(rec: ContainerRecord, cg: CgroupManager): number {
   if (isAlive(rec.pid, rec.pidStartTime) || otherContainerPids(rec, cg).length) return 0;
   return cg.pids().filter((p) => {
     const stat = readProcStat(p);
@@ -160,7 +167,7 @@ function foreignLeft(rec: ContainerRecord, cg: CgroupDriver): number {
 export function destroyContainer(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec | null): void {
   let failure: unknown;
   if (rec.cgroup) {
-    const cg = CgroupDriver.fromState(rec.cgroup);
+    const cg = cgroupManagerFromState(rec.cgroup);
     const foreign = foreignLeft(rec, cg);
     try {
       if (foreign) ctx.log.warn(`cgroup ${cg.path} left in place: ${foreign} process(es) in it are not the container's`);

@@ -4,30 +4,29 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { applyResources } from '../linux/cgroups/apply.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { newCgroupManager } from '../linux/cgroups/factory.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
-import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
-import { planContainer } from '../linux/container-plan.js';
+import { convertContainer } from '../linux/specconv/index.js';
+import { gatherHostFacts } from '../linux/specconv/host-facts.js';
+import { openPlan } from '../linux/specconv/open.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
 import { loadConfig } from '../spec/load.js';
-import { OCI_VERSION } from '../spec/defaults.js';
 import type { Spec } from '../spec/types.js';
 import { checkContainerId } from '../state/container-id.js';
-import { processKey, readProcStat } from '../state/liveness.js';
+import { readProcStat } from '../state/liveness.js';
 import { nsPid } from '../state/namespaces.js';
-import { ContainerLock } from '../state/lock.js';
-import { EXEC_FIFO, SNAPSHOT_FILE, STATE_FILE, writeFileAtomic } from '../state/store.js';
+import { EXEC_FIFO, writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
-import { ConfigError, HookError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
+import { ConfigError, RuntimeError, UsageError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 import { trace } from '../util/trace.js';
-import { destroyContainer, hookState, killAndWait } from './container.js';
+import { hookState, killAndWait } from './container.js';
+import { abandonNewContainer, claimNewContainer, newContainerRecord, settleNewContainer } from './new-container.js';
 
 export interface CreateOptions {
   id: string;
@@ -52,27 +51,6 @@ export interface Created {
   spec: Spec;
 }
 
-/** RFC 3339 with nanoseconds, like Go's time.Time in runc's state. */
-function nowRfc3339Nano(): string {
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  const iso = new Date().toISOString();
-  return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
-}
-
-function resolveRootfs(bundle: string, spec: Spec): string {
-  const given = spec.root?.path;
-  if (!given) throw new ConfigError('root.path', 'is required');
-  const abs = path.resolve(bundle, given);
-  let real: string;
-  try {
-    real = fs.realpathSync(abs);
-  } catch {
-    throw new ConfigError('root.path', `${abs}: no such directory`);
-  }
-  if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${abs}: not a directory`);
-  return real;
-}
-
 export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const id = checkContainerId(opts.id);
   const bundle = path.resolve(opts.bundle ?? '.');
@@ -89,87 +67,56 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   }
   const preserveFds = opts.preserveFds ?? 0;
   if (preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
-  const rootfs = resolveRootfs(bundle, spec);
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
+  // Everything that only reads (the host facts, the conversion) comes before the id is
+  // claimed: a config that does not convert leaves nothing behind.
   const layout = hostLayout();
-  const cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
-  const fds: number[] = [];
-  let launched: Launched | null = null;
+  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+  const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
+  const planned = convertContainer(
+    spec,
+    { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
+    host,
+  );
+  for (const w of planned.warnings) ctx.log.warn(w);
   const record: ContainerRecord = {
-    ociVersion: OCI_VERSION,
-    id,
-    status: 'creating',
-    pid: 0,
-    pidStartTime: 0,
-    bundle,
-    rootfs,
-    annotations: spec.annotations,
-    created: nowRfc3339Nano(),
-    owner: '',
-    cgroup: cgroups.toState(),
-    namespaces: [],
-    rootless: ctx.rootless,
-    started: false,
+    ...newContainerRecord(ctx, id, bundle, planned.draft.rootfs ?? '', spec, cgroups),
+    namespaces: planned.namespaces,
     noNewKeyring: opts.noNewKeyring === true,
-    creator: processKey(process.pid) ?? undefined,
   };
-  const present = cgroups.pids();
-  if (present.length) {
-    // runc's warning: sharing a cgroup is allowed, but those processes stay someone else's.
-    ctx.log.warn(`container's cgroup is not empty: ${present.length} process(es) found`);
-    record.foreign = present.flatMap((pid) => processKey(pid) ?? []);
-  }
   // From here on a killed create leaves a "creating" record naming the cgroups (made only
   // after it), which delete --force recognises and removes.
-  const lock = ContainerLock.claim(ctx.store, id, [
-    [STATE_FILE, JSON.stringify(record)],
-    [SNAPSHOT_FILE, JSON.stringify(spec)],
-  ]);
+  const lock = claimNewContainer(ctx, record, spec, cgroups);
   trace('create: claimed');
+  const fds: number[] = [];
+  let launched: Launched | null = null;
   try {
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
     const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
     fds.push(fifoFd);
-    let consoleFd = opts.consoleSocketFd ?? -1;
-    if (opts.consoleSocket) {
-      // runc works from inside the bundle: a relative socket path is relative to it.
-      consoleFd = native().connectUnix(path.resolve(bundle, opts.consoleSocket));
-      fds.push(consoleFd);
-    }
     const pidfdSocketFd = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;
     if (pidfdSocketFd >= 0) fds.push(pidfdSocketFd);
-
-    const planned = planContainer({
-      id,
-      bundle,
-      spec,
-      rootfs,
-      noPivot: opts.noPivot === true,
-      noNewKeyring: opts.noNewKeyring === true,
-      consoleSocketFd: consoleFd,
-      preserveFds,
-      execFifoFd: fifoFd,
-      cgroups,
-      layout,
-      rootless: ctx.rootless,
-      warn: (m) => ctx.log.warn(m),
-    });
-    fds.push(...planned.openedFds);
-    record.namespaces = planned.namespaces;
+    // runc works from inside the bundle: a relative console socket path is relative to it.
+    const console = opts.consoleSocket
+      ? { path: path.resolve(bundle, opts.consoleSocket) }
+      : opts.consoleSocketFd !== undefined
+        ? { fd: opts.consoleSocketFd }
+        : null;
+    const { plan, fds: planFds } = openPlan(planned.draft, { console, execFifoFd: fifoFd });
+    fds.push(...planFds);
     trace('create: planned');
     // Made only now, after the planning: the kernel's first cgroup change after a quiet spell
     // stalls (see primeCgroupMigration), and the planning above overlaps that stall.
-    cgroups.create();
-    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
+    cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
 
     const hooks = spec.hooks ?? {};
-    launched = launch(planned.plan, {
+    launched = launch(plan, {
       onStage1: (pid) => {
         if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
-        cgroups.addProcess(pid);
+        cgroups?.addInitProcess(pid);
       },
       onHooks: (initPid, initPidfd) => {
         record.pid = initPid;
@@ -194,9 +141,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     trace('create: launched');
     record.pid = launched.pid;
     record.pidStartTime = readProcStat(launched.pid)?.startTime ?? 0;
-    record.status = 'created';
-    delete record.creator;
-    ctx.store.write(record);
+    settleNewContainer(ctx, record, 'created');
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
     if (pidfdSocketFd >= 0) sendPidfd(pidfdSocketFd, launched.pidfd);
     trace('create: done');
@@ -206,11 +151,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
       killAndWait(record);
       fs.closeSync(launched.pidfd);
     }
-    try {
-      destroyContainer(ctx, record, err instanceof HookError ? spec : null);
-    } catch (cleanupErr) {
-      ctx.log.warn(`cleanup after failed create: ${errorMessage(cleanupErr)}`);
-    }
+    abandonNewContainer(ctx, record, spec, err, 'create');
     throw err;
   } finally {
     for (const fd of fds) fs.closeSync(fd);

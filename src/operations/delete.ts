@@ -1,8 +1,8 @@
 // delete: remove a stopped container (runtime.md "Delete", lifecycle steps 11-13).
 // --force kills a created, running or paused container first, and as runc and crun does
 // not fail for an id that does not exist (engines call it in clean-up paths).
-import { CgroupDriver } from '../linux/cgroups/driver.js';
-import { cgroupPathSpec } from '../linux/cgroups/path.js';
+import { newCgroupManager } from '../linux/cgroups/factory.js';
+import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { checkContainerId } from '../state/container-id.js';
 import { ContainerLock } from '../state/lock.js';
 import { CorruptStateError } from '../state/store.js';
@@ -21,6 +21,9 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
   try {
     lock = ContainerLock.acquire(ctx.store, id, { orRemnant: true });
   } catch (err) {
+    // As runc and crun: forcing the removal of a container that is not there succeeds.
+    // Engines rely on it: podman deletes with --force after a checkpoint, which already
+    // removed the container.
     if (force && err instanceof ContainerNotFoundError) return;
     throw err;
   }
@@ -68,9 +71,10 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
  */
 function removeCorrupt(ctx: RuntimeContext, id: string, err: CorruptStateError): void {
   ctx.log.warn(`${errorMessage(err)}: removing the container's state directory`);
-  let cg: CgroupDriver | null = null;
+  let cg: CgroupManager | null = null;
   try {
-    cg = CgroupDriver.plan(cgroupPathSpec(readSnapshot(ctx.store, id).linux?.cgroupsPath, id));
+    // The driver is the one this delete is told to use (engines repeat their global flags).
+    cg = newCgroupManager({ id, spec: readSnapshot(ctx.store, id), systemd: ctx.systemdCgroup, rootless: ctx.rootless });
   } catch {
     // no readable config snapshot either
   }

@@ -1,8 +1,8 @@
-// run and exec in the foreground stand in for the container's process: the signals they get
-// are passed on to it, as runc does. The handlers go in when the command starts, before
-// anything is launched: a signal that arrives before the process exists is queued and sent
-// once its pidfd is known, instead of killing the runtime and leaving the process running
-// on its own.
+// run, exec and restore in the foreground stand in for the container's process: the
+// signals they get are passed on to it, as runc does. The handlers go in when the command
+// starts, before anything is launched: a signal that arrives before the process exists is
+// queued and sent once its pidfd is known, instead of killing the runtime and leaving the
+// process running on its own.
 import os from 'node:os';
 import { native } from '../native/addon.js';
 
@@ -29,7 +29,7 @@ export class SignalForwarder {
   /**
    * Start catching the signals now; they are queued until target() names the process. Once
    * per process: the CLI calls it as soon as it knows the command (src/cli/main.ts), and
-   * run and exec get that same forwarder.
+   * run, exec and restore (waitInForeground) get that same forwarder.
    */
   static install(): SignalForwarder {
     installed ??= new SignalForwarder();

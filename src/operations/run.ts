@@ -1,16 +1,17 @@
 // run: create + start, then (unless --detach) wait for the container, forward signals to
 // it, relay its terminal when it has one and no console socket was given, remove it when
-// it exits (unless --keep), and exit with its status (128+signal when killed).
+// it exits (unless --keep), and exit with its status (128+signal when killed): the
+// foreground part is waitInForeground (foreground.ts), which restore shares.
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { relayTerminal, requireControllingTerminal } from '../linux/terminal-relay.js';
+import { requireControllingTerminal } from '../linux/terminal-relay.js';
 import { loadConfig } from '../spec/load.js';
-import { errorMessage } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import type { RuntimeContext } from './context.js';
 import { type CreateOptions, create } from './create.js';
-import { destroyContainer, killAndWait } from './container.js';
+import { killAndWait } from './container.js';
+import { removeContainer, waitInForeground } from './foreground.js';
 import { SignalForwarder } from './forward-signals.js';
 import { start } from './start.js';
 
@@ -47,7 +48,7 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     trace('run: started');
   } catch (err) {
     killAndWait(record);
-    cleanup(ctx, record.id, created.spec);
+    removeContainer(ctx, record.id, created.spec);
     fs.closeSync(pidfd);
     if (master >= 0) fs.closeSync(master);
     throw err;
@@ -58,27 +59,5 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     fs.closeSync(pidfd);
     return 0;
   }
-
-  signals.target(pidfd);
-  const relay = master >= 0 ? relayTerminal(master, pidfd) : null;
-  const result = await addon.waitPidfdAsync(pidfd);
-  trace('run: exited');
-  signals.finish();
-  if (relay) await relay.finish();
-  fs.closeSync(pidfd);
-  if (!opts.keep) {
-    killAndWait(record);
-    cleanup(ctx, record.id, created.spec);
-  }
-  trace('run: cleaned up');
-  return result.signal ? 128 + result.signal : (result.exitCode ?? 0);
-}
-
-function cleanup(ctx: RuntimeContext, id: string, spec: Parameters<typeof destroyContainer>[2]): void {
-  try {
-    const rec = ctx.store.read(id);
-    destroyContainer(ctx, rec, spec);
-  } catch (err) {
-    ctx.log.warn(`remove container ${id}: ${errorMessage(err)}`);
-  }
+  return waitInForeground(ctx, record, created.spec, pidfd, master, opts.keep === true);
 }

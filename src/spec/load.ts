@@ -3,10 +3,9 @@
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../util/errors.js';
 import { readJson } from '../util/json-input.js';
+import { CONFIG_FILE } from './defaults.js';
 import type { Spec } from './generated/config.js';
 import { validateConfig } from './validate.js';
-
-export const CONFIG_FILE = 'config.json';
 
 /**
  * Read, parse and validate `<bundleDir>/config.json`. A file that cannot be read or is not

@@ -4,7 +4,7 @@
 // only ever replaced atomically, so an id either does not exist or has a readable state.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CONFIG_FILE } from '../spec/load.js';
+import { CONFIG_FILE } from '../spec/defaults.js';
 import { ContainerNotFoundError, ContainerStateError, FileError, SystemError, describeFsError, errorMessage } from '../util/errors.js';
 import { parseJsonText } from '../util/json-input.js';
 import { checkContainerId } from './container-id.js';

@@ -5,6 +5,7 @@
 // symlinked to a secret must not print the secret's first bytes.
 import fs from 'node:fs';
 import { FileError } from './errors.js';
+import { sleepMs } from './sleep.js';
 
 /** Far above any real config (runc's has no explicit limit; its parser reads it whole). */
 export const MAX_JSON_BYTES = 16 * 1024 * 1024;
@@ -38,7 +39,7 @@ function readBounded(fd: number, name: string, limit: number, expected = CHUNK):
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
         // Standard input in non-blocking mode: wait for it.
-        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        sleepMs(5);
         continue;
       }
       throw FileError.fromFs(err, 'read', name);

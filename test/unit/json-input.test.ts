@@ -165,10 +165,10 @@ describe('loadConfig', function () {
     const c = config();
     delete c.root;
     c.process.args = [];
-    c.linux.namespaces.push({ type: 'pid' });
+    c.linux.maskedPaths = ['proc/kcore'];
     const err = catchError(() => loadConfig(bundleWith(JSON.stringify(c))));
     expect(err).to.be.instanceOf(ConfigErrors);
-    expect((err as ConfigErrors).problems.map((p) => p.field)).to.deep.equal(['root', 'process.args', 'linux.namespaces[2].type']);
+    expect((err as ConfigErrors).problems.map((p) => p.field)).to.deep.equal(['root', 'process.args', 'linux.maskedPaths[0]']);
   });
 
   it('names config.json when the document is not an object', function () {

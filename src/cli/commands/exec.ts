@@ -3,7 +3,7 @@
 // status of the process itself.
 import { type FlagSpec, type FlagValues, flag } from '../args.js';
 import type { Command } from '../command.js';
-import { preservedFdCount } from '../inherited-fds.js';
+import { checkPreservedFds, preservedFdCount } from '../inherited-fds.js';
 import { exec } from '../../operations/exec.js';
 import { ChildSetupError, ConfigErrors, RuntimeError, errorMessage } from '../../util/errors.js';
 
@@ -68,6 +68,13 @@ ts-runc exec --process process.json mycontainer`,
   flags: EXEC_FLAGS,
   minArgs: 1,
   stopAtFirstArg: true,
+  preflight(flags) {
+    try {
+      checkPreservedFds(flags);
+    } catch (err) {
+      execFailed(err);
+    }
+  },
   async run(ctx, { flags, args }) {
     const [id, ...command] = args as [string, ...string[]];
     const file = flag.str(flags, 'process');

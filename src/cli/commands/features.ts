@@ -14,8 +14,8 @@ AppArmor, SELinux and id-mapped mount support.`,
 ts-runc features | jq .linux.namespaces`,
   flags: [],
   exactArgs: 0,
-  run() {
-    printJson(features(), 4);
+  run(ctx) {
+    printJson(features(ctx.criu), 4);
     return 0;
   },
 };

@@ -1,7 +1,7 @@
 // create, start, run, delete: the lifecycle commands, with runc's flags.
 import { type FlagSpec, flag } from '../args.js';
 import type { Command } from '../command.js';
-import { preservedFdCount } from '../inherited-fds.js';
+import { checkPreservedFds, preservedFdCount } from '../inherited-fds.js';
 import { create } from '../../operations/create.js';
 import { deleteContainer } from '../../operations/delete.js';
 import { run } from '../../operations/run.js';
@@ -67,6 +67,7 @@ ts-runc create --pid-file /run/mycontainer.pid mycontainer
 ts-runc start mycontainer`,
   flags: CREATE_FLAGS,
   exactArgs: 1,
+  preflight: checkPreservedFds,
   run(ctx, { flags, args }) {
     try {
       const created = create(ctx, createOptions(args[0] as string, flags));
@@ -121,6 +122,7 @@ ts-runc run --detach --bundle /srv/bundle mycontainer > /var/log/mycontainer.log
     { name: 'no-subreaper', type: 'bool', usage: 'disable the use of the subreaper used to reap reparented processes' },
   ],
   exactArgs: 1,
+  preflight: checkPreservedFds,
   async run(ctx, { flags, args }) {
     try {
       return await run(ctx, {

@@ -178,11 +178,12 @@ describe('bounded inputs: --preserve-fds passes only the caller\'s descriptors',
     });
   }
 
-  it('exec --preserve-fds beyond the caller\'s descriptors is refused too', async function () {
+  it('exec --preserve-fds beyond the caller\'s descriptors is refused too, with exec\'s failure status (255)', async function () {
     const sleeper = startSleeper();
     try {
       const r = expectFailure(await rtAsync(['exec', '--preserve-fds', '5', sleeper.id, 'true'], { timeoutMs: 15_000 }));
-      expect(singleMessage(r)).to.match(/^--preserve-fds 5: file descriptor 3 /);
+      expect(singleMessage(r)).to.match(/^exec failed: --preserve-fds 5: file descriptor 3 /);
+      expect(r.status, describeResult(r)).to.equal(255);
     } finally {
       sleeper.stop();
     }

@@ -181,7 +181,7 @@ describe('cli parity: --debug shows a timeline of the setup', function () {
       .filter((e) => e.level === 'debug' && TIMELINE.test(String(e.msg)))
       .map((e) => TIMELINE.exec(String(e.msg))!);
     const labels = steps.map((m) => m[3]);
-    for (const label of ['node started', 'main', 'create: config loaded', 'create: cgroups made', 'launch: ready', 'run: started', 'exit']) {
+    for (const label of ['process started', 'main', 'create: config loaded', 'create: cgroups made', 'launch: ready', 'run: started', 'exit']) {
       expect(labels).to.include(label);
     }
     let last = 0;

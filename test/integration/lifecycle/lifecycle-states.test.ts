@@ -235,7 +235,9 @@ describe('lifecycle: operations in the wrong state', function () {
     });
   }
 
-  it('`delete --force` of an unknown ID succeeds and says nothing (runc, crun: engines call it to clean up)', function () {
+  it('`delete --force` of an unknown ID succeeds and says nothing, as in runc and crun', function () {
+    // Engines call it to clean up; podman relies on it after `checkpoint` (which removes the
+    // container).
     const r = rt(['delete', '--force', UNKNOWN]);
     expect(r.status, describeResult(r)).to.equal(0);
     expect(r.stderr).to.equal('');
