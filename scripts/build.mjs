@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Build pipeline: schema artifacts (types + standalone validators) -> type check -> bundle.
+// Build pipeline: schema artifacts (types + standalone validators) and the plan protocol
+// (scripts/gen-protocol.mjs) -> type check -> bundle.
 // One bundled CommonJS file per entry point keeps start-up fast: Node reads and compiles a
 // single file instead of resolving a module graph on every runtime invocation.
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,7 @@ const args = new Set(process.argv.slice(2));
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit' });
 
 run(process.execPath, [path.join(root, 'scripts/gen-schema-artifacts.mjs')]);
+run(process.execPath, [path.join(root, 'scripts/gen-protocol.mjs')]);
 if (!args.has('--no-typecheck')) {
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
 }

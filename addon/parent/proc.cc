@@ -1,6 +1,5 @@
 // Process, descriptor and socket primitives for the TypeScript side: pidfds, waiting,
-// the sync-socket protocol, fd passing, locks, fifos, pipes. Thin wrappers; policy
-// stays in TypeScript.
+// fd passing, locks, fifos, pipes. Thin wrappers; policy stays in TypeScript.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -8,7 +7,6 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,7 +23,6 @@
 #include <uv.h>
 
 #include "../common/fdpass.h"
-#include "../common/plan.h"
 #include "napi_util.h"
 
 #ifndef P_PIDFD
@@ -153,40 +150,6 @@ Napi::Value Poll(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// recvMessage(syncFd) -> {type, errno, pid, index, step, detail, fd} ; type 0 on EOF
-Napi::Value RecvMessage(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  Msg m;
-  memset(&m, 0, sizeof m);
-  int fd = -1;
-  long n = recv_with_fd(arg_int(info, 0), &m, sizeof m, &fd);
-  if (n < 0 && n != -ECONNRESET) return throw_errno(env, (int)-n, "recvmsg");
-  Napi::Object out = Napi::Object::New(env);
-  bool full = n == (long)sizeof m;
-  out.Set("type", Napi::Number::New(env, full ? m.type : 0));
-  out.Set("errno", Napi::Number::New(env, full ? m.err : 0));
-  out.Set("pid", Napi::Number::New(env, full ? m.pid : 0));
-  out.Set("index", Napi::Number::New(env, full && m.index != 0xffffffffu ? (double)m.index : -1));
-  m.step[kStepLen - 1] = 0;
-  m.detail[kDetailLen - 1] = 0;
-  out.Set("step", Napi::String::New(env, full ? m.step : ""));
-  out.Set("detail", Napi::String::New(env, full ? m.detail : ""));
-  out.Set("fd", Napi::Number::New(env, fd));
-  return out;
-}
-
-// sendMessage(syncFd, type)
-Napi::Value SendMessage(const Napi::CallbackInfo &info) {
-  Msg m;
-  memset(&m, 0, sizeof m);
-  m.type = (uint32_t)arg_int(info, 1, 0);
-  if (send(arg_int(info, 0), &m, sizeof m, MSG_NOSIGNAL) < 0) {
-    // The child may already be gone; the caller learns that from recvMessage / the pidfd.
-    if (errno != EPIPE && errno != ECONNRESET) return throw_errno(info.Env(), errno, "send");
-  }
-  return info.Env().Undefined();
-}
-
 // sendFd(socketFd, fd, payload) : one message, payload bytes, fd in SCM_RIGHTS
 Napi::Value SendFd(const Napi::CallbackInfo &info) {
   std::string payload = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
@@ -275,18 +238,6 @@ Napi::Value StrError(const Napi::CallbackInfo &info) {
   std::string s = strerror(arg_int(info, 0, 0));
   if (!s.empty()) s[0] = (char)tolower((unsigned char)s[0]);
   return Napi::String::New(info.Env(), s);
-}
-
-// errnoName(errno) -> "ENOENT"
-Napi::Value ErrnoName(const Napi::CallbackInfo &info) {
-  const char *name = strerrorname_np(arg_int(info, 0, 0));
-  return Napi::String::New(info.Env(), name ? name : "");
-}
-
-// setChildSubreaper()
-Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(info.Env(), errno, "prctl(PR_SET_CHILD_SUBREAPER)");
-  return info.Env().Undefined();
 }
 
 // primeCgroupMigration(procsFile): on a thread of its own, write "0" to the cgroup.procs of

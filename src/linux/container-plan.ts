@@ -2,7 +2,6 @@
 // init. Everything decided here is data; the child only carries it out.
 import fs from 'node:fs';
 import type { SpawnPlan } from '../native/plan-types.js';
-import { stubPath } from '../native/addon.js';
 import type { Spec } from '../spec/types.js';
 import { ConfigError } from '../util/errors.js';
 import type { NamespaceState } from '../state/types.js';
@@ -197,9 +196,7 @@ export function planContainer(input: ContainerPlanInput): ContainerPlan {
     sysctls,
     newSessionKeyring: !input.noNewKeyring,
     keyringName: `_ses.${input.id}`,
-    mountLabel: linux.mountLabel ?? null,
     process: processPlan,
-    stubPath: stubPath(),
   };
   return { plan, openedFds, namespaces, nsFlags, newUserns };
 }

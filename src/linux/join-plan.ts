@@ -1,7 +1,6 @@
 // The SpawnPlan of a process that enters a running container (exec, container-namespace
 // hooks): no namespaces of its own, no rootfs to set up; stage 1 joins every namespace of
 // the container's init through its pidfd and stage 2 runs `process`.
-import { stubPath } from '../native/addon.js';
 import type { ProcessPlan, SpawnPlan } from '../native/plan-types.js';
 
 export interface JoinTarget {
@@ -42,8 +41,6 @@ export function joinPlan(
     sysctls: [],
     newSessionKeyring: keyringName !== null,
     keyringName,
-    mountLabel: null,
     process,
-    stubPath: stubPath(),
   };
 }

@@ -1,31 +1,10 @@
 // The one place the native addon is loaded, with the types of everything it exports.
 // The C++ side is addon/parent/binding.cc; keep the two in step.
 import path from 'node:path';
-import type { SpawnPlan } from './plan-types.js';
 
-/** Message types of the parent/child protocol (addon/common/plan.h, MsgType). */
-export const Msg = {
-  EOF: 0,
-  STAGE1: 1,
-  GO: 2,
-  INIT_PID: 3,
-  HOOKS: 4,
-  READY: 5,
-  ERROR: 6,
-  SECCOMP_FD: 7,
-  CONSOLE: 8,
-  ABORT: 9,
-} as const;
-
-export interface ChildMessage {
-  type: number;
-  errno: number;
-  pid: number;
-  /** Plan entry (mount, device, path...) the step was working on, or -1. */
-  index: number;
-  step: string;
-  detail: string;
-  /** fd received with SCM_RIGHTS, or -1. */
+/** One packet from the sync socket: a message's bytes (empty at EOF) and an attached fd or -1. */
+export interface RawMessage {
+  bytes: Buffer;
   fd: number;
 }
 
@@ -46,14 +25,18 @@ export interface SpawnedChild {
 }
 
 export interface NativeAddon {
-  spawn(plan: SpawnPlan): SpawnedChild;
+  /**
+   * Start the child program (tsrunc-child, from a sealed memfd) on a serialized plan
+   * (encodePlan), with only `keepFds` of the runtime's descriptors.
+   */
+  spawn(plan: Buffer, keepFds: number[]): SpawnedChild;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   waitPidfd(pidfd: number, noHang: boolean): WaitResult | null;
   waitPidfdAsync(pidfd: number): Promise<WaitResult>;
   poll(fds: [number, number][], timeoutMs: number): number[];
-  recvMessage(syncFd: number): ChildMessage;
-  sendMessage(syncFd: number, type: number): void;
+  recvMessage(syncFd: number): RawMessage;
+  sendMessage(syncFd: number, bytes: Buffer): void;
   sendFd(socketFd: number, fd: number, payload: string): void;
   recvFd(socketFd: number): { fd: number; payload: string };
   socketPair(): [number, number];
@@ -63,8 +46,6 @@ export interface NativeAddon {
   flock(fd: number, op: number): boolean;
   mkfifo(path: string, mode: number): void;
   strerror(errno: number): string;
-  errnoName(errno: number): string;
-  setChildSubreaper(): void;
   /** Start a no-op migration of this process into its own cgroup on a thread (see proc.cc). */
   primeCgroupMigration(procsFile: string): void;
   closeFd(fd: number): void;
@@ -116,15 +97,13 @@ export interface SeccompCompileInput {
 /** poll(2) event bits. */
 export const POLLIN = 0x001;
 export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
 
 /** flock(2) operations. */
-export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
-/** Where the build puts the addon and the stub, relative to the bundled CLI or src/. */
+/** Where the build puts the addon and its programs, relative to the bundled CLI or src/. */
 function buildDir(): string {
   const override = process.env.TSRUNC_NATIVE_DIR;
   if (override) return override;
@@ -145,9 +124,4 @@ export function native(): NativeAddon {
     cached = mod.exports;
   }
   return cached;
-}
-
-/** Path of the tsrunc-init stub binary. */
-export function stubPath(): string {
-  return path.join(buildDir(), 'tsrunc-init');
 }
