@@ -367,12 +367,14 @@ function genTs(L) {
   emit('  name: string;');
   emit('  /** What the child was doing, in words. */');
   emit('  text: string;');
+  emit('  /** The config field the step applies, if one (e.g. "process.scheduler"). */');
+  emit('  field?: string;');
   emit('  /** Where in the plan the message\'s index points (e.g. "mounts[i].dest"), if anywhere. */');
   emit('  subject?: string;');
   emit('}');
   emit('/** STEPS[id]: the step\'s name, text and subject. */');
   emit('export const STEPS: Readonly<Record<number, StepInfo>> = {');
-  for (const s of L.steps) emit(`  ${s.id}: ${JSON.stringify({ name: s.name, text: s.text, ...(s.subject ? { subject: s.subject } : {}) })},`);
+  for (const s of L.steps) emit(`  ${s.id}: ${JSON.stringify({ name: s.name, text: s.text, ...(s.field ? { field: s.field } : {}), ...(s.subject ? { subject: s.subject } : {}) })},`);
   emit('};');
   emit();
   emit('/** Field ids (the index of a PLAN_FIELD error): "Record.field". */');

@@ -186,9 +186,16 @@ char g_home[4096 + 6];
 // process's uid in the container's /etc/passwd (resolved inside the root), else "/".
 void fill_home(const Process &proc) {
   long root = check(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), Step::HOME);
-  long fd = sys::openat2((int)root, "etc/passwd", O_RDONLY | O_CLOEXEC, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  // Non-blocking, and only a regular file is read: a FIFO there would hang the setup.
+  long fd = sys::openat2((int)root, "etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   close_own(root, Step::HOME);
   if (fd < 0) return;  // no passwd file: the "HOME=/" placeholder stays
+  struct stat st;
+  if (sys::fstatat((int)fd, "", &st, AT_EMPTY_PATH) < 0 || !S_ISREG(st.st_mode)) {
+    close_own(fd, Step::HOME);
+    return;
+  }
   size_t len = 0;
   for (;;) {
     long n = sys::read((int)fd, g_passwd + len, sizeof g_passwd - 1 - len);

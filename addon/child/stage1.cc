@@ -29,7 +29,11 @@ void write_proc_self(const char *file, const char *text, Step step) {
 }
 
 void join_namespaces(const Plan *p) {
-  if (p->join_pidfd >= 0) check(sys::setns(p->join_pidfd, (int)p->join_pidfd_flags), Step::SETNS_PIDFD);
+  // Each descriptor is closed once joined: the container process must not inherit one.
+  if (p->join_pidfd >= 0) {
+    check(sys::setns(p->join_pidfd, (int)p->join_pidfd_flags), Step::SETNS_PIDFD);
+    check(sys::close(p->join_pidfd), Step::SETNS_PIDFD);
+  }
   for (uint32_t i = 0; i < p->joins.count; i++) {
     const NsJoin &j = plan_at(p->joins, i);
     set_index(i);

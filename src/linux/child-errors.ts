@@ -94,7 +94,8 @@ export function describeChildError(m: WireMsg, plan: SpawnPlan): string {
   const err = m.err ? native().strerror(m.err) : 'unknown error';
   const describe = DESCRIBE[m.step];
   if (describe) return describe(m, plan, err);
-  const text = STEPS[m.step]?.text ?? `step ${m.step}`;
+  const info = STEPS[m.step];
   const subject = stepSubject(m, plan);
-  return subject ? `${text} ${subject}: ${err}` : `${text}: ${err}`;
+  const text = `${info?.field ? `${info.field}: ` : ''}${info?.text ?? `step ${m.step}`}${subject ? ` ${subject}` : ''}`;
+  return `${text}: ${err}`;
 }

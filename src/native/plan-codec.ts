@@ -130,6 +130,9 @@ const name = (path: string, key: string) => (path ? `${path}.${key}` : key);
 const fail = (path: string, key: string, reason: string): never => {
   throw new PlanEncodeError(name(path, key), reason);
 };
+const need = (v: unknown, path: string, key: string) => {
+  if (v === undefined) fail(path, key, 'is missing');
+};
 const U64_MAX = (1n << 64n) - 1n;
 
 /** The checks the generated serializer applies to each field; each returns the value. */
@@ -140,26 +143,31 @@ export const check = {
     return v as T;
   },
   bool(v: unknown, path: string, key: string): boolean {
+    need(v, path, key);
     if (typeof v !== 'boolean') fail(path, key, 'must be a boolean');
     return v as boolean;
   },
   int(v: unknown, path: string, key: string, min: number, max: number): number {
+    need(v, path, key);
     if (typeof v !== 'number' || !Number.isInteger(v)) fail(path, key, 'must be an integer');
     if ((v as number) < min || (v as number) > max) fail(path, key, `must be in ${min}..${max}, not ${v}`);
     return v as number;
   },
   u64(v: unknown, path: string, key: string): bigint {
+    need(v, path, key);
     if (typeof v !== 'bigint') fail(path, key, 'must be a bigint');
     if ((v as bigint) < 0n || (v as bigint) > U64_MAX) fail(path, key, `must be in 0..${U64_MAX}, not ${v}`);
     return v as bigint;
   },
   str(v: unknown, path: string, key: string, nullable: boolean): string | null {
+    need(v, path, key);
     if (v === null && nullable) return null;
     if (typeof v !== 'string') fail(path, key, nullable ? 'must be a string or null' : 'must be a string');
     if ((v as string).includes('\0')) fail(path, key, 'must not contain a NUL byte');
     return v as string;
   },
   strs(v: unknown, path: string, key: string): string[] {
+    need(v, path, key);
     if (!Array.isArray(v)) fail(path, key, 'must be an array of strings');
     (v as unknown[]).forEach((s, i) => check.str(s, path, `${key}[${i}]`, false));
     return v as string[];
@@ -170,6 +178,7 @@ export const check = {
     return list as number[];
   },
   blob(v: unknown, path: string, key: string, multipleOf: number, maxLen: number): Uint8Array {
+    need(v, path, key);
     if (!(v instanceof Uint8Array)) fail(path, key, 'must be a Buffer');
     const len = (v as Uint8Array).length;
     if (len % multipleOf !== 0) fail(path, key, `must be a multiple of ${multipleOf} bytes, not ${len}`);
@@ -177,15 +186,18 @@ export const check = {
     return v as Uint8Array;
   },
   list(v: unknown, path: string, key: string, maxLen: number): unknown[] {
+    need(v, path, key);
     if (!Array.isArray(v)) fail(path, key, 'must be an array');
     if ((v as unknown[]).length > maxLen) fail(path, key, `must have at most ${maxLen} entries`);
     return v as unknown[];
   },
   tuple(v: unknown, path: string, key: string, n: number): unknown[] {
+    need(v, path, key);
     if (!Array.isArray(v) || v.length !== n) fail(path, key, `must be an array of ${n}`);
     return v as unknown[];
   },
   record<T>(v: unknown, path: string, key: string): T {
+    need(v, path, key);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) fail(path, key, 'must be an object');
     return v as T;
   },
