@@ -17,7 +17,6 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Scalar wire types: size, C type, TypeScript type, default range. */
 /** Scalar wire types: size, C type and its range, TypeScript type, the values allowed. */
 const SCALARS = {
   bool: { size: 4, c: 'uint32_t', cmin: 0, cmax: 0xffffffff, ts: 'boolean', min: 0, max: 1 },
@@ -92,9 +91,8 @@ export function layout(desc) {
     const fields = [];
     for (const f of rec.fields) {
       const k = kindOf(f);
-      const field = { ...k, ...f, cname: snake(f.name), wire: f.wire !== false };
+      const field = { ...k, ...f, cname: snake(f.name) };
       fields.push(field);
-      if (!field.wire) continue;
       field.id = fieldId(rec, f.name);
       if (f.nullable && (k.kind === 'scalar' || k.kind === 'record')) {
         field.hasSlot = { role: 'has', cname: `has_${field.cname}`, ctype: 'uint32_t', size: 4, align: 4, field };
@@ -291,7 +289,6 @@ namespace proto {
   for (const r of withFds) {
     o += `template <typename Fn>\nvoid for_each_fd(const ${r.name} &r, Fn &fn) {\n`;
     for (const f of r.fields) {
-      if (!f.wire) continue;
       const id = `Field::${r.name}_${f.cname}`;
       if (f.type === 'fd') {
         o += `  if (r.${f.cname} >= 0) fn(r.${f.cname}, ${id});\n`;
@@ -313,7 +310,7 @@ function hasFd(L, name, seen = new Set()) {
   if (seen.has(name)) return false;
   seen.add(name);
   const r = L.byName.get(name);
-  return r.fields.some((f) => f.wire && (f.type === 'fd' || (f.kind === 'fixed' && f.elem === 'fd') || ((f.kind === 'list' || f.kind === 'record') && hasFd(L, f.record, seen))));
+  return r.fields.some((f) => (f.type === 'fd' || (f.kind === 'fixed' && f.elem === 'fd') || ((f.kind === 'list' || f.kind === 'record') && hasFd(L, f.record, seen))));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -406,7 +403,6 @@ function genTs(L) {
     const T = r.ts ?? r.name;
     emit(`function put${r.name}(w: PlanWriter, at: number, v: ${T}, path: string): void {`);
     for (const f of r.fields) {
-      if (!f.wire) continue;
       const key = JSON.stringify(f.name);
       const off = f.slot.offset;
       let get = `v.${f.name}`;
@@ -480,7 +476,6 @@ function genTs(L) {
     if (r.internal || !hasFd(L, r.name)) continue;
     emit(`function fds${r.name}(v: ${r.ts ?? r.name}, out: number[]): void {`);
     for (const f of r.fields) {
-      if (!f.wire) continue;
       const get = f.optional ? `(v.${f.name} ?? ${JSON.stringify(f.default)})` : `v.${f.name}`;
       if (f.type === 'fd') emit(`  if (${get} >= 0) out.push(${get});`);
       else if (f.kind === 'fixed' && f.elem === 'fd') emit(`  for (const fd of ${get}) if (fd >= 0) out.push(fd);`);

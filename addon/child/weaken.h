@@ -11,8 +11,9 @@
 //                          instead of sealed memfds, the program with the runtime's
 //                          environment
 //   TSRUNC_WEAKEN_FDS      CVE-2024-21626: the runtime's descriptors reach the container
-//                          and the working directory is neither resolved nor checked
-//                          inside the root
+//                          (none is closed, and the start of the child program clears
+//                          close-on-exec on all of them) and the working directory is
+//                          neither resolved nor checked inside the root
 //   TSRUNC_WEAKEN_PROCFS   CVE-2019-16884, CVE-2019-19921, CVE-2025-31133: mount targets
 //                          may go through symlinks onto procfs, /dev/null is not verified
 //                          before masking

@@ -52,13 +52,10 @@ int new_memfd(const char *name, bool executable) {
 // writable descriptor of it ever reaches a process a container could take one from
 // (pidfd_getfd, /proc/<pid>/fd).
 int seal_read_only(int mfd, const char *name, bool executable, std::string &error) {
-  if (fchmod(mfd, executable ? 0555 : 0444) < 0 || fcntl(mfd, F_ADD_SEALS, kSeals) < 0) {
-    error = errno_text(std::string("seal the ") + name + " memfd", errno);
-    close(mfd);
-    return -1;
-  }
-  // The exec bits cannot change any more either (kernels with F_SEAL_EXEC).
-  if (fcntl(mfd, F_ADD_SEALS, F_SEAL_EXEC) < 0 && errno != EINVAL && errno != EPERM) {
+  // With F_SEAL_EXEC the mode's exec bits cannot change either (kernels since 6.3).
+  bool sealed = fchmod(mfd, executable ? 0555 : 0444) == 0 &&
+                (fcntl(mfd, F_ADD_SEALS, kSeals | F_SEAL_EXEC) == 0 || (errno == EINVAL && fcntl(mfd, F_ADD_SEALS, kSeals) == 0));
+  if (!sealed) {
     error = errno_text(std::string("seal the ") + name + " memfd", errno);
     close(mfd);
     return -1;
@@ -89,7 +86,12 @@ inline long raw(long nr, long a = 0, long b = 0, long c = 0, long d = 0, long e 
 int exec_program(void *arg) {
   CloneArgs *a = static_cast<CloneArgs *>(arg);
   long rc = 0;
-  if (!kWeakenFds) rc = raw(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  if (!kWeakenFds) {
+    rc = raw(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+  } else {
+    // Weakened build (CVE-2024-21626 tests): every descriptor of the runtime goes along.
+    for (int fd = 3; fd < 1024; fd++) raw(SYS_fcntl, fd, F_SETFD, 0);
+  }
   for (size_t i = 0; rc >= 0 && i < a->n_keep; i++) rc = raw(SYS_fcntl, a->keep[i], F_SETFD, 0);
   if (rc >= 0) rc = raw(SYS_execveat, a->program_fd, (long)"", (long)a->argv, (long)a->envp, AT_EMPTY_PATH);
   a->err = (int)-rc;

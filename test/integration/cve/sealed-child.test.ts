@@ -15,6 +15,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { REPO_ROOT, makeTempDir } from '../../helpers/context.js';
@@ -40,7 +41,10 @@ const F_SEAL_SEAL = 0x1;
 const F_SEAL_SHRINK = 0x2;
 const F_SEAL_GROW = 0x4;
 const F_SEAL_WRITE = 0x8;
-const ALL_WRITE_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+const F_SEAL_EXEC = 0x20;
+/** Kernels since 6.3 can also seal the mode's exec bits. */
+const [major, minor] = os.release().split('.').map(Number) as [number, number];
+const ALL_WRITE_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | (major > 6 || (major === 6 && minor >= 3) ? F_SEAL_EXEC : 0);
 const O_ACCMODE = 3;
 /** Ways of changing a file's content; none may succeed on a sealed memfd. */
 const WRITES = ['write', 'pwrite', 'ftruncate', 'fallocate', 'mmapShared'];
@@ -95,7 +99,8 @@ describe('the setup process is a sealed static program, not a copy of the runtim
   let attacker: Attacker | undefined;
   let probe = '';
   const secret = `tsrunc-secret-${randomBytes(8).toString('hex')}`;
-  const env = { ...process.env, TSRUNC_TEST_SECRET: secret };
+  // Read when used: the weakened build's TSRUNC_NATIVE_DIR is set in a before hook.
+  const env = () => ({ ...process.env, TSRUNC_TEST_SECRET: secret });
 
   before(function () {
     this.timeout(300_000);
@@ -133,7 +138,7 @@ describe('the setup process is a sealed static program, not a copy of the runtim
         .map((l) => JSON.parse(l) as Observation);
     // The setup process: anything running but the container's own programs and the stub.
     const setup = () => observations().filter((o) => o.exe && !o.exe.startsWith('/bin/') && !o.exe.startsWith('/memfd:tsrunc-init'));
-    for (let i = 0; i < 80 && setup().length < 3; i++) rtOk(['exec', attacker.id, 'true'], { env });
+    for (let i = 0; i < 80 && setup().length < 3; i++) rtOk(['exec', attacker.id, 'true'], { env: env() });
     writeFileSync(path.join(attacker.shared, 'stop'), '');
     const caught = setup();
     expect(caught.length, 'the probe never caught the setup process of an exec (machine too slow?)').to.be.greaterThan(0);
@@ -169,7 +174,7 @@ describe('the setup process is a sealed static program, not a copy of the runtim
     });
     const id = uniqueId('sealed');
     const before = digest(hostFiles());
-    rtOk(['create', '--bundle', b.dir, id], { env });
+    rtOk(['create', '--bundle', b.dir, id], { env: env() });
     try {
       const o = JSON.parse(readFileSync(out, 'utf8')) as Observation;
       expectSealedMemfd(o, 'tsrunc-child');
@@ -192,7 +197,7 @@ describe('the setup process is a sealed static program, not a copy of the runtim
   it('created, waiting for start: tsrunc-init runs from a sealed memfd that no way of writing changes', function () {
     const b = makeBundle({ args: ['true'] });
     const id = uniqueId('sealed');
-    rtOk(['create', '--bundle', b.dir, id], { env });
+    rtOk(['create', '--bundle', b.dir, id], { env: env() });
     try {
       const o = JSON.parse(rtProbe(probe, state(id).pid!)) as Observation;
       expectSealedMemfd(o, 'tsrunc-init');
