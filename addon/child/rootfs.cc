@@ -67,6 +67,70 @@ long strict_target(const char *dest) {
   return fd;
 }
 
+// tmpcopyup: what the image has in the directory a tmpfs now covers, copied into the tmpfs
+// (runc's option; only for tmpfs, as runc). `from` is an fd of the covered directory, opened
+// before the mount; `to` names the new mount. Nothing is followed: symlinks are copied as
+// symlinks, every open is O_NOFOLLOW relative to a directory fd.
+char g_copy_buf[65536];
+constexpr int kMaxCopyDepth = 64;
+
+void copy_file(int from, int to, const char *name, unsigned mode) {
+  long in = check(sys::openat(from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0), Step::TMPCOPYUP);
+  long out = check(sys::openat(to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode), Step::TMPCOPYUP);
+  for (;;) {
+    long n = sys::read((int)in, g_copy_buf, sizeof g_copy_buf);
+    if (n == -EINTR) continue;
+    if (check(n, Step::TMPCOPYUP) == 0) break;
+    for (long done = 0; done < n;) {
+      long w = sys::write((int)out, g_copy_buf + done, (size_t)(n - done));
+      if (w == -EINTR) continue;
+      done += check(w, Step::TMPCOPYUP);
+    }
+  }
+  close_own(in, Step::TMPCOPYUP);
+  close_own(out, Step::TMPCOPYUP);
+}
+
+void copy_tree(int from, int to, int depth) {
+  if (depth > kMaxCopyDepth) die(Step::TMPCOPYUP, ELOOP);
+  char entries[4096];
+  for (;;) {
+    long n = check(sys::getdents64(from, entries, sizeof entries), Step::TMPCOPYUP);
+    if (n == 0) return;
+    for (long pos = 0; pos < n;) {
+      // struct linux_dirent64: ino (8), off (8), reclen (2), type (1), name
+      const char *e = entries + pos;
+      unsigned short reclen = (unsigned short)((unsigned char)e[16] | ((unsigned char)e[17] << 8));
+      const char *name = e + 19;
+      pos += reclen;
+      if (str_eq(name, ".") || str_eq(name, "..")) continue;
+      struct stat st;
+      check(sys::fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW), Step::TMPCOPYUP);
+      unsigned mode = st.st_mode & 07777;
+      if (S_ISDIR(st.st_mode)) {
+        check(sys::mkdirat(to, name, mode), Step::TMPCOPYUP);
+        long sub_from = check(sys::openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0), Step::TMPCOPYUP);
+        long sub_to = check(sys::openat(to, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0), Step::TMPCOPYUP);
+        copy_tree((int)sub_from, (int)sub_to, depth + 1);
+        close_own(sub_from, Step::TMPCOPYUP);
+        close_own(sub_to, Step::TMPCOPYUP);
+      } else if (S_ISREG(st.st_mode)) {
+        copy_file(from, to, name, mode);
+      } else if (S_ISLNK(st.st_mode)) {
+        char link[4096];
+        long len = check(sys::readlinkat(from, name, link, sizeof link - 1), Step::TMPCOPYUP);
+        link[len] = 0;
+        check(sys::symlinkat(link, to, name), Step::TMPCOPYUP);
+      } else {
+        check(sys::mknodat(to, name, st.st_mode, st.st_rdev), Step::TMPCOPYUP);
+      }
+      check(sys::fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW), Step::TMPCOPYUP);
+      // chown clears the set-id bits of a file: put the mode back as it was.
+      if (!S_ISLNK(st.st_mode) && (mode & 06000)) check(sys::fchmodat(to, name, mode), Step::TMPCOPYUP);
+    }
+  }
+}
+
 void do_mount(const Mount &m) {
   const char *dest = str(m.dest);
   long target = m.no_symlinks && !kWeakenProcfs
@@ -75,6 +139,9 @@ void do_mount(const Mount &m) {
   // Only a proc mount at /proc (or an allowed lxcfs-style file) may cover procfs: a volume
   // whose target a symlink sends into /proc would hide the real one (CVE-2019-19921).
   if (!m.may_cover_proc && !kWeakenProcfs && on_procfs((int)target)) die(Step::MOUNT_OVER_PROC, EPERM);
+  // tmpcopyup: keep a descriptor of the directory the tmpfs is about to cover.
+  bool copyup = m.tmpcopyup && !m.bind && m.mount_fd < 0 && str_eq(str(m.fstype), "tmpfs");
+  long covered = copyup ? check(sys::openat((int)target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), Step::TMPCOPYUP) : -1;
   FdPath at((int)target);
   if (m.mount_fd >= 0) {
     // Prepared by the runtime (an id-mapped clone of the source): attach it here.
@@ -87,6 +154,12 @@ void do_mount(const Mount &m) {
     check(sys::mount(str(m.source), at.c_str(), str(m.fstype), m.flags, str(m.data)), Step::MOUNT);
   }
   close_own(target, Step::MOUNT_TARGET);
+  if (copyup) {
+    long fresh = check(open_in_root(g_root_fd, dest, O_DIRECTORY), Step::TMPCOPYUP);
+    copy_tree((int)covered, (int)fresh, 0);
+    close_own(fresh, Step::TMPCOPYUP);
+    close_own(covered, Step::TMPCOPYUP);
+  }
   apply_mount_attrs(m, dest);
 }
 

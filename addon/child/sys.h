@@ -65,6 +65,8 @@ long openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_
 long mkdirat(int dirfd, const char *path, unsigned mode);
 long mknodat(int dirfd, const char *path, unsigned mode, uint64_t dev);
 long fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags);
+long fchmodat(int dirfd, const char *path, unsigned mode);
+long getdents64(int fd, void *buf, size_t len);
 long unlinkat(int dirfd, const char *path, int flags);
 long symlinkat(const char *target, int dirfd, const char *path);
 long readlinkat(int dirfd, const char *path, char *buf, size_t cap);

@@ -37,6 +37,8 @@ long mknodat(int dirfd, const char *path, unsigned mode, uint64_t dev) { return 
 long fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags) {
   return call(SYS_fchownat, dirfd, path, uid, gid, flags);
 }
+long fchmodat(int dirfd, const char *path, unsigned mode) { return call(SYS_fchmodat, dirfd, path, mode); }
+long getdents64(int fd, void *buf, size_t len) { return call(SYS_getdents64, fd, buf, len); }
 long unlinkat(int dirfd, const char *path, int flags) { return call(SYS_unlinkat, dirfd, path, flags); }
 long symlinkat(const char *target, int dirfd, const char *path) { return call(SYS_symlinkat, target, dirfd, path); }
 long readlinkat(int dirfd, const char *path, char *buf, size_t cap) { return call(SYS_readlinkat, dirfd, path, buf, cap); }

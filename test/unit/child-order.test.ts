@@ -207,6 +207,23 @@ describe('child program: order of operations (recorded system calls)', function 
     expect(propagation).to.be.greaterThan(maskDir);
   });
 
+  it('tmpcopyup: the covered directory is opened before the tmpfs goes over it, then copied into the new mount', function () {
+    const plan = initPlan();
+    plan.mounts.push(mount('/var', 'tmpfs', { tmpcopyup: true }));
+    const run = runChild(plan, { paths: PATHS });
+    const covered = at(run, (c) => c.call === 'openat' && c.path === '/rootfs/var' && c.args[1] === '.');
+    const tmpfs = at(run, (c) => c.call === 'mount' && c.path === '/rootfs/var');
+    const copy = at(run, (c) => c.call === 'getdents64');
+    expect(covered, 'the covered directory opened').to.be.greaterThan(-1);
+    expect(tmpfs).to.be.greaterThan(covered);
+    expect(copy).to.be.greaterThan(tmpfs);
+    expect(run.calls[copy]!.args[0]).to.equal(run.calls[covered]!.ret);
+    // Only a tmpfs gets a copy (as runc): tmpcopyup on a bind mount copies nothing.
+    const bind = initPlan();
+    bind.mounts[4]!.tmpcopyup = true;
+    expect(at(runChild(bind, { paths: PATHS }), named('getdents64'))).to.equal(-1);
+  });
+
   it('drops the bounding set, keeps capabilities across the uid change, then sets them and the ambient ones', function () {
     const run = runChild(initPlan(), { paths: PATHS });
     const bounding = at(run, prctl(PR_CAPBSET_DROP));

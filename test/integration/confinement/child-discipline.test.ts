@@ -1,11 +1,11 @@
 // What the child program leaves to the container's program, and what it refuses to take from
 // the image: no signal ignored or blocked (Node ignores SIGPIPE and SIGXFSZ, the clone
 // blocks everything), an ambient capability the kernel refuses is a warning, the default
-// /dev symlinks replace what the image has there, and a FIFO at /etc/passwd cannot hang the
-// setup.
+// /dev symlinks replace what the image has there, tmpcopyup fills the tmpfs from the image,
+// and a FIFO at /etc/passwd cannot hang the setup.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { type OciConfig, makeBundle } from '../../helpers/bundle.js';
 import { testRoot } from '../../helpers/context.js';
@@ -32,7 +32,7 @@ function running(mutate?: (c: OciConfig) => void): string {
   return id;
 }
 
-describe('the child program: signals, ambient capabilities, /dev symlinks, /etc/passwd', function () {
+describe('the child program: signals, ambient capabilities, /dev symlinks, tmpcopyup, /etc/passwd', function () {
   useLeakCheck();
   const ids: string[] = [];
   beforeEach(function () {
@@ -111,6 +111,21 @@ describe('the child program: signals, ambient capabilities, /dev symlinks, /etc/
       expect(oneLineError(r)).to.match(/\/dev\/fd is a directory with content in the rootfs/);
       rmSync(path.join(b.rootfs, 'dev/fd'), { recursive: true });
     });
+  });
+
+  it('tmpcopyup: the tmpfs over a directory of the image starts with its content (files, dirs, links, modes)', function () {
+    const b = shBundle(
+      "grep ' /etc ' /proc/self/mounts | cut -d' ' -f3; head -1 /etc/passwd; readlink /etc/sub/link; stat -c '%a %u' /etc/sub/tool",
+      (c) => c.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'tmpcopyup'] }),
+    );
+    mkdirSync(path.join(b.rootfs, 'etc/sub'));
+    symlinkSync('../passwd', path.join(b.rootfs, 'etc/sub/link'));
+    writeFileSync(path.join(b.rootfs, 'etc/sub/tool'), '');
+    chownSync(path.join(b.rootfs, 'etc/sub/tool'), 1000, 1000);
+    chmodSync(path.join(b.rootfs, 'etc/sub/tool'), 0o4755); // after the chown, which clears set-id bits
+    const r = runBundle(b);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('tmpfs\nroot:x:0:0:root:/root:/bin/sh\n../passwd\n4755 1000\n');
   });
 
   it('a FIFO at /etc/passwd does not hang exec: HOME falls back to /', function () {
