@@ -27,6 +27,10 @@ struct Launch {
 extern Launch g_launch;
 
 // ---- fds ----
+// Close a descriptor of our own; a failure is reported as `step`.
+inline void close_checked(long fd, Step step) { check(sys::close((int)fd), step); }
+// Write all of `text` to fd (a knob in procfs, an LSM attribute); failures reported as `step`.
+void write_all_checked(int fd, const char *text, Step step);
 // Closes every descriptor from keep_below up except those each(visit) passes to visit.
 template <typename Each>
 void close_fds_except(int keep_below, Each each) {

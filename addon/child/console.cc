@@ -23,8 +23,6 @@ namespace tsr {
 
 namespace {
 
-void close_own(long fd) { check(sys::close((int)fd), Step::CONSOLE); }
-
 // The pty must come from the devpts instance mounted at the container's /dev/pts, not
 // from another instance (the host's) that a device node planted in the image as /dev/ptmx
 // could open.
@@ -37,7 +35,7 @@ void check_devpts(int root, int slave) {
   check(sys::fstatat((int)pts, "", &pts_st, AT_EMPTY_PATH), Step::CONSOLE_DEVPTS);
   check(sys::fstatat(slave, "", &slave_st, AT_EMPTY_PATH), Step::CONSOLE_DEVPTS);
   if (pts_st.st_dev != slave_st.st_dev) die(Step::CONSOLE_FOREIGN_PTY, EPERM);
-  close_own(pts);
+  close_checked(pts, Step::CONSOLE);
 }
 
 // /dev/console as a plain file to bind the pty over. Whatever else the image put there
@@ -49,12 +47,12 @@ long console_target(int root) {
   if (sys::fstatat((int)dev, "console", &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
     check(sys::unlinkat((int)dev, "console", S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0), Step::CONSOLE_DEV_CONSOLE);
   long f = sys::openat((int)dev, "console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (f >= 0) close_own(f);
+  if (f >= 0) close_checked(f, Step::CONSOLE);
   else if (f != -EEXIST) die(Step::CONSOLE_DEV_CONSOLE, f);
   long target = check(sys::openat((int)dev, "console", O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), Step::CONSOLE_DEV_CONSOLE);
   check(sys::fstatat((int)target, "", &st, AT_EMPTY_PATH), Step::CONSOLE_DEV_CONSOLE);
   if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) die(Step::CONSOLE_DEV_CONSOLE, EPERM);
-  close_own(dev);
+  close_checked(dev, Step::CONSOLE);
   return target;
 }
 
@@ -83,7 +81,7 @@ void setup_console(const Process &proc, bool bind_dev_console) {
     long target = kWeakenConsole ? check(mkdir_all_in_root((int)root, "/dev/console", true, 0755), Step::CONSOLE_DEV_CONSOLE)
                                  : console_target((int)root);
     check(bind_fd_onto((int)slave, (int)target, false), Step::CONSOLE_BIND);
-    close_own(target);
+    close_checked(target, Step::CONSOLE);
   }
   if (proc.console_socket_fd >= 0) {
     FdMessage m("/dev/ptmx", 9, (int)master);
@@ -91,15 +89,15 @@ void setup_console(const Process &proc, bool bind_dev_console) {
     do n = sys::sendmsg(proc.console_socket_fd, &m.msg, MSG_NOSIGNAL);
     while (n == -EINTR);
     check(n, Step::CONSOLE_SEND);
-    close_own(proc.console_socket_fd);
+    close_checked(proc.console_socket_fd, Step::CONSOLE);
   }
-  close_own(master);
+  close_checked(master, Step::CONSOLE);
   // dup3 clears close-on-exec on the copies; the peer itself was opened with it.
   for (int i = 0; i < 3; i++)
     check(slave == i ? sys::fcntl(i, F_SETFD, 0) : sys::dup3((int)slave, i, 0), Step::CONSOLE);
-  if (slave > 2) close_own(slave);
+  if (slave > 2) close_checked(slave, Step::CONSOLE);
   check(sys::ioctl(0, TIOCSCTTY, 0), Step::CONSOLE_CTTY);
-  close_own(root);
+  close_checked(root, Step::CONSOLE);
 }
 
 }  // namespace tsr

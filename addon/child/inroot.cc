@@ -28,8 +28,6 @@ bool read_link(int dir, const char *name, char *buf, size_t cap) {
   return true;
 }
 
-// Close an fd of our own that we are done with; a failure here is a bug worth reporting.
-void done_with(long fd) { check(sys::close((int)fd), Step::CLOSE_FDS); }
 }  // namespace
 
 long open_in_root(int root_fd, const char *path, int extra_flags, uint64_t extra_resolve) {
@@ -81,7 +79,7 @@ long mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned
           fits = fits && str_append(next_path, sizeof next_path, "/");
           fits = fits && str_append(next_path, sizeof next_path, end + 1);
         }
-        done_with(dir);
+        close_checked(dir, Step::CLOSE_FDS);
         if (!fits) return -ENAMETOOLONG;
         str_copy(buf, sizeof buf, next_path);
         restart = true;
@@ -91,18 +89,18 @@ long mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned
         long made;
         if (last && create_file) {
           made = sys::openat((int)dir, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-          if (made >= 0) done_with(made);
+          if (made >= 0) close_checked(made, Step::CLOSE_FDS);
         } else {
           made = sys::mkdirat((int)dir, p, mode);
         }
         // EEXIST: lost a race; resolving again decides.
         if (made < 0 && made != -EEXIST) {
-          done_with(dir);
+          close_checked(dir, Step::CLOSE_FDS);
           return made;
         }
         next = open_in_root(root_fd, buf, 0);
       }
-      done_with(dir);
+      close_checked(dir, Step::CLOSE_FDS);
       if (next < 0) return next;
       dir = next;
       *end = saved;

@@ -27,8 +27,6 @@ bool is_procfs(int fd) {
   return sys::fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-void close_own(long fd, Step step) { check(sys::close((int)fd), step); }
-
 // This process's /proc entry: the one stashed before pivot_root, or (exec, no rootfs
 // setup) the current /proc, which must then be a real procfs.
 int proc_self() {
@@ -67,11 +65,8 @@ void set_lsm_label(const char *file, const char *prefix, const char *label, Step
   str_copy(buf, sizeof buf, prefix);
   if (!str_append(buf, sizeof buf, label)) die(step, ENAMETOOLONG);
   long fd = check(sys::openat(proc_self(), file, O_WRONLY | O_CLOEXEC, 0), step);
-  size_t len = str_len(buf);
-  long n = sys::write((int)fd, buf, len);
-  if (n < 0) die(step, n);
-  if ((size_t)n != len) die(step, EIO);
-  close_own(fd, step);
+  write_all_checked((int)fd, buf, step);
+  close_checked(fd, step);
 }
 
 void drop_bounding_set(uint64_t keep) {
@@ -122,7 +117,7 @@ long open_cwd(const char *cwd) {
   if (kWeakenFds) return -1;
   long root = check(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), Step::CHDIR);
   long fd = check(open_in_root((int)root, cwd, O_DIRECTORY), Step::CHDIR);
-  close_own(root, Step::CHDIR);
+  close_checked(root, Step::CHDIR);
   return fd;
 }
 
@@ -132,7 +127,7 @@ void change_directory(const char *cwd, long cwd_fd) {
     return;
   }
   check(sys::fchdir((int)cwd_fd), Step::CHDIR);
-  close_own(cwd_fd, Step::CHDIR);
+  close_checked(cwd_fd, Step::CHDIR);
 }
 
 // execvp-style lookup of the program in PATH, as the final user. Fills g_resolved.
@@ -189,11 +184,11 @@ void fill_home(const Process &proc) {
   // Non-blocking, and only a regular file is read: a FIFO there would hang the setup.
   long fd = sys::openat2((int)root, "etc/passwd", O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0,
                          RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-  close_own(root, Step::HOME);
+  close_checked(root, Step::HOME);
   if (fd < 0) return;  // no passwd file: the "HOME=/" placeholder stays
   struct stat st;
   if (sys::fstatat((int)fd, "", &st, AT_EMPTY_PATH) < 0 || !S_ISREG(st.st_mode)) {
-    close_own(fd, Step::HOME);
+    close_checked(fd, Step::HOME);
     return;
   }
   size_t len = 0;
@@ -204,7 +199,7 @@ void fill_home(const Process &proc) {
     len += (size_t)n;
     if (len == sizeof g_passwd - 1) break;
   }
-  close_own(fd, Step::HOME);
+  close_checked(fd, Step::HOME);
   g_passwd[len] = 0;
   char uid[24];
   fmt_i64(uid, proc.uid);
@@ -246,7 +241,7 @@ void load_seccomp(const proto::Seccomp &sc) {
   long listener = check(sys::seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog), Step::SECCOMP);
   if (sc.notify) {
     check(send_msg_fd(MsgType::SECCOMP_FD, (int)listener), Step::SECCOMP_SEND);
-    close_own(listener, Step::SECCOMP_SEND);
+    close_checked(listener, Step::SECCOMP_SEND);
   }
 }
 
@@ -257,7 +252,7 @@ void stash_proc_self() {
   long fd = sys::openat(AT_FDCWD, "/proc/self", O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0);
   // Without a usable host procfs, fall back to checking the container's at write time.
   if (fd >= 0 && !is_procfs((int)fd)) {
-    close_own(fd, Step::LSM_PROC);
+    close_checked(fd, Step::LSM_PROC);
     fd = -1;
   }
   g_proc_self = (int)fd;

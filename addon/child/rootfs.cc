@@ -19,8 +19,6 @@ namespace {
 
 int g_root_fd = -1;  // O_PATH fd of the rootfs mount (host path before pivot_root, "/" after)
 
-void close_own(long fd, Step step) { check(sys::close((int)fd), step); }
-
 // Split "/a/b/c" into the directory fd of "/a/b" (created if missing) and "c".
 long open_parent(const char *path, char *name, size_t name_cap) {
   char dir[4096];
@@ -47,7 +45,7 @@ void apply_mount_attrs(const Mount &m, const char *dest) {
   if (m.attr_set | m.attr_clr) check(setattr_fd((int)fd, m.attr_set, m.attr_clr, 0, false), Step::MOUNT_SETATTR);
   if (m.propagation)
     check(setattr_fd((int)fd, 0, 0, m.propagation, m.propagation_recursive != 0), Step::MOUNT_PROPAGATION);
-  close_own(fd, Step::MOUNT_REOPEN);
+  close_checked(fd, Step::MOUNT_REOPEN);
 }
 
 // procfs and sysfs targets: no symlink anywhere on the way, not even one that stays inside
@@ -56,7 +54,7 @@ void apply_mount_attrs(const Mount &m, const char *dest) {
 long strict_target(const char *dest) {
   long fd = open_in_root(g_root_fd, dest, 0, RESOLVE_NO_SYMLINKS);
   if (fd == -ENOENT) {
-    close_own(check(mkdir_all_in_root(g_root_fd, dest, false, 0755), Step::MOUNT_TARGET), Step::MOUNT_TARGET);
+    close_checked(check(mkdir_all_in_root(g_root_fd, dest, false, 0755), Step::MOUNT_TARGET), Step::MOUNT_TARGET);
     fd = open_in_root(g_root_fd, dest, 0, RESOLVE_NO_SYMLINKS);
   }
   if (fd == -ELOOP) die(Step::MOUNT_NOT_DIRECTORY, ELOOP);
@@ -87,8 +85,8 @@ void copy_file(int from, int to, const char *name, unsigned mode) {
       done += check(w, Step::TMPCOPYUP);
     }
   }
-  close_own(in, Step::TMPCOPYUP);
-  close_own(out, Step::TMPCOPYUP);
+  close_checked(in, Step::TMPCOPYUP);
+  close_checked(out, Step::TMPCOPYUP);
 }
 
 void copy_tree(int from, int to, int depth) {
@@ -112,8 +110,8 @@ void copy_tree(int from, int to, int depth) {
         long sub_from = check(sys::openat(from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0), Step::TMPCOPYUP);
         long sub_to = check(sys::openat(to, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0), Step::TMPCOPYUP);
         copy_tree((int)sub_from, (int)sub_to, depth + 1);
-        close_own(sub_from, Step::TMPCOPYUP);
-        close_own(sub_to, Step::TMPCOPYUP);
+        close_checked(sub_from, Step::TMPCOPYUP);
+        close_checked(sub_to, Step::TMPCOPYUP);
       } else if (S_ISREG(st.st_mode)) {
         copy_file(from, to, name, mode);
       } else if (S_ISLNK(st.st_mode)) {
@@ -147,18 +145,18 @@ void do_mount(const Mount &m) {
     // Prepared by the runtime (an id-mapped clone of the source): attach it here.
     check(sys::move_mount(m.mount_fd, "", (int)target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH),
           Step::MOVE_MOUNT);
-    close_own(m.mount_fd, Step::MOVE_MOUNT);
+    close_checked(m.mount_fd, Step::MOVE_MOUNT);
   } else if (m.bind) {
     check(sys::mount(str(m.source), at.c_str(), nullptr, MS_BIND | (m.flags & MS_REC), nullptr), Step::BIND_MOUNT);
   } else {
     check(sys::mount(str(m.source), at.c_str(), str(m.fstype), m.flags, str(m.data)), Step::MOUNT);
   }
-  close_own(target, Step::MOUNT_TARGET);
+  close_checked(target, Step::MOUNT_TARGET);
   if (copyup) {
     long fresh = check(open_in_root(g_root_fd, dest, O_DIRECTORY), Step::TMPCOPYUP);
     copy_tree((int)covered, (int)fresh, 0);
-    close_own(fresh, Step::TMPCOPYUP);
-    close_own(covered, Step::TMPCOPYUP);
+    close_checked(fresh, Step::TMPCOPYUP);
+    close_checked(covered, Step::TMPCOPYUP);
   }
   apply_mount_attrs(m, dest);
 }
@@ -171,7 +169,7 @@ void make_device(const Device &d) {
     if (!kWeakenProcfs && on_procfs((int)target)) die(Step::DEVICE_ON_PROC, EPERM);
     FdPath at((int)target);
     check(sys::mount(str(d.host_path), at.c_str(), nullptr, MS_BIND, nullptr), Step::DEVICE_BIND);
-    close_own(target, Step::DEVICE_TARGET);
+    close_checked(target, Step::DEVICE_TARGET);
     return;
   }
   char name[256];
@@ -185,7 +183,7 @@ void make_device(const Device &d) {
   }
   check(sys::mknodat((int)dir, name, d.mode, make_dev(d.major, d.minor)), Step::MKNOD);
   check(sys::fchownat((int)dir, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW), Step::DEVICE_CHOWN);
-  close_own(dir, Step::DEVICE_DIRECTORY);
+  close_checked(dir, Step::DEVICE_DIRECTORY);
 }
 
 // The default /dev symlinks (fd, stdin, stdout, stderr, ptmx...). What the image has there is
@@ -204,7 +202,7 @@ void make_symlink(const Symlink &s) {
     long n = S_ISLNK(st.st_mode) ? sys::readlinkat((int)dir, name, link, sizeof link - 1) : -EINVAL;
     if (n >= 0) link[n] = 0;
     if (n >= 0 && str_eq(link, target)) {
-      close_own(dir, Step::SYMLINK_DIRECTORY);
+      close_checked(dir, Step::SYMLINK_DIRECTORY);
       return;
     }
     rc = sys::unlinkat((int)dir, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
@@ -214,7 +212,7 @@ void make_symlink(const Symlink &s) {
     die(Step::SYMLINK_REPLACE, rc);
   }
   check(sys::symlinkat(target, (int)dir, name), Step::SYMLINK);
-  close_own(dir, Step::SYMLINK_DIRECTORY);
+  close_checked(dir, Step::SYMLINK_DIRECTORY);
 }
 
 void do_pivot_root(const Plan *p) {
@@ -234,8 +232,8 @@ void do_pivot_root(const Plan *p) {
     check(sys::umount2(".", MNT_DETACH), Step::PIVOT_DETACH_OLD_ROOT);
   }
   check(sys::chdir("/"), Step::PIVOT_ROOT);
-  close_own(oldroot, Step::PIVOT_OPEN_OLD_ROOT);
-  close_own(newroot, Step::PIVOT_OPEN_ROOTFS);
+  close_checked(oldroot, Step::PIVOT_OPEN_OLD_ROOT);
+  close_checked(newroot, Step::PIVOT_OPEN_ROOTFS);
 }
 
 }  // namespace
@@ -264,7 +262,7 @@ void setup_rootfs(const Plan *p) {
   }
   clear_index();
   const char *cwd = str(p->process.cwd);
-  if (!kWeakenFds) close_own(check(mkdir_all_in_root(g_root_fd, cwd, false, 0755), Step::CWD_MKDIR), Step::CWD_MKDIR);
+  if (!kWeakenFds) close_checked(check(mkdir_all_in_root(g_root_fd, cwd, false, 0755), Step::CWD_MKDIR), Step::CWD_MKDIR);
 
   if (p->hooks_sync) {
     check(send_msg(MsgType::HOOKS, 0), Step::SYNC_HOOKS);
@@ -277,7 +275,7 @@ void setup_rootfs(const Plan *p) {
   if (str(p->process.apparmor_profile) || str(p->process.selinux_label)) stash_proc_self();
 
   do_pivot_root(p);
-  close_own(g_root_fd, Step::ROOTFS_OPEN);
+  close_checked(g_root_fd, Step::ROOTFS_OPEN);
   g_root_fd = (int)check(sys::openat(AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0), Step::ROOTFS_OPEN);
 }
 
@@ -295,7 +293,7 @@ void finalize_rootfs(const Plan *p) {
     set_index(i);
     long fd = check(open_in_root(g_root_fd, str(m.dest), 0), Step::MOUNT_REOPEN);
     check(setattr_fd((int)fd, MOUNT_ATTR_RDONLY, 0, 0, false), Step::LATE_READONLY);
-    close_own(fd, Step::MOUNT_REOPEN);
+    close_checked(fd, Step::MOUNT_REOPEN);
   }
   clear_index();
   if (p->root_readonly) check(setattr_fd(g_root_fd, MOUNT_ATTR_RDONLY, 0, 0, false), Step::ROOT_READONLY);
@@ -315,15 +313,11 @@ void apply_sysctls(const Plan *p) {
     if (!str_append(rel, sizeof rel, str(s.key))) die(Step::SYSCTL, ENAMETOOLONG);
     long fd = check(sys::openat2((int)proc, rel, O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS),
                     Step::SYSCTL);
-    const char *v = str(s.value);
-    size_t len = str_len(v);
-    long n = sys::write((int)fd, v, len);
-    if (n < 0) die(Step::SYSCTL, n);
-    if ((size_t)n != len) die(Step::SYSCTL, EIO);
-    close_own(fd, Step::SYSCTL);
+    write_all_checked((int)fd, str(s.value), Step::SYSCTL);
+    close_checked(fd, Step::SYSCTL);
   }
   clear_index();
-  close_own(proc, Step::SYSCTL_PROC);
+  close_checked(proc, Step::SYSCTL_PROC);
 }
 
 void apply_readonly_paths(const Plan *p) {
@@ -334,10 +328,10 @@ void apply_readonly_paths(const Plan *p) {
     if (fd == -ENOENT) continue;
     check(fd, Step::READONLY_PATH);
     check(bind_fd_onto((int)fd, (int)fd, true), Step::READONLY_PATH);
-    close_own(fd, Step::READONLY_PATH);
+    close_checked(fd, Step::READONLY_PATH);
     fd = check(open_in_root(g_root_fd, path, 0), Step::READONLY_PATH);
     check(setattr_fd((int)fd, MOUNT_ATTR_RDONLY, 0, 0, true), Step::READONLY_PATH);
-    close_own(fd, Step::READONLY_PATH);
+    close_checked(fd, Step::READONLY_PATH);
   }
   clear_index();
 }
@@ -370,16 +364,16 @@ void apply_masked_paths(const Plan *p) {
       long fs = check(sys::fsopen("tmpfs", FSOPEN_CLOEXEC), Step::MASK_TMPFS);
       check(sys::fsconfig((int)fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0), Step::MASK_TMPFS);
       long tmpfs = check(sys::fsmount((int)fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY), Step::MASK_TMPFS);
-      close_own(fs, Step::MASK_TMPFS);
+      close_checked(fs, Step::MASK_TMPFS);
       check(sys::move_mount((int)tmpfs, "", (int)fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), Step::MASKED_PATH);
-      close_own(tmpfs, Step::MASK_TMPFS);
+      close_checked(tmpfs, Step::MASK_TMPFS);
     } else {
       check(bind_fd_onto((int)null_fd, (int)fd, false), Step::MASKED_PATH);
     }
-    close_own(fd, Step::MASKED_PATH);
+    close_checked(fd, Step::MASKED_PATH);
   }
   clear_index();
-  close_own(null_fd, Step::MASK_NULL);
+  close_checked(null_fd, Step::MASK_NULL);
 }
 
 }  // namespace tsr

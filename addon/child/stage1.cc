@@ -21,24 +21,21 @@ namespace {
 
 void write_proc_self(const char *file, const char *text, Step step) {
   long fd = check(sys::openat(AT_FDCWD, file, O_WRONLY | O_CLOEXEC, 0), step);
-  size_t len = str_len(text);
-  long n = sys::write((int)fd, text, len);
-  if (n < 0) die(step, n);
-  if ((size_t)n != len) die(step, EIO);
-  check(sys::close((int)fd), step);
+  write_all_checked((int)fd, text, step);
+  close_checked(fd, step);
 }
 
 void join_namespaces(const Plan *p) {
   // Each descriptor is closed once joined: the container process must not inherit one.
   if (p->join_pidfd >= 0) {
     check(sys::setns(p->join_pidfd, (int)p->join_pidfd_flags), Step::SETNS_PIDFD);
-    check(sys::close(p->join_pidfd), Step::SETNS_PIDFD);
+    close_checked(p->join_pidfd, Step::SETNS_PIDFD);
   }
   for (uint32_t i = 0; i < p->joins.count; i++) {
     const NsJoin &j = plan_at(p->joins, i);
     set_index(i);
     check(sys::setns(j.fd, (int)j.nstype), Step::SETNS);
-    check(sys::close(j.fd), Step::SETNS);
+    close_checked(j.fd, Step::SETNS);
   }
   clear_index();
 }

@@ -10,7 +10,7 @@ export class PlanEncodeError extends RuntimeError {
   /** Path of the field in the plan, e.g. `plan.mounts[3].dest`. */
   readonly field: string;
   constructor(field: string, reason: string) {
-    super(`internal error: plan field ${field} ${reason}`);
+    super(`invalid plan: ${field} ${reason}`);
     this.field = field;
   }
 }

@@ -122,7 +122,12 @@ void arg(const char *s) {
   g_line += g_line.back() == '[' ? "" : ",";
   g_line += json_str(s);
 }
-void begin(const char *call) { g_line = std::string("{\"call\":") + json_str(call) + ",\"args\":["; }
+// The start of a record: the call's name and its arguments.
+template <typename... A>
+void begin(const char *call, const A &...args) {
+  g_line = std::string("{\"call\":") + json_str(call) + ",\"args\":[";
+  (arg(args), ...);
+}
 long end(long ret, const std::string &path = "", const std::string &extra = "") {
   g_line += "]";
   if (!path.empty()) g_line += ",\"path\":" + json_str(path.c_str());
@@ -184,8 +189,7 @@ namespace sys {
 using namespace record;
 
 long read(int fd, void *buf, size_t len) {
-  begin("read");
-  arg(fd);
+  begin("read", fd);
   if (long f = fault("read")) return end(f, fd_path(fd));
   if (fd == g_script.plan_fd) return end(::read(fd, buf, len));
   const Entry *e = lookup(fd_path(fd));
@@ -198,16 +202,14 @@ long read(int fd, void *buf, size_t len) {
   return end(n, fd_path(fd));
 }
 long write(int fd, const void *buf, size_t len) {
-  begin("write");
-  arg(fd);
+  begin("write", fd);
   std::string text(static_cast<const char *>(buf), len);
   arg(text.c_str());
   if (long f = fault("write")) return end(f, fd_path(fd));
   return end((long)len, fd_path(fd));
 }
 long close(int fd) {
-  begin("close");
-  arg(fd);
+  begin("close", fd);
   std::string path = fd_path(fd);
   if (long f = fault("close")) return end(f, path);
   if (fd == g_script.plan_fd) return end(::close(fd) < 0 ? -errno : 0, path);
@@ -215,99 +217,60 @@ long close(int fd) {
   return end(0, path);
 }
 long close_range(unsigned first, unsigned last, unsigned flags) {
-  begin("close_range");
-  arg(first);
-  arg(last);
-  arg(flags);
+  begin("close_range", first, last, flags);
   return end(fault("close_range"));
 }
 long fcntl(int fd, int cmd, long a) {
-  begin("fcntl");
-  arg(fd);
-  arg(cmd);
-  arg(a);
+  begin("fcntl", fd, cmd, a);
   if (long f = fault("fcntl")) return end(f);
   if (g_script.closed.count(fd)) return end(-EBADF);
   return end(0);
 }
 long dup3(int oldfd, int newfd, int flags) {
-  begin("dup3");
-  arg(oldfd);
-  arg(newfd);
-  arg(flags);
+  begin("dup3", oldfd, newfd, flags);
   if (long f = fault("dup3")) return end(f);
   g_fds[newfd] = fd_path(oldfd);
   return end(newfd);
 }
 long openat(int dirfd, const char *path, int flags, unsigned mode) {
-  begin("openat");
-  arg(dirfd);
-  arg(path);
-  arg(flags);
+  begin("openat", dirfd, path, flags);
   return open_common("openat", dirfd, path, (uint64_t)flags);
 }
 long openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve_flags) {
-  begin("openat2");
-  arg(dirfd);
-  arg(path);
-  arg(flags);
-  arg(resolve_flags);
+  begin("openat2", dirfd, path, flags, resolve_flags);
   return open_common("openat2", dirfd, path, flags);
 }
 long mkdirat(int dirfd, const char *path, unsigned mode) {
-  begin("mkdirat");
-  arg(dirfd);
-  arg(path);
-  arg(mode);
+  begin("mkdirat", dirfd, path, mode);
   return end(fault("mkdirat"), resolve(dirfd, path));
 }
 long mknodat(int dirfd, const char *path, unsigned mode, uint64_t dev) {
-  begin("mknodat");
-  arg(dirfd);
-  arg(path);
-  arg(mode);
-  arg(dev);
+  begin("mknodat", dirfd, path, mode, dev);
   return end(fault("mknodat"), resolve(dirfd, path));
 }
 long fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags) {
-  begin("fchownat");
-  arg(dirfd);
-  arg(path);
-  arg(uid);
-  arg(gid);
+  begin("fchownat", dirfd, path, uid, gid);
   return end(fault("fchownat"), resolve(dirfd, path));
 }
 long fchmodat(int dirfd, const char *path, unsigned mode) {
-  begin("fchmodat");
-  arg(dirfd);
-  arg(path);
-  arg(mode);
+  begin("fchmodat", dirfd, path, mode);
   return end(fault("fchmodat"), resolve(dirfd, path));
 }
 long getdents64(int fd, void *buf, size_t len) {
-  begin("getdents64");
-  arg(fd);
+  begin("getdents64", fd);
   // Directories are empty here: the test sees the copy start, not a tree.
   return end(fault("getdents64"), fd_path(fd));
 }
 long unlinkat(int dirfd, const char *path, int flags) {
-  begin("unlinkat");
-  arg(dirfd);
-  arg(path);
-  arg(flags);
+  begin("unlinkat", dirfd, path, flags);
   return end(fault("unlinkat"), resolve(dirfd, path));
 }
 long symlinkat(const char *target, int dirfd, const char *path) {
-  begin("symlinkat");
-  arg(target);
-  arg(dirfd);
-  arg(path);
+  begin("symlinkat", target, dirfd, path);
   return end(fault("symlinkat"), resolve(dirfd, path));
 }
 long readlinkat(int dirfd, const char *path, char *buf, size_t cap) {
-  begin("readlinkat");
-  arg(dirfd);
-  arg(path);
+  begin("readlinkat", dirfd, path);
   std::string full = resolve(dirfd, path);
   if (long f = fault("readlinkat")) return end(f, full);
   const Entry *e = lookup(full);
@@ -318,10 +281,7 @@ long readlinkat(int dirfd, const char *path, char *buf, size_t cap) {
   return end((long)n, full);
 }
 long fstatat(int dirfd, const char *path, struct stat *st, int flags) {
-  begin("fstatat");
-  arg(dirfd);
-  arg(path);
-  arg(flags);
+  begin("fstatat", dirfd, path, flags);
   if (dirfd == g_script.plan_fd) return end(::fstat(dirfd, st) < 0 ? -errno : 0);
   std::string full = resolve(dirfd, path);
   if (long f = fault("fstatat")) return end(f, full);
@@ -333,8 +293,7 @@ long fstatat(int dirfd, const char *path, struct stat *st, int flags) {
   return end(0, full);
 }
 long fstatfs(int fd, struct statfs *st) {
-  begin("fstatfs");
-  arg(fd);
+  begin("fstatfs", fd);
   std::string path = fd_path(fd);
   if (long f = fault("fstatfs")) return end(f, path);
   memset(st, 0, sizeof *st);
@@ -345,10 +304,7 @@ long fstatfs(int fd, struct statfs *st) {
   return end(0, path);
 }
 long faccessat(int dirfd, const char *path, int mode) {
-  begin("faccessat");
-  arg(dirfd);
-  arg(path);
-  arg(mode);
+  begin("faccessat", dirfd, path, mode);
   std::string full = resolve(dirfd, path);
   if (long f = fault("faccessat")) return end(f, full);
   const Entry *e = lookup(full);
@@ -356,17 +312,13 @@ long faccessat(int dirfd, const char *path, int mode) {
   return end(0, full);
 }
 long ioctl(int fd, unsigned long request, unsigned long a) {
-  begin("ioctl");
-  arg(fd);
-  arg(request);
+  begin("ioctl", fd, request);
   if (long f = fault("ioctl")) return end(f, fd_path(fd));
   if (request == TIOCGPTPEER) return end(new_fd("/dev/pts/0"), fd_path(fd));
   return end(0, fd_path(fd));
 }
 long mmap(void *addr, size_t len, int prot, int flags, int fd, long offset) {
-  begin("mmap");
-  arg(len);
-  arg(fd);
+  begin("mmap", len, fd);
   if (long f = fault("mmap")) return end(f);
   void *p = ::mmap(addr, len, prot, flags, fd, offset);
   long r = p == MAP_FAILED ? -errno : 0;
@@ -375,106 +327,75 @@ long mmap(void *addr, size_t len, int prot, int flags, int fd, long offset) {
 }
 
 long mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data) {
-  begin("mount");
-  arg(source);
-  arg(target);
-  arg(fstype);
-  arg(flags);
-  arg(static_cast<const char *>(data));
+  begin("mount", source, target, fstype, flags, static_cast<const char *>(data));
   return end(fault("mount"), resolve(AT_FDCWD, target));
 }
 long umount2(const char *target, int flags) {
-  begin("umount2");
-  arg(target);
-  arg(flags);
+  begin("umount2", target, flags);
   return end(fault("umount2"), resolve(AT_FDCWD, target));
 }
 long pivot_root(const char *new_root, const char *put_old) {
-  begin("pivot_root");
-  arg(new_root);
-  arg(put_old);
+  begin("pivot_root", new_root, put_old);
   long f = fault("pivot_root");
   if (!f) g_script.cwd = "/";
   return end(f, resolve(AT_FDCWD, new_root));
 }
 long chdir(const char *path) {
-  begin("chdir");
-  arg(path);
+  begin("chdir", path);
   std::string full = resolve(AT_FDCWD, path);
   long f = fault("chdir");
   if (!f) g_script.cwd = full;
   return end(f, full);
 }
 long fchdir(int fd) {
-  begin("fchdir");
-  arg(fd);
+  begin("fchdir", fd);
   long f = fault("fchdir");
   if (!f) g_script.cwd = fd_path(fd);
   return end(f, fd_path(fd));
 }
 long chroot(const char *path) {
-  begin("chroot");
-  arg(path);
+  begin("chroot", path);
   return end(fault("chroot"), resolve(AT_FDCWD, path));
 }
 long open_tree(int dirfd, const char *path, unsigned flags) {
-  begin("open_tree");
-  arg(dirfd);
-  arg(path);
-  arg(flags);
+  begin("open_tree", dirfd, path, flags);
   std::string full = resolve(dirfd, path);
   if (long f = fault("open_tree")) return end(f, full);
   return end(new_fd(full), full);
 }
 long move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to, unsigned flags) {
-  begin("move_mount");
-  arg(from_dirfd);
-  arg(to_dirfd);
+  begin("move_mount", from_dirfd, to_dirfd);
   return end(fault("move_mount"), resolve(to_dirfd, to), ",\"from\":" + json_str(resolve(from_dirfd, from).c_str()));
 }
 long mount_setattr(int dirfd, const char *path, unsigned flags, struct mount_attr *attr) {
-  begin("mount_setattr");
-  arg(dirfd);
-  arg(flags);
-  arg(attr->attr_set);
-  arg(attr->attr_clr);
-  arg(attr->propagation);
+  begin("mount_setattr", dirfd, flags, attr->attr_set, attr->attr_clr, attr->propagation);
   return end(fault("mount_setattr"), resolve(dirfd, path));
 }
 long fsopen(const char *fsname, unsigned flags) {
-  begin("fsopen");
-  arg(fsname);
+  begin("fsopen", fsname);
   if (long f = fault("fsopen")) return end(f);
   return end(new_fd(std::string("fs:") + fsname));
 }
 long fsconfig(int fd, unsigned cmd, const char *key, const void *value, int aux) {
-  begin("fsconfig");
-  arg(fd);
-  arg(cmd);
+  begin("fsconfig", fd, cmd);
   return end(fault("fsconfig"));
 }
 long fsmount(int fd, unsigned flags, unsigned attr_flags) {
-  begin("fsmount");
-  arg(fd);
-  arg(attr_flags);
+  begin("fsmount", fd, attr_flags);
   if (long f = fault("fsmount")) return end(f);
   return end(new_fd("mount:" + fd_path(fd)));
 }
 
 long setns(int fd, int nstype) {
-  begin("setns");
-  arg(fd);
-  arg(nstype);
+  begin("setns", fd, nstype);
   return end(fault("setns"));
 }
 long unshare(int flags) {
-  begin("unshare");
-  arg(flags);
+  begin("unshare", flags);
   return end(fault("unshare"));
 }
 long clone3(struct clone_args *args) {
-  begin("clone3");
-  arg(args->flags);
+  begin("clone3", args->flags);
   if (long f = fault("clone3")) return end(f);
   if (g_script.clone_parent) {
     if (args->flags & CLONE_PIDFD) *reinterpret_cast<int *>(args->pidfd) = (int)new_fd("pidfd:4242");
@@ -483,10 +404,7 @@ long clone3(struct clone_args *args) {
   return end(0);
 }
 long prctl(int option, unsigned long a, unsigned long b, unsigned long c, unsigned long d) {
-  begin("prctl");
-  arg(option);
-  arg(a);
-  arg(b);
+  begin("prctl", option, a, b);
   return end(fault("prctl", option, true));
 }
 long getpid() {
@@ -503,29 +421,20 @@ long setsid() {
   return end(fault("setsid"));
 }
 void exit_group(int status) {
-  begin("exit_group");
-  arg(status);
+  begin("exit_group", status);
   end(0);
   exit(status);
 }
 long pidfd_send_signal(int pidfd, int sig) {
-  begin("pidfd_send_signal");
-  arg(pidfd);
-  arg(sig);
+  begin("pidfd_send_signal", pidfd, sig);
   return end(fault("pidfd_send_signal"), fd_path(pidfd));
 }
 long setresuid(uint32_t r, uint32_t e, uint32_t s) {
-  begin("setresuid");
-  arg(r);
-  arg(e);
-  arg(s);
+  begin("setresuid", r, e, s);
   return end(fault("setresuid"));
 }
 long setresgid(uint32_t r, uint32_t e, uint32_t s) {
-  begin("setresgid");
-  arg(r);
-  arg(e);
-  arg(s);
+  begin("setresgid", r, e, s);
   return end(fault("setresgid"));
 }
 long setgroups(size_t count, const uint32_t *gids) {
@@ -534,70 +443,52 @@ long setgroups(size_t count, const uint32_t *gids) {
   return end(fault("setgroups"));
 }
 long capset(tsr::KCapHeader *header, const tsr::KCapData *data) {
-  begin("capset");
-  arg(((uint64_t)data[1].effective << 32) | data[0].effective);
-  arg(((uint64_t)data[1].permitted << 32) | data[0].permitted);
-  arg(((uint64_t)data[1].inheritable << 32) | data[0].inheritable);
+  begin("capset", ((uint64_t)data[1].effective << 32) | data[0].effective, ((uint64_t)data[1].permitted << 32) | data[0].permitted, ((uint64_t)data[1].inheritable << 32) | data[0].inheritable);
   return end(fault("capset"));
 }
 long sethostname(const char *name, size_t len) {
-  begin("sethostname");
-  arg(std::string(name, len).c_str());
+  begin("sethostname", std::string(name, len).c_str());
   return end(fault("sethostname"));
 }
 long setdomainname(const char *name, size_t len) {
-  begin("setdomainname");
-  arg(std::string(name, len).c_str());
+  begin("setdomainname", std::string(name, len).c_str());
   return end(fault("setdomainname"));
 }
 long keyctl_join_session_keyring(const char *name) {
-  begin("keyctl_join_session_keyring");
-  arg(name);
+  begin("keyctl_join_session_keyring", name);
   return end(fault("keyctl_join_session_keyring"));
 }
 long umask(unsigned mask) {
-  begin("umask");
-  arg(mask);
+  begin("umask", mask);
   return end(022);
 }
 long prlimit(int resource, const tsr::KRlimit *limit) {
-  begin("prlimit");
-  arg(resource);
-  arg(limit->cur);
-  arg(limit->max);
+  begin("prlimit", resource, limit->cur, limit->max);
   return end(fault("prlimit"));
 }
 long personality(unsigned long persona) {
-  begin("personality");
-  arg(persona);
+  begin("personality", persona);
   return end(fault("personality"));
 }
 long sched_setattr(const tsr::KSchedAttr *attr) {
-  begin("sched_setattr");
-  arg(attr->sched_policy);
+  begin("sched_setattr", attr->sched_policy);
   return end(fault("sched_setattr"));
 }
 long ioprio_set(int which, int who, int ioprio) {
-  begin("ioprio_set");
-  arg(ioprio);
+  begin("ioprio_set", ioprio);
   return end(fault("ioprio_set"));
 }
 long seccomp(unsigned op, unsigned flags, const void *args) {
-  begin("seccomp");
-  arg(op);
-  arg(flags);
+  begin("seccomp", op, flags);
   if (long f = fault("seccomp")) return end(f);
   return end(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? new_fd("seccomp-listener") : 0);
 }
 long rt_sigaction(int sig, const tsr::KSigaction *act) {
-  begin("rt_sigaction");
-  arg(sig);
-  arg(act->handler == SIG_DFL ? "SIG_DFL" : "other");
+  begin("rt_sigaction", sig, act->handler == SIG_DFL ? "SIG_DFL" : "other");
   return end(fault("rt_sigaction"));
 }
 long rt_sigprocmask_setmask(uint64_t mask) {
-  begin("rt_sigprocmask_setmask");
-  arg(mask);
+  begin("rt_sigprocmask_setmask", mask);
   return end(fault("rt_sigprocmask_setmask"));
 }
 long pause() {
@@ -606,8 +497,7 @@ long pause() {
   exit(0);
 }
 long execveat(int dirfd, const char *path, const char *const *argv, const char *const *envp, int flags) {
-  begin("execveat");
-  arg(dirfd);
+  begin("execveat", dirfd);
   g_line += "],\"argv\":[";
   for (int i = 0; argv[i]; i++) arg(argv[i]);
   g_line += "],\"envp\":[";
@@ -618,8 +508,7 @@ long execveat(int dirfd, const char *path, const char *const *argv, const char *
   exit(0);
 }
 long execve(const char *path, const char *const *argv, const char *const *envp) {
-  begin("execve");
-  arg(path);
+  begin("execve", path);
   long f = fault("execve");
   if (f) return end(f);
   end(0);
@@ -627,8 +516,7 @@ long execve(const char *path, const char *const *argv, const char *const *envp) 
 }
 
 long sendmsg(int fd, const struct msghdr *msg, int flags) {
-  begin("sendmsg");
-  arg(fd);
+  begin("sendmsg", fd);
   std::string extra;
   long type = -1;
   if (fd == g_script.sync_fd && msg->msg_iov[0].iov_len == sizeof(tsr::proto::Msg)) {
@@ -643,8 +531,7 @@ long sendmsg(int fd, const struct msghdr *msg, int flags) {
   return end((long)msg->msg_iov[0].iov_len, "", extra);
 }
 long recvmsg(int fd, struct msghdr *msg, int flags) {
-  begin("recvmsg");
-  arg(fd);
+  begin("recvmsg", fd);
   if (long f = fault("recvmsg")) return end(f);
   tsr::proto::Msg go = {};
   go.type = (uint32_t)tsr::proto::MsgType::GO;

@@ -11,6 +11,7 @@ import { PlanEncodeError } from '../../src/native/plan-codec.js';
 import { LAYOUT_HASH, MSG_SIZE, MsgType, decodeMsg, encodeMsg, encodePlan, planFds } from '../../src/native/generated/protocol.js';
 import type { SpawnPlan } from '../../src/native/plan-types.js';
 import { REPO_ROOT, makeTempDir } from '../helpers/context.js';
+import { initPlan, mountPlan } from '../helpers/plan-fixtures.js';
 
 interface Description {
   records: { name: string; fields: { name: string; type: string }[] }[];
@@ -30,62 +31,12 @@ function renamed(): Description {
   return desc;
 }
 
-function plan(extra: Partial<SpawnPlan> = {}): SpawnPlan {
-  return {
-    joins: [{ fd: 5, nstype: 0x40000000, path: '/run/netns/x' }],
-    joinPidfd: -1,
-    joinPidfdFlags: 0,
-    newUserns: false,
-    unshareFlags: 0,
-    timensOffsets: null,
-    stage1Sync: true,
-    isInit: true,
-    rootfs: '/rootfs',
-    rootfsPropagation: 0,
-    setupMounts: true,
-    noPivot: false,
-    mounts: [{ bind: true, createFile: false, source: '/src', dest: '/dst', fstype: null, data: null, flags: 0, attrSet: 0, attrClr: 0, rattrSet: 0, rattrClr: 0, propagation: 0, propagationRecursive: false, lateReadonly: false, tmpcopyup: false, mountFd: 8 }],
-    devices: [],
-    symlinks: [],
-    hooksSync: false,
-    maskedPaths: [],
-    readonlyPaths: [],
-    rootReadonly: false,
-    hostname: null,
-    domainname: null,
-    sysctls: [],
-    newSessionKeyring: false,
-    keyringName: null,
-    process: {
-      argv: ['true'],
-      envp: [],
-      pathEnv: null,
-      cwd: '/',
-      uid: 0,
-      gid: 0,
-      umask: -1,
-      additionalGids: [],
-      setGroups: true,
-      capabilities: null,
-      noNewPrivileges: false,
-      rlimits: [],
-      oomScoreAdj: null,
-      seccomp: null,
-      terminal: false,
-      consoleSocketFd: -1,
-      consoleRows: 0,
-      consoleCols: 0,
-      stdioFds: [0, 1, 2],
-      preserveFds: 0,
-      execFifoFd: 7,
-      personality: -1,
-      scheduler: null,
-      ioPriority: null,
-      apparmorProfile: null,
-      selinuxLabel: null,
-    },
-    ...extra,
-  };
+/** An init plan with descriptors in a join, a prepared mount, stdio and the exec fifo. */
+function plan(): SpawnPlan {
+  const p = initPlan();
+  p.joins = [{ fd: 5, nstype: 0x40000000, path: '/run/netns/x' }];
+  p.mounts = [mountPlan('/dst', null, { bind: true, source: '/src', mountFd: 8 })];
+  return p;
 }
 
 describe('plan protocol: one definition, generated for C++ and TypeScript', function () {
