@@ -51,7 +51,6 @@ long reset_signals() {
     if (sys::fcntl((int)fd, F_GETFD, 0) < 0) die_at(Step::PLAN_FD, EBADF, (uint32_t)field);
   };
   proto::for_each_fd(*p, must_be_open);
-  if (sys::fcntl(stub, F_GETFD, 0) < 0) die(Step::PLAN_FD, EBADF);
   if (!kWeakenFds) {
     close_fds_except(3 + (int)p->process.preserve_fds, [p](auto &visit) {
       visit(g_launch.sync_fd);

@@ -40,7 +40,7 @@ export interface Launched {
 }
 
 /** Descriptors the child program must get at their numbers: the plan's, and --preserve-fds. */
-export function keptFds(plan: SpawnPlan): number[] {
+function keptFds(plan: SpawnPlan): number[] {
   const preserved = Array.from({ length: plan.process.preserveFds }, (_, i) => 3 + i);
   return [...new Set([...planFds(plan), ...preserved])];
 }
