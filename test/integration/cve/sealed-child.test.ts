@@ -83,11 +83,17 @@ function expectNoWrite(o: Observation): void {
   }
 }
 
-/** A memfd of ours: sealed against every change, held read-only. */
-function expectSealedMemfd(o: Observation, name: string): void {
+/**
+ * A memfd of ours: sealed against every change, held read-only. Racing a process that moves
+ * on, the probe may see a link and then fail to open it: such a file is not judged.
+ */
+function expectSealedMemfd(o: Observation, name: string, racing = false): void {
   expect(o.exe, `pid ${o.pid}: the executable`).to.match(new RegExp(`^/memfd:${name} \\(deleted\\)$`));
-  expect((o.seals ?? 0) & ALL_WRITE_SEALS, `pid ${o.pid}: seals of ${name}`).to.equal(ALL_WRITE_SEALS);
+  if (!racing || o.seals !== undefined) {
+    expect((o.seals ?? 0) & ALL_WRITE_SEALS, `pid ${o.pid}: seals of ${name}`).to.equal(ALL_WRITE_SEALS);
+  }
   for (const f of o.fds.filter((d) => d.link.startsWith('/memfd:'))) {
+    if (racing && f.seals === undefined) continue;
     expect((f.seals ?? 0) & ALL_WRITE_SEALS, `fd ${f.fd} (${f.link}): seals`).to.equal(ALL_WRITE_SEALS);
     expect((f.flags ?? -1) & O_ACCMODE, `fd ${f.fd} (${f.link}): held read-only`).to.equal(0);
   }
@@ -147,7 +153,7 @@ describe('the setup process is a sealed static program, not a copy of the runtim
       expectNoWrite(o);
     }
     for (const o of caught) {
-      expectSealedMemfd(o, 'tsrunc-child');
+      expectSealedMemfd(o, 'tsrunc-child', true);
       expect(o.environ, 'the setup process has an empty environment').to.equal('');
     }
     expect(digest(hostFiles()), 'a host file changed').to.deep.equal(before);
