@@ -17,7 +17,10 @@
         "addon/parent/seccomp.cc",
         "addon/parent/idmap.cc",
         "addon/parent/bpf.cc",
-        "addon/parent/eventfd.cc"
+        "addon/parent/eventfd.cc",
+        "addon/parent/inroot.cc",
+        "addon/child/inroot.cc",
+        "addon/child/sys_linux.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "_GNU_SOURCE"],

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench: ts-runc beside runc, crun and Node's floor (`node -e 0`), measured in one
+// npm run bench: ts-runc beside runc, crun and Bun's floor (an empty compiled program), measured in one
 // run and printed as one table of medians and ratios; results saved as JSON for later
 // comparison (`--compare A.json B.json`). See docs/performance.md, "Benchmark".
 import { mkdirSync, readdirSync, statSync } from 'node:fs';
@@ -79,12 +79,12 @@ function parseOptions(argv) {
 }
 
 /**
- * Variables that make every Node start-up do extra work (NODE_EXTRA_CA_CERTS: read and
- * parse a certificate bundle, ~50 ms on these machines). Removed from the environment of
- * every measured command, so the floor is a bare `node -e 0` and no column pays for the
- * session's environment. Returns the names removed.
+ * Variables that change what a JavaScript runtime does at start-up (NODE_EXTRA_CA_CERTS:
+ * Node reads and parses a certificate bundle, ~50 ms on these machines; BUN_OPTIONS and
+ * NODE_OPTIONS: extra flags). Removed from the environment of every measured command, so
+ * no column pays for the session's environment. Returns the names removed.
  */
-const STARTUP_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_V8_COVERAGE', 'NODE_DEBUG', 'NODE_COMPILE_CACHE'];
+const STARTUP_ENV = ['NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS', 'NODE_V8_COVERAGE', 'NODE_DEBUG', 'NODE_COMPILE_CACHE', 'BUN_OPTIONS'];
 function cleanEnvironment() {
   const removed = STARTUP_ENV.filter((name) => process.env[name] !== undefined);
   for (const name of removed) delete process.env[name];
@@ -158,7 +158,7 @@ async function main() {
   const notes = [];
   let runtimes = [];
   let tsBuild = null;
-  if (removedEnv.length) notes.push(`environment: ${removedEnv.join(', ')} removed for every measured command (each makes every node start-up do extra work)`);
+  if (removedEnv.length) notes.push(`environment: ${removedEnv.join(', ')} removed for every measured command (each changes what a JavaScript runtime does at start-up)`);
   try {
     const helpers = buildHelpers(path.join(workDir, 'bin'));
     const sw = new Stopwatch(helpers.benchexec, path.join(workDir, 'out'));
@@ -253,8 +253,8 @@ function buildDocument({ startedAt, machine, opts, runtimes, results, notes, war
       };
     }
   }
-  // Node's floor for one command: the floor's samples of every single-command row, pooled.
-  const pooled = [...METRICS.filter((m) => m.single && m.floor !== false).map((m) => m.id), 'floor-node'].flatMap(
+  // The floor for one command: the floor's samples of every single-command row, pooled.
+  const pooled = METRICS.filter((m) => m.single && m.floor !== false).map((m) => m.id).flatMap(
     (id) => results.byMetric[id]?.[FLOOR]?.samples ?? [],
   );
   const doc = {

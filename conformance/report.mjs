@@ -12,7 +12,7 @@
 // then the failures in full, and last the line `N passed, N failed, N skipped` (counting
 // clauses). The results are also written as JSON to conformance/results/ (gitignored).
 //
-//   npm run conformance                               against dist/ts-runc.cjs
+//   npm run conformance                               against dist/ts-runc
 //   TSRUNC_BIN=$(which runc) npm run conformance      against another runtime
 //   npm run conformance -- --grep hooks               only clauses whose test title matches
 //   npm run conformance -- --verbose                  mocha's spec output while running
@@ -50,7 +50,7 @@ if (argv.includes('--help') || argv.includes('-h')) {
 // Run the clause tests
 // ---------------------------------------------------------------------------------------
 
-const runtimeBin = process.env.TSRUNC_BIN ? path.resolve(process.env.TSRUNC_BIN) : path.join(repo, 'dist/ts-runc.cjs');
+const runtimeBin = process.env.TSRUNC_BIN ? path.resolve(process.env.TSRUNC_BIN) : path.join(repo, 'dist/ts-runc');
 const runtimeName = process.env.TSRUNC_BIN ? path.basename(runtimeBin) : 'ts-runc';
 const runtimeVersion = (() => {
   const r = spawnSync(runtimeBin, ['--version'], { encoding: 'utf8' });

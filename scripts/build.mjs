@@ -1,27 +1,30 @@
 #!/usr/bin/env node
-// Build pipeline: schema artifacts (types + standalone validators) and the plan protocol
-// (scripts/gen-protocol.mjs) -> type check -> bundle.
-// One bundled CommonJS file per entry point keeps start-up fast: Node reads and compiles a
-// single file instead of resolving a module graph on every runtime invocation.
+// Build pipeline: schema artifacts (types + standalone validators), the plan protocol
+// (scripts/gen-protocol.mjs) and CRIU's RPC schema -> type check -> bundle (esbuild) ->
+// executable (Bun). One bundled CommonJS file keeps start-up fast: the runtime loads a
+// single file instead of resolving a module graph on every invocation.
 import { execFileSync } from 'node:child_process';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit' });
+/** Weakening classes for the regression tests' builds (test/integration/cve/weak-build.ts). */
+const weaken = new Set((process.env.TSRUNC_BUILD_WEAKEN ?? '').split(',').filter(Boolean));
 
 run(process.execPath, [path.join(root, 'scripts/gen-schema-artifacts.mjs')]);
 run(process.execPath, [path.join(root, 'scripts/gen-protocol.mjs')]);
+run(process.execPath, [path.join(root, 'scripts/gen-criu-rpc.mjs')]);
 if (!args.has('--no-typecheck')) {
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);
 }
 const esbuild = await import('esbuild');
 const { builtinsPlugin } = await import('./esbuild-builtins.mjs');
 const { lazyValidatorsPlugin, validatorsEntry, VALIDATORS_FILE } = await import('./esbuild-lazy-validators.mjs');
+const { lazyCriuCodecPlugin, criuCodecEntry, CRIU_CODEC_FILE } = await import('./esbuild-lazy-criu.mjs');
+const { bunBinary, compileExecutable } = await import('./bun.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
 try {
@@ -29,83 +32,63 @@ try {
 } catch {
   // not a git checkout
 }
+rmSync(path.join(root, 'dist'), { recursive: true, force: true }); // nothing of an older build's layout stays
+/** What every bundle shares: one CommonJS file for Node, minified. */
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+};
 await esbuild.build({
+  ...common,
   entryPoints: { 'ts-runc-main': path.join(root, 'src/cli/main.ts') },
   outdir: path.join(root, 'dist'),
   outExtension: { '.js': '.cjs' },
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
   sourcemap: 'linked',
-  legalComments: 'none',
-  define: { __TSRUNC_VERSION__: JSON.stringify(pkg.version), __TSRUNC_COMMIT__: JSON.stringify(commit) },
+  define: {
+    __TSRUNC_VERSION__: JSON.stringify(pkg.version),
+    __TSRUNC_COMMIT__: JSON.stringify(commit),
+    // Test builds only (src/util/weaken.ts): false in every normal build.
+    __TSRUNC_WEAKEN_CONFIG__: JSON.stringify(weaken.has('config')),
+  },
   logOverride: { 'empty-import-meta': 'silent' },
-  logLevel: 'warning',
-  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin],
+  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin, lazyCriuCodecPlugin],
 });
 // The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
 await esbuild.build({
+  ...common,
   stdin: { contents: validatorsEntry(path.join(root, 'src')), resolveDir: root, loader: 'js', sourcefile: 'validators-entry.js' },
   outfile: path.join(root, 'dist', VALIDATORS_FILE),
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  legalComments: 'none',
-  logLevel: 'warning',
+});
+// The systemd driver's D-Bus worker with the D-Bus library, as its own file: only
+// containers made with --systemd-cgroup start it (src/linux/systemd/bus.ts).
+await esbuild.build({
+  ...common,
+  entryPoints: { 'ts-runc-systemd': path.join(root, 'src/linux/systemd/bus-worker.ts') },
+  outdir: path.join(root, 'dist'),
+  outExtension: { '.js': '.cjs' },
+});
+// CRIU's RPC codec with protobufjs, as its own file: only checkpoint and restore load it
+// (see scripts/esbuild-lazy-criu.mjs).
+await esbuild.build({
+  ...common,
+  entryPoints: [criuCodecEntry(path.join(root, 'src'))],
+  outfile: path.join(root, 'dist', CRIU_CODEC_FILE),
 });
 
-// The executable: a small loader (scripts/bin-loader.cjs) that runs the bundles from V8
-// code caches. The shebang names this node by absolute path (engines may run the runtime
-// with a minimal PATH) and drops NODE_EXTRA_CA_CERTS (see the loader's comment).
-const bin = path.join(root, 'dist/ts-runc.cjs');
-const shebang = `#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS ${process.execPath}\n`;
-writeFileSync(bin, shebang + readFileSync(path.join(root, 'scripts/bin-loader.cjs'), 'utf8'));
-chmodSync(bin, 0o755);
-
-// Code caches: V8 caches only what it compiled, so run the CLI through the paths commands
-// take and let the loader write the cache at each exit (each run starts from the last
-// cache, so it accumulates). As root with the addon built, that is a real throwaway
-// container's lifecycle (run; create, state, start, delete; create, delete --force) whose
-// program is a copy of tsrunc-init that exits at once; otherwise argument parsing, `list`
-// and config validation (a create that stops at the missing rootfs).
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-build-'));
-try {
-  for (const f of ['ts-runc-main.cjs.light.cache', 'ts-runc-main.cjs.full.cache', `${VALIDATORS_FILE}.cache`]) {
-    rmSync(path.join(root, 'dist', f), { force: true });
-  }
-  const env = { ...process.env, TSRUNC_WRITE_CODE_CACHE: '1' };
-  const runCli = (args) => spawnSync(process.execPath, [bin, '--root', path.join(scratch, 'root'), ...args], { env, stdio: 'ignore' });
-  runCli(['list']);
-  runCli(['spec', '--bundle', scratch]);
-  runCli(['create', '--bundle', scratch, 'code-cache']);
-  const stub = path.join(root, 'build/Release/tsrunc-init');
-  if (process.getuid?.() === 0 && existsSync(stub) && existsSync(path.join(root, 'build/Release/tsrunc.node'))) {
-    mkdirSync(path.join(scratch, 'rootfs'));
-    copyFileSync(stub, path.join(scratch, 'rootfs/init'));
-    chmodSync(path.join(scratch, 'rootfs/init'), 0o755);
-    const config = JSON.parse(readFileSync(path.join(scratch, 'config.json'), 'utf8'));
-    config.process.terminal = false;
-    config.process.args = ['/init', '-1', '/nonexistent', 'x'];
-    writeFileSync(path.join(scratch, 'config.json'), JSON.stringify(config));
-    const id = `code-cache-${process.pid}`;
-    runCli(['run', '--bundle', scratch, `${id}-run`]);
-    runCli(['create', '--bundle', scratch, id]);
-    runCli(['state', id]);
-    runCli(['start', id]);
-    runCli(['delete', '--force', id]);
-    runCli(['create', '--bundle', scratch, id]);
-    runCli(['kill', id, 'KILL']);
-    runCli(['delete', '--force', id]);
-  }
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
+// The executable, dist/ts-runc: the bundle compiled by the pinned Bun into one file with
+// its bytecode (see scripts/bun.mjs, and docs/performance.md for why this beats Node and
+// `bun` running the bundle). Node still runs the same bundle: `node dist/ts-runc-main.cjs`.
+const bun = bunBinary();
+if (!bun) {
+  throw new Error(`no pinned Bun for ${process.platform}-${process.arch} (the optional dependency @oven/bun-linux-x64 or @oven/bun-linux-aarch64; glibc only): run \`node dist/ts-runc-main.cjs\` instead`);
 }
+compileExecutable(bun, path.join(root, 'dist/ts-runc-main.cjs'), path.join(root, 'dist/ts-runc'));
 
 if (!existsSync(path.join(root, 'build/Release/tsrunc.node'))) {
   console.warn('note: the native addon is not built yet; run `npm run build:addon`');

@@ -1,7 +1,9 @@
 // esbuild plugin: the ahead-of-time JSON Schema validators (src/spec/generated/*-validator.js,
 // ~200 KB) go into their own file, dist/ts-runc-validators.cjs, loaded on first use. Only
-// the commands that read a config (create, run, exec, update) pay for compiling them;
-// state, start, kill, delete and list never load them.
+// the commands that read a config (create, run, exec, update) pay for running them; state,
+// start, kill, delete and list never load them. The bundle requires the file by a literal
+// relative path: Node resolves it beside the bundle, and Bun's compiler embeds it in the
+// executable as a module of its own, precompiled like the rest and run on first require.
 import path from 'node:path';
 
 export const VALIDATORS_FILE = 'ts-runc-validators.cjs';
@@ -17,6 +19,7 @@ export function validatorsEntry(srcDir) {
 export const lazyValidatorsPlugin = {
   name: 'tsrunc-lazy-validators',
   setup(build) {
+    build.onResolve({ filter: /^\.\/ts-runc-validators\.cjs$/ }, (args) => ({ path: args.path, external: true }));
     build.onResolve({ filter: /-validator\.js$/ }, (args) => {
       const full = path.resolve(args.resolveDir, args.path);
       return VALIDATOR.test(full) ? { path: full, namespace: 'tsrunc-lazy-validator' } : undefined;
@@ -25,7 +28,7 @@ export const lazyValidatorsPlugin = {
       // Each validator is a function whose .errors the caller reads after a call.
       contents: [
         'let m;',
-        `const load = () => (m ??= require(__dirname + '/' + ${JSON.stringify(VALIDATORS_FILE)}));`,
+        `const load = () => (m ??= require(${JSON.stringify(`./${VALIDATORS_FILE}`)}));`,
         'function wrap(name) {',
         '  const f = (doc) => { const v = load()[name]; const ok = v(doc); f.errors = v.errors; return ok; };',
         '  f.errors = null;',

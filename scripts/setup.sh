@@ -56,10 +56,10 @@ if [ -n "${SETUP_SKIP_SAMPLE:-}" ]; then
 fi
 if [ -n "${TSRUNC_BIN:-}" ]; then
   runtime=$TSRUNC_BIN
-elif [ -x dist/ts-runc.cjs ] && command -v ts-runc >/dev/null; then
+elif [ -x dist/ts-runc ] && command -v ts-runc >/dev/null; then
   runtime=ts-runc
 else
-  echo "skipped: the runtime is not built (no executable dist/ts-runc.cjs); set TSRUNC_BIN to use another runtime"
+  echo "skipped: the runtime is not built (no executable dist/ts-runc); set TSRUNC_BIN to use another runtime"
   exit 0
 fi
 node scripts/make-sample-bundle.mjs "$sample" echo "hello from ts-runc"

@@ -12,6 +12,7 @@
 // buffers, no allocation, no libc.
 #pragma once
 
+#include "inroot.h"
 #include "plan.h"
 #include "report.h"
 #include "sys.h"
@@ -56,20 +57,14 @@ long make_inheritable(int fd);
 [[noreturn]] void run_stage1(const Plan *plan);
 [[noreturn]] void run_stage2(const Plan *plan);
 
-// ---- inroot.cc: path resolution that cannot leave the root ----
-// O_PATH fd of `path` (absolute, container view) under root_fd, resolved with
-// RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS (| extra_resolve); or -errno.
-long open_in_root(int root_fd, const char *path, int extra_flags, uint64_t extra_resolve = 0);
-// Create the missing directories of `path` under root_fd (and the final file when
-// create_file), never following a symlink out of the root. O_PATH fd of the target or -errno.
-long mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned mode);
-
 // ---- rootfs.cc ----
 void setup_rootfs(const Plan *plan);      // mounts, devices, symlinks, hooks pause, pivot_root
 void finalize_rootfs(const Plan *plan);   // deferred read-only mounts, read-only root
 void apply_sysctls(const Plan *plan);
 void apply_readonly_paths(const Plan *plan);
 void apply_masked_paths(const Plan *plan);
+// After pivot_root: stdio left on the host's /dev/null moved to the container's /dev/null.
+void reopen_dev_null(const Plan *plan);
 void apply_root_propagation(const Plan *plan);
 
 // ---- console.cc ----

@@ -9,7 +9,10 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-#include "child.h"
+#include "inroot.h"
+
+#include "sys.h"
+#include "util.h"
 
 namespace tsr {
 
@@ -79,7 +82,8 @@ long mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned
           fits = fits && str_append(next_path, sizeof next_path, "/");
           fits = fits && str_append(next_path, sizeof next_path, end + 1);
         }
-        close_checked(dir, Step::CLOSE_FDS);
+        long closed = sys::close((int)dir);
+        if (closed < 0) return closed;
         if (!fits) return -ENAMETOOLONG;
         str_copy(buf, sizeof buf, next_path);
         restart = true;
@@ -89,19 +93,23 @@ long mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned
         long made;
         if (last && create_file) {
           made = sys::openat((int)dir, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-          if (made >= 0) close_checked(made, Step::CLOSE_FDS);
+          if (made >= 0) made = sys::close((int)made);
         } else {
           made = sys::mkdirat((int)dir, p, mode);
         }
         // EEXIST: lost a race; resolving again decides.
         if (made < 0 && made != -EEXIST) {
-          close_checked(dir, Step::CLOSE_FDS);
+          sys::close((int)dir);  // the first failure is the one to report
           return made;
         }
         next = open_in_root(root_fd, buf, 0);
       }
-      close_checked(dir, Step::CLOSE_FDS);
-      if (next < 0) return next;
+      long closed = sys::close((int)dir);
+      if (next < 0) return next;  // the lookup's failure is the one to report
+      if (closed < 0) {
+        sys::close((int)next);
+        return closed;
+      }
       dir = next;
       *end = saved;
       if (!saved) break;

@@ -37,6 +37,23 @@ bool on_procfs(int fd) {
   return sys::fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
+bool is_null_device(const struct stat &st) { return S_ISCHR(st.st_mode) && st.st_rdev == make_dev(1, 3); }
+
+// The container's /dev/null (open `flags`), checked to be the null device itself and not a
+// symlink or another file the image or a mount put there (CVE-2025-31133 class): what is
+// bound over masked files, and what stdio is moved onto. A failure to open or check it is
+// reported as `step`.
+long open_dev_null(int flags, Step step) {
+  long fd = sys::openat2(g_root_fd, "dev/null", (uint64_t)(flags | O_CLOEXEC), 0,
+                         RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+  if (fd == -ELOOP) die(Step::DEV_NULL_SYMLINK, ELOOP);
+  check(fd, step);
+  struct stat st;
+  check(sys::fstatat((int)fd, "", &st, AT_EMPTY_PATH), step);
+  if (!is_null_device(st)) die(Step::DEV_NULL_NOT_DEVICE, EPERM);
+  return fd;
+}
+
 // Mount attributes and propagation on the mount now at `dest`.
 void apply_mount_attrs(const Mount &m, const char *dest) {
   if (!(m.attr_set | m.attr_clr | m.rattr_set | m.rattr_clr | m.propagation)) return;
@@ -336,22 +353,35 @@ void apply_readonly_paths(const Plan *p) {
   clear_index();
 }
 
+void reopen_dev_null(const Plan *p) {
+  // runc's reOpenDevNull: stdio left on the host's /dev/null is moved onto the container's,
+  // so the container holds no file of the host's mounts (CRIU cannot checkpoint one). Only
+  // where the runtime made /dev (it planned devices: /dev is not a bind of the host's),
+  // and not with a terminal (stdio is the pty then).
+  if (!p->devices.count || p->process.terminal) return;
+  long null_fd = -1;
+  for (int i = 0; i < 3; i++) {
+    set_index((uint32_t)i);
+    struct stat st;
+    long rc = sys::fstatat(i, "", &st, AT_EMPTY_PATH);
+    if (rc == -EBADF) continue;  // not open: nothing to move
+    check(rc, Step::DEV_NULL_REOPEN);
+    if (!is_null_device(st)) continue;
+    if (null_fd < 0) null_fd = open_dev_null(O_RDWR, Step::DEV_NULL_REOPEN);
+    check(sys::dup3((int)null_fd, i, 0), Step::DEV_NULL_REOPEN);
+  }
+  clear_index();
+  if (null_fd >= 0) close_checked(null_fd, Step::DEV_NULL_REOPEN);
+}
+
 void apply_masked_paths(const Plan *p) {
   if (!p->masked_paths.count) return;
   // Files are masked with /dev/null: make sure it is the real null device and not a
   // symlink or file the image put there (CVE-2025-31133 class). The binds below use this
   // very fd, so nothing can be swapped in between.
+  long null_fd = kWeakenProcfs ? check(open_in_root(g_root_fd, "/dev/null", 0), Step::MASK_NULL)
+                               : open_dev_null(O_PATH, Step::MASK_NULL);
   struct stat st;
-  long null_fd;
-  if (kWeakenProcfs) {
-    null_fd = check(open_in_root(g_root_fd, "/dev/null", 0), Step::MASK_NULL);
-  } else {
-    null_fd = open_in_root(g_root_fd, "/dev/null", 0, RESOLVE_NO_SYMLINKS);
-    if (null_fd == -ELOOP) die(Step::MASK_NULL_SYMLINK, ELOOP);
-    check(null_fd, Step::MASK_NULL);
-    check(sys::fstatat((int)null_fd, "", &st, AT_EMPTY_PATH), Step::MASK_NULL);
-    if (!S_ISCHR(st.st_mode) || st.st_rdev != make_dev(1, 3)) die(Step::MASK_NULL_NOT_DEVICE, EPERM);
-  }
   for (uint32_t i = 0; i < p->masked_paths.count; i++) {
     const char *path = strv_at(p->masked_paths, i);
     set_index(i);

@@ -88,7 +88,10 @@ void run_stage2(const Plan *p) {
   }
   inherit_preserved_fds(proc);
   if (p->is_init) {
-    if (p->setup_mounts) finalize_rootfs(p);
+    if (p->setup_mounts) {
+      reopen_dev_null(p);
+      finalize_rootfs(p);
+    }
     set_hostname(p);
     apply_sysctls(p);
     if (p->setup_mounts) {

@@ -11,7 +11,6 @@ Napi::Value WaitPidfdAsync(const Napi::CallbackInfo &info);
 Napi::Value Poll(const Napi::CallbackInfo &info);
 Napi::Value SendFd(const Napi::CallbackInfo &info);
 Napi::Value RecvFd(const Napi::CallbackInfo &info);
-Napi::Value SocketPair(const Napi::CallbackInfo &info);
 Napi::Value ConnectUnix(const Napi::CallbackInfo &info);
 Napi::Value Pipe(const Napi::CallbackInfo &info);
 Napi::Value Memfd(const Napi::CallbackInfo &info);
@@ -23,7 +22,8 @@ Napi::Value CloseFd(const Napi::CallbackInfo &info);
 Napi::Value GetWinsize(const Napi::CallbackInfo &info);
 Napi::Value SetWinsize(const Napi::CallbackInfo &info);
 // sync.cc
-Napi::Value RecvMessage(const Napi::CallbackInfo &info);
+Napi::Value SocketPair(const Napi::CallbackInfo &info);
+Napi::Value RecvPacket(const Napi::CallbackInfo &info);
 Napi::Value SendMessage(const Napi::CallbackInfo &info);
 // seccomp.cc
 Napi::Value SeccompVersion(const Napi::CallbackInfo &info);
@@ -38,6 +38,8 @@ Napi::Value BpfDeviceProgramQuery(const Napi::CallbackInfo &info);
 Napi::Value BpfDeviceProgramDetach(const Napi::CallbackInfo &info);
 // eventfd.cc
 Napi::Value Eventfd(const Napi::CallbackInfo &info);
+// inroot.cc
+Napi::Value MkdirInRoot(const Napi::CallbackInfo &info);
 }  // namespace tsr
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -52,10 +54,10 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"waitPidfd", tsr::WaitPidfd},
       {"waitPidfdAsync", tsr::WaitPidfdAsync},
       {"poll", tsr::Poll},
-      {"recvMessage", tsr::RecvMessage},
       {"sendMessage", tsr::SendMessage},
       {"sendFd", tsr::SendFd},
       {"recvFd", tsr::RecvFd},
+      {"recvPacket", tsr::RecvPacket},
       {"socketPair", tsr::SocketPair},
       {"connectUnix", tsr::ConnectUnix},
       {"pipe", tsr::Pipe},
@@ -73,6 +75,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"bpfDeviceProgramQuery", tsr::BpfDeviceProgramQuery},
       {"bpfDeviceProgramDetach", tsr::BpfDeviceProgramDetach},
       {"eventfd", tsr::Eventfd},
+      {"mkdirInRoot", tsr::MkdirInRoot},
       {"seccompCompile", tsr::SeccompCompile},
       {"usernsFd", tsr::UsernsFd},
       {"idmappedTree", tsr::IdmappedTree},

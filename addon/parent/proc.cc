@@ -1,7 +1,9 @@
 // Process, descriptor and socket primitives for the TypeScript side: pidfds, waiting,
-// fd passing, locks, fifos, pipes. Thin wrappers; policy stays in TypeScript.
+// fd passing on stream sockets, locks, fifos, pipes (socket pairs and packets: sync.cc).
+// Thin wrappers; policy stays in TypeScript.
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/file.h>
@@ -17,10 +19,7 @@
 #include <unistd.h>
 
 #include <string>
-#include <thread>
 #include <vector>
-
-#include <uv.h>
 
 #include "../common/fdpass.h"
 #include "napi_util.h"
@@ -42,51 +41,62 @@ Napi::Object wait_result(Napi::Env env, const siginfo_t &si) {
   return out;
 }
 
-// Waits for a pidfd to become readable (the process exited) on the event loop itself,
-// with a uv_poll handle: no thread pool (starting it costs threads and a millisecond), and
-// signal handlers keep running meanwhile. Then reaps with waitid and settles the promise.
-class PidfdWatch {
- public:
-  PidfdWatch(Napi::Env env, int pidfd) : env_(env), pidfd_(pidfd), deferred_(Napi::Promise::Deferred::New(env)) {
-    poll_.data = this;
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
+// A detached thread with every signal blocked (signals are the JavaScript thread's to
+// handle). pthread_create, not std::thread: this build has no exceptions, and std::thread
+// reports failure with one. Returns 0 or an errno.
+int start_detached_thread(void *(*fn)(void *), void *arg) {
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);  // the new thread inherits the mask
+  pthread_t tid;
+  int err = pthread_create(&tid, nullptr, fn, arg);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (!err) pthread_detach(tid);
+  return err;
+}
 
-  bool start() {
-    uv_loop_t *loop = nullptr;
-    if (napi_get_uv_event_loop(env_, &loop) != napi_ok || uv_poll_init(loop, &poll_, pidfd_) != 0) return false;
-    uv_poll_start(&poll_, UV_READABLE, [](uv_poll_t *h, int status, int) {
-      auto *self = static_cast<PidfdWatch *>(h->data);
-      self->settle(status);
-    });
-    return true;
-  }
-
- private:
-  void settle(int status) {
-    uv_poll_stop(&poll_);
-    Napi::HandleScope scope(env_);
-    siginfo_t si;
-    memset(&si, 0, sizeof si);
-    int err = status < 0 ? -status : 0;
-    while (!err && waitid((idtype_t)P_PIDFD, (id_t)pidfd_, &si, WEXITED) < 0) {
-      if (errno != EINTR) err = errno;
-    }
-    if (err) {
-      Napi::Error e = Napi::Error::New(env_, std::string("waitid: ") + strerror(err));
-      e.Set("errno", Napi::Number::New(env_, err));
-      deferred_.Reject(e.Value());
-    } else {
-      deferred_.Resolve(wait_result(env_, si));
-    }
-    uv_close(reinterpret_cast<uv_handle_t *>(&poll_), [](uv_handle_t *h) { delete static_cast<PidfdWatch *>(h->data); });
-  }
-
-  Napi::Env env_;
-  int pidfd_;
-  Napi::Promise::Deferred deferred_;
-  uv_poll_t poll_;
+// waitPidfdAsync's waiter: a thread of its own blocks in waitid on the pidfd (it reaps the
+// process), then hands the status to the JavaScript thread through a thread-safe function,
+// which settles the promise. Plain N-API, so it works under Node and Bun alike (a uv_poll
+// on the event loop did not: Bun has no libuv loop). The thread-safe function keeps the
+// event loop alive until the status arrives, as a pending wait should. The thread blocks
+// every signal, so signals reach the runtime's own handlers and never interrupt the wait.
+struct PidfdWait {
+  int pidfd;
+  napi_deferred deferred;
+  napi_threadsafe_function settle;
+  siginfo_t si;
+  int err;
 };
+
+void settle_wait(napi_env raw_env, napi_value, void *, void *data) {
+  auto *w = static_cast<PidfdWait *>(data);
+  if (raw_env) {  // null when the environment is going away: nobody is left to tell
+    Napi::Env env(raw_env);
+    if (w->err) {
+      Napi::Error e = Napi::Error::New(env, std::string("waitid: ") + strerror(w->err));
+      e.Set("errno", Napi::Number::New(env, w->err));
+      napi_reject_deferred(env, w->deferred, e.Value());
+    } else {
+      napi_resolve_deferred(env, w->deferred, wait_result(env, w->si));
+    }
+  }
+  delete w;
+}
+
+void wait_on_thread(PidfdWait *w) {
+  memset(&w->si, 0, sizeof w->si);
+  w->err = 0;
+  while (waitid((idtype_t)P_PIDFD, (id_t)w->pidfd, &w->si, WEXITED) < 0) {
+    if (errno != EINTR) {
+      w->err = errno;
+      break;
+    }
+  }
+  napi_threadsafe_function settle = w->settle;
+  napi_call_threadsafe_function(settle, w, napi_tsfn_blocking);
+  napi_release_threadsafe_function(settle, napi_tsfn_release);
+}
 
 }  // namespace
 
@@ -118,15 +128,26 @@ Napi::Value WaitPidfd(const Napi::CallbackInfo &info) {
   return wait_result(info.Env(), si);
 }
 
-// waitPidfdAsync(pidfd) -> Promise<{pid, exitCode, signal}> (polls the pidfd on the event loop)
+// waitPidfdAsync(pidfd) -> Promise<{pid, exitCode, signal}> (waits on a thread of its own)
 Napi::Value WaitPidfdAsync(const Napi::CallbackInfo &info) {
-  auto *w = new PidfdWatch(info.Env(), arg_int(info, 0));
-  Napi::Promise p = w->promise();
-  if (!w->start()) {
-    delete w;
-    return throw_errno(info.Env(), EINVAL, "uv_poll_init");
+  Napi::Env env = info.Env();
+  auto *w = new PidfdWait();
+  w->pidfd = arg_int(info, 0);
+  napi_value promise, name;
+  napi_status st = napi_create_promise(env, &w->deferred, &promise);
+  if (st == napi_ok) st = napi_create_string_utf8(env, "waitPidfdAsync", NAPI_AUTO_LENGTH, &name);
+  if (st == napi_ok) st = napi_create_threadsafe_function(env, nullptr, nullptr, name, 0, 1, nullptr, nullptr, nullptr, settle_wait, &w->settle);
+  if (st != napi_ok) {
+    delete w;  // the promise, if made, is never settled and unreachable once we throw
+    return throw_error(env, "waitPidfdAsync: cannot create the waiter");
   }
-  return p;
+  int err = start_detached_thread([](void *p) -> void * { wait_on_thread(static_cast<PidfdWait *>(p)); return nullptr; }, w);
+  if (err) {
+    napi_release_threadsafe_function(w->settle, napi_tsfn_abort);
+    delete w;
+    return throw_errno(env, err, "pthread_create");
+  }
+  return Napi::Value(env, promise);
 }
 
 // poll([[fd, events], ...], timeoutMs) -> revents[] (all zero on timeout)
@@ -169,16 +190,6 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
   out.Set("payload", Napi::String::New(env, buf, (size_t)n));
-  return out;
-}
-
-// socketpair() -> [fd, fd] (SOCK_STREAM, close-on-exec)
-Napi::Value SocketPair(const Napi::CallbackInfo &info) {
-  int sv[2];
-  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) return throw_errno(info.Env(), errno, "socketpair");
-  Napi::Array out = Napi::Array::New(info.Env(), 2);
-  out.Set((uint32_t)0, Napi::Number::New(info.Env(), sv[0]));
-  out.Set((uint32_t)1, Napi::Number::New(info.Env(), sv[1]));
   return out;
 }
 
@@ -246,14 +257,21 @@ Napi::Value StrError(const Napi::CallbackInfo &info) {
 // for an RCU grace period (~10 ms here) the first time after a quiet spell; done now, it
 // overlaps with the runtime's own work instead of stalling the container's real migration.
 Napi::Value PrimeCgroupMigration(const Napi::CallbackInfo &info) {
-  std::string file = info[0].As<Napi::String>().Utf8Value();
-  std::thread([file] {
-    int fd = open(file.c_str(), O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t ignored = write(fd, "0", 1);
-    (void)ignored;
-    close(fd);
-  }).detach();
+  auto *file = new std::string(info[0].As<Napi::String>().Utf8Value());
+  int err = start_detached_thread(
+      [](void *p) -> void * {
+        auto *path = static_cast<std::string *>(p);
+        int fd = open(path->c_str(), O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+          ssize_t ignored = write(fd, "0", 1);
+          (void)ignored;
+          close(fd);
+        }
+        delete path;
+        return nullptr;
+      },
+      file);
+  if (err) delete file;  // only an optimisation: the migration itself happens later anyway
   return info.Env().Undefined();
 }
 

@@ -1,14 +1,14 @@
 // The rows of the table (METRICS) and the cases that measure them (CASES). A case runs one
 // iteration at a time on one runtime through its Context and returns { metricId: value }.
 // Commands the case only needs for set-up (a create before timing start, a state to learn
-// the init's pid) are untimed; the floor runs `node -e 0` in place of each timed command and
+// the init's pid) are untimed; the floor runs an empty Bun program in place of each timed command and
 // nothing else.
 import { readFileSync } from 'node:fs';
 import { rssOf } from './context.mjs';
 
 /**
  * Table rows, in order. unit: ms | KiB | count. single: one runtime invocation per sample
- * (its floor is one `node -e 0`). floor: false where `node -e 0` has nothing to compare.
+ * (its floor is one empty program). floor: false where the floor has nothing to compare.
  * ratio: false where a ratio means nothing (a difference that can be negative).
  */
 export const METRICS = [

@@ -1,6 +1,6 @@
 // What a case does with one runtime: make ids and bundles, run runtime commands timed or
 // untimed, find a container's init, wait for it to stop, and force-delete what it created.
-// The floor's context runs `node -e 0` for every timed command and skips everything else,
+// The floor's context runs the empty Bun program for every timed command and skips everything else,
 // so a case measured on the floor costs exactly its timed runtime invocations.
 import { readFileSync } from 'node:fs';
 import { CommandError } from './stopwatch.mjs';

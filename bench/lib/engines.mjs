@@ -346,11 +346,9 @@ export const ENGINE_CASES = [
   {
     id: 'podman',
     title: 'podman run --rm IMAGE true with each runtime',
-    // The floor measures one `node -e 0` per iteration: the per-command floor of the target
-    // (runc's time + commands × floor), available even when no other case runs.
-    metrics: ['podman', 'podman-commands', 'floor-node'],
+    floor: false,
+    metrics: ['podman', 'podman-commands'],
     setup(ctx) {
-      if (ctx.floor) return null;
       shared ??= new Podman(ctx.env, ctx.sw);
       const runtimePath = ctx.rt.argv[0];
       const counted = shared.countCommands(runtimePath, ctx.rt.ns, ctx.rt.tag);
@@ -358,7 +356,6 @@ export const ENGINE_CASES = [
       return { runtimePath, commands: counted.total };
     },
     iterate(ctx, s) {
-      if (ctx.floor) return { 'floor-node': ctx.timed([]).ms };
       const r = shared.runTrue(s.runtimePath, ctx.rt.ns);
       return { podman: r.ms, 'podman-commands': s.commands };
     },
@@ -370,9 +367,9 @@ export const ENGINE_CASES = [
   {
     id: 'containerd',
     title: 'ctr run --rm IMAGE true with each runtime (containerd, runc shim)',
-    metrics: ['ctr', 'ctr-commands', 'floor-node'],
+    floor: false,
+    metrics: ['ctr', 'ctr-commands'],
     setup(ctx) {
-      if (ctx.floor) return null;
       if (ctx.rt.ns) throw new NotApplicable("not measured with containerd: its shim would have to run in crun's mount namespace (a second daemon)");
       containerd ??= new Containerd(ctx.env, ctx.sw, ctx.env.runId, ctx.env.cgroupPrefix);
       const runtimePath = ctx.rt.argv[0];
@@ -381,7 +378,6 @@ export const ENGINE_CASES = [
       return { runtimePath, commands: counted.total };
     },
     iterate(ctx, s) {
-      if (ctx.floor) return { 'floor-node': ctx.timed([]).ms };
       return { ctr: containerd.runTrue(s.runtimePath).ms, 'ctr-commands': s.commands };
     },
     notes: () => ['containerd: `ctr run --rm --cgroup … IMAGE ID true` against a private containerd (runc shim v2, --runc-binary)', ...ctrNotes],

@@ -1,5 +1,6 @@
 // The runtimes side by side: ts-runc (the package's bin, or TSRUNC_BIN), runc, crun, and
-// the floor — `node -e 0` standing in for every runtime command of a case. Each real
+// the floor — an empty program compiled by the pinned Bun as ts-runc is (scripts/bun.mjs),
+// standing in for every runtime command of a case: what Bun's start-up costs. Each real
 // runtime gets a private --root on tmpfs. crun 1.8.1 refuses to work on hybrid cgroups
 // while the cgroup2 hierarchy lists any controller, so when that is the case here its
 // commands run in a mount namespace where that one file reads empty (benchexec --hold-ns);
@@ -7,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { bunBinary, compileExecutable } from '../../scripts/bun.mjs';
 import { versionOf } from './machine.mjs';
 
 export const FLOOR = 'floor';
@@ -64,7 +66,7 @@ export function tsRuncBin(repo) {
   if (process.env.TSRUNC_BIN) return path.resolve(process.env.TSRUNC_BIN);
   const pkg = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
   const bin = typeof pkg.bin === 'string' ? pkg.bin : pkg.bin?.['ts-runc'];
-  return path.resolve(repo, bin ?? 'dist/ts-runc.cjs');
+  return path.resolve(repo, bin ?? 'dist/ts-runc');
 }
 
 /** Start the namespace holder crun runs in; resolves to its ns file, or throws with why. */
@@ -111,10 +113,7 @@ export async function discoverRuntimes({ repo, workDir, select, benchexec, clean
   for (const name of RUNTIME_NAMES) {
     if (!wanted.includes(name)) continue;
     if (name === FLOOR) {
-      const node = which('node') ?? process.execPath;
-      const rt = new Runtime({ name, argv: [node, '-e', '0'] });
-      rt.version = `node -e 0 (${versionOf([node]) ?? process.version})`;
-      rts.push(rt);
+      rts.push(floorRuntime(repo));
       continue;
     }
     const bin = name === 'ts-runc' ? tsRuncBin(repo) : which(name);
@@ -136,6 +135,35 @@ export async function discoverRuntimes({ repo, workDir, select, benchexec, clean
     }
   }
   return rts;
+}
+
+/**
+ * The floor: an empty program compiled like ts-runc, by the same Bun, with the same flags.
+ * It is compiled beside the repository's dist/ (node_modules/.cache/ts-runc-bench), not in
+ * the work dir on tmpfs: a command's peak RSS counts the pages of its executable that it
+ * touched, and how many pages each fault maps depends on the filesystem (here an empty
+ * Bun program peaks at ~25 MiB run from ext4, ~20 MiB from tmpfs), so the floor must live
+ * where ts-runc's executable does.
+ */
+function floorRuntime(repo) {
+  const bun = bunBinary();
+  const bin = path.join(repo, 'node_modules/.cache/ts-runc-bench/bun-floor');
+  const rt = new Runtime({ name: FLOOR, argv: [bin] });
+  if (!bun) {
+    rt.unavailable('no pinned Bun for this machine (npm ci installs it)');
+    return rt;
+  }
+  const entry = `${bin}.js`;
+  mkdirSync(path.dirname(bin), { recursive: true });
+  writeFileSync(entry, '');
+  try {
+    compileExecutable(bun, entry, bin);
+  } catch (err) {
+    rt.unavailable(`cannot compile the empty program: ${err.message}`);
+    return rt;
+  }
+  rt.version = `an empty program compiled by bun ${versionOf([bun]) ?? '?'} (${bin})`;
+  return rt;
 }
 
 function controllers() {

@@ -42,8 +42,8 @@ interface OptionCase {
 }
 
 const has = (list: string[], x: string) => list.includes(x);
-const tagged = (m: MountLine, prefix: string) => m.tags.some((t) => t.startsWith(prefix));
-const describeMount = (m: MountLine) => `${m.mountPoint} ${m.options.join(',')} [${m.tags.join(' ')}] ${m.fsType} ${m.superOptions.join(',')}`;
+const tagged = (m: MountLine, prefix: string) => m.optional.some((t) => t.startsWith(prefix));
+const describeMount = (m: MountLine) => `${m.mountPoint} ${m.options.join(',')} [${m.optional.join(' ')}] ${m.fsType} ${m.superOptions.join(',')}`;
 
 function flag(m: MountLine, f: string, want: boolean) {
   expect(has(m.options, f), `per-mount flag ${f} ${want ? 'set' : 'clear'}: ${describeMount(m)}`).to.equal(want);
@@ -58,7 +58,7 @@ function propagation(m: MountLine, want: { shared: boolean; slave: boolean; unbi
   const d = describeMount(m);
   expect(tagged(m, 'shared:'), `shared: ${d}`).to.equal(want.shared);
   expect(tagged(m, 'master:'), `slave (master:N): ${d}`).to.equal(want.slave);
-  expect(has(m.tags, 'unbindable'), `unbindable: ${d}`).to.equal(want.unbindable ?? false);
+  expect(has(m.optional, 'unbindable'), `unbindable: ${d}`).to.equal(want.unbindable ?? false);
 }
 function sub(all: MountLine[]): MountLine {
   const m = mountAt(all, `${DEST}/sub`);

@@ -75,7 +75,7 @@ describe('config.md: mounts', function () {
     const [size, ...rest] = out.split('\n');
     expect(size, 'size in KiB of the file system at /stack (the second tmpfs)').to.equal('2048');
     const mounts = parseMountInfo(rest.join('\n'));
-    const ids = ['/seq1', '/seq2', '/seq3'].map((p) => mountAt(mounts, p)?.mountId ?? NaN);
+    const ids = ['/seq1', '/seq2', '/seq3'].map((p) => mountAt(mounts, p)?.id ?? NaN);
     const listed = mounts.map((m) => m.mountPoint).filter((p) => /^\/seq\d$/.test(p));
     expect(listed, 'order of the mounts in mountinfo').to.deep.equal(['/seq1', '/seq2', '/seq3']);
     expect(ids.every((id) => !Number.isNaN(id)), `mount ids ${ids.join(', ')}`).to.equal(true);

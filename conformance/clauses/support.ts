@@ -3,7 +3,7 @@
  * catalogue id), and small helpers for running things in containers and looking at them
  * from the host.
  *
- * Every clause test is black-box: it drives the runtime under test (dist/ts-runc.cjs or
+ * Every clause test is black-box: it drives the runtime under test (dist/ts-runc or
  * $TSRUNC_BIN) through its command line only, so the same tests measure runc.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { AssertionError } from 'node:assert';
+import { type MountInfoLine, parseMountInfo } from '../../src/linux/mountinfo.js';
 import { type Bundle, type BundleOptions, type OciConfig, makeBundle } from '../../test/helpers/bundle.js';
 import { makeTempDir } from '../../test/helpers/context.js';
 import { cgroupMounts } from '../../test/helpers/leaks.js';
@@ -207,44 +208,8 @@ export const NS_FILES: Record<string, string> = {
 // mountinfo
 // ---------------------------------------------------------------------------------------
 
-/** One line of a mountinfo file, the parts the clause tests look at. */
-export interface MountLine {
-  mountId: number;
-  root: string;
-  mountPoint: string;
-  /** Per-mount options (field 6): ro, nosuid, noatime, ... */
-  options: string[];
-  /** Optional fields: shared:N, master:N, propagate_from:N, unbindable. */
-  tags: string[];
-  fsType: string;
-  source: string;
-  /** Per-superblock options: ro, sync, dirsync, lazytime, mode=..., size=... */
-  superOptions: string[];
-}
-
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-
-/** Parse mountinfo text. */
-export function parseMountInfo(text: string): MountLine[] {
-  const out: MountLine[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const [pre, post] = line.split(' - ');
-    const f = (pre ?? '').split(' ');
-    const p = (post ?? '').split(' ');
-    out.push({
-      mountId: Number(f[0]),
-      root: unescape(f[3] ?? ''),
-      mountPoint: unescape(f[4] ?? ''),
-      options: (f[5] ?? '').split(','),
-      tags: f.slice(6),
-      fsType: p[0] ?? '',
-      source: unescape(p[1] ?? ''),
-      superOptions: (p[2] ?? '').split(','),
-    });
-  }
-  return out;
-}
+export type MountLine = MountInfoLine;
+export { parseMountInfo };
 
 /** The topmost (last listed) mount at `mountPoint`. */
 export function mountAt(lines: MountLine[], mountPoint: string): MountLine | undefined {

@@ -7,7 +7,7 @@
 // RUNTIME_TOOLS_DIR must hold `validation/NAME/NAME.t` (or the older `validation/NAME.t`)
 // executables, `runtimetest` and `rootfs-amd64.tar.gz`: the tests look for the last two in
 // their working directory, so every test runs with RUNTIME_TOOLS_DIR as its cwd.
-// RUNTIME is the runtime under test (default: this repo's dist/ts-runc.cjs, made absolute).
+// RUNTIME is the runtime under test (default: this repo's dist/ts-runc, made absolute).
 //
 // Options:
 //   --timeout SECONDS   per-test timeout (default $TEST_TIMEOUT or 180); the test's whole
@@ -147,7 +147,7 @@ function isExecutable(f) {
 
 /** The runtime as an absolute executable path; a non-executable script gets a node wrapper. */
 function resolveRuntime(tmpRoot) {
-  let rt = process.env.RUNTIME || path.join(repoRoot, 'dist', 'ts-runc.cjs');
+  let rt = process.env.RUNTIME || path.join(repoRoot, 'dist', 'ts-runc');
   if (!rt.includes('/')) {
     // a bare command name: look it up on PATH like the tests' exec.LookPath would
     for (const d of (process.env.PATH || '').split(':')) {

@@ -1,6 +1,7 @@
 // ts-runc's command line: runc's global flags, then a subcommand.
 import { type FlagSpec, flag, formatFlags, parseArgs } from './args.js';
 import type { Command } from './command.js';
+import { checkpointCommand, restoreCommand } from './commands/checkpoint.js';
 import { createCommand, deleteCommand, runCommand, startCommand } from './commands/lifecycle.js';
 import { execCommand } from './commands/exec.js';
 import { featuresCommand } from './commands/features.js';
@@ -20,14 +21,15 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'log', type: 'string', value: 'FILE', usage: 'set the log file to write ts-runc logs to (default is stderr)' },
   { name: 'log-format', type: 'string', value: 'FORMAT', usage: 'set the log format (text or json)', default: 'text' },
   { name: 'root', type: 'string', value: 'DIR', usage: 'root directory for storage of container state (this should be located in tmpfs)', default: '/run/ts-runc' },
-  { name: 'criu', type: 'string', value: 'PATH', usage: 'path to the criu binary used for checkpoint and restore (not supported)' },
-  { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support (not supported: use cgroupfs paths)' },
+  { name: 'criu', type: 'string', value: 'PATH', usage: 'path to the criu binary used for checkpoint and restore (default: criu from $PATH)' },
+  { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' },
   { name: 'rootless', type: 'string', value: 'true|false|auto', usage: 'ignore cgroup permission errors', default: 'auto' },
   { name: 'help', aliases: ['h'], type: 'bool', usage: 'show help' },
   { name: 'version', aliases: ['v'], type: 'bool', usage: 'print the version' },
 ];
 
 const COMMANDS: readonly Command[] = [
+  checkpointCommand,
   createCommand,
   deleteCommand,
   eventsCommand,
@@ -37,6 +39,7 @@ const COMMANDS: readonly Command[] = [
   listCommand,
   pauseCommand,
   psCommand,
+  restoreCommand,
   resumeCommand,
   runCommand,
   specCommand,
@@ -46,7 +49,9 @@ const COMMANDS: readonly Command[] = [
 ];
 
 function versionText(): string {
-  return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\nnode: ${process.version}\n`;
+  // The JavaScript runtime, as runc names its Go: the installed executable is Bun's.
+  const engine = process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`;
+  return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${engine}\n`;
 }
 
 function helpText(): string {
@@ -104,9 +109,6 @@ async function main(argv: string[]): Promise<number> {
     print(topic ? commandHelp(topic) : helpText());
     return 0;
   }
-  if (flag.bool(g, 'systemd-cgroup')) {
-    throw new UsageError('--systemd-cgroup: the systemd cgroup driver is not supported by ts-runc; use cgroupfs paths');
-  }
   // These move a process into a cgroup: start the kernel's slow part of that now.
   if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
   const command = COMMANDS.find((c) => c.name === name);
@@ -117,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const parsed = parseArgs(rest, command.flags, command.stopAtFirstArg);
   checkArity(command, parsed.args.length);
-  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'));
+  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'), flag.str(g, 'criu'));
   logger.debug(`${name} ${parsed.args.join(' ')}`);
   return command.run(ctx, parsed);
 }

@@ -1,5 +1,4 @@
 // Capability names (capabilities(7)) and their numbers.
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../util/errors.js';
 
 export const CAPABILITIES: readonly string[] = [
@@ -15,60 +14,47 @@ export const CAPABILITIES: readonly string[] = [
 
 const BY_NAME: ReadonlyMap<string, number> = new Map(CAPABILITIES.map((name, i) => [name, i]));
 
-let lastCap: number | undefined;
-/** Highest capability number the running kernel knows. */
-export function kernelLastCap(): number {
-  if (lastCap === undefined) {
-    try {
-      lastCap = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
-    } catch {
-      lastCap = CAPABILITIES.length - 1;
-    }
-  }
-  return lastCap;
-}
-
-let ownBounding: bigint | undefined;
-/** The runtime's own bounding set: capabilities outside it can never be granted. */
-export function runtimeBoundingSet(): bigint {
-  if (ownBounding === undefined) {
-    try {
-      const m = /^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-      ownBounding = m ? BigInt(`0x${m[1]}`) : ~0n;
-    } catch {
-      ownBounding = ~0n;
-    }
-  }
-  return ownBounding;
+/** What the host allows to grant (host facts, src/linux/specconv/host-facts.ts). */
+export interface CapabilityLimits {
+  /** Highest capability number the running kernel knows (/proc/sys/kernel/cap_last_cap). */
+  lastCap: number;
+  /** The runtime's own bounding set: capabilities outside it can never be granted. */
+  boundingSet: bigint;
 }
 
 export type CapabilitySet = 'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient';
 export const CAPABILITY_SETS: readonly CapabilitySet[] = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'];
+
+/** "CAP_KILL", "kill", "Cap_Kill" -> its number, or undefined. */
+export function capabilityNumber(name: string): number | undefined {
+  const upper = name.toUpperCase();
+  return BY_NAME.get(upper.startsWith('CAP_') ? upper : `CAP_${upper}`);
+}
 
 /**
  * Names to a bit mask. An unknown name is a config error naming it; a name this kernel
  * does not know, or a capability the runtime does not hold itself (outside its bounding
  * set, so it "cannot be granted"), is skipped with a warning (config.md: warn, don't fail).
  */
-export function capabilityMask(names: readonly string[] | undefined, field: string, warn: (msg: string) => void): bigint {
+export function capabilityMask(
+  names: readonly string[] | undefined,
+  field: string,
+  limits: CapabilityLimits,
+  warnings: string[],
+): bigint {
   let mask = 0n;
-  const last = kernelLastCap();
   (names ?? []).forEach((name, i) => {
-    const n = BY_NAME.get(name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
+    const n = capabilityNumber(name);
     if (n === undefined) throw new ConfigError(`${field}[${i}]`, `unknown capability "${name}"`);
-    if (n > last) {
-      warn(`${field}: capability ${name} is not supported by the running kernel; skipped`);
+    if (n > limits.lastCap) {
+      warnings.push(`${field}: capability ${name} is not supported by the running kernel; skipped`);
       return;
     }
-    if (!((runtimeBoundingSet() >> BigInt(n)) & 1n)) {
-      warn(`${field}: capability ${name} cannot be granted: it is not in the runtime's bounding set; skipped`);
+    if (!((limits.boundingSet >> BigInt(n)) & 1n)) {
+      warnings.push(`${field}: capability ${name} cannot be granted: it is not in the runtime's bounding set; skipped`);
       return;
     }
     mask |= 1n << BigInt(n);
   });
   return mask;
-}
-
-export function capabilityNames(mask: bigint): string[] {
-  return CAPABILITIES.filter((_, i) => (mask >> BigInt(i)) & 1n);
 }

@@ -1,8 +1,7 @@
 // /dev inside the container: the spec's default devices, linux.devices, and the
 // standard symlinks. In a user namespace mknod is refused, so nodes are bound from the host.
-import fs from 'node:fs';
 import type { LinuxDevice } from '../spec/types.js';
-import type { DevicePlan } from '../native/plan-types.js';
+import type { DevicePlan, SymlinkPlan } from '../native/plan-types.js';
 import { ConfigError } from '../util/errors.js';
 import { cleanDest } from './mounts.js';
 
@@ -51,14 +50,15 @@ export function planDevices(devices: readonly LinuxDevice[] | undefined, inUsern
   return [...defaults, ...configured].filter((d) => d.path !== '/dev/ptmx');
 }
 
-export function planDevSymlinks(): { target: string; path: string }[] {
-  const links = [
+/** The standard /dev symlinks; /dev/core only where the host has a /proc/kcore. */
+export function planDevSymlinks(kcore: boolean): SymlinkPlan[] {
+  const links: SymlinkPlan[] = [
     { target: '/proc/self/fd', path: '/dev/fd' },
     { target: '/proc/self/fd/0', path: '/dev/stdin' },
     { target: '/proc/self/fd/1', path: '/dev/stdout' },
     { target: '/proc/self/fd/2', path: '/dev/stderr' },
     { target: 'pts/ptmx', path: '/dev/ptmx' },
   ];
-  if (fs.existsSync('/proc/kcore')) links.push({ target: '/proc/kcore', path: '/dev/core' });
+  if (kcore) links.push({ target: '/proc/kcore', path: '/dev/core' });
   return links;
 }

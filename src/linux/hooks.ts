@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { native } from '../native/addon.js';
-import type { SpawnPlan } from '../native/plan-types.js';
 import type { Hook } from '../spec/types.js';
 import { HookError, errorMessage } from '../util/errors.js';
-import { joinPlan } from './join-plan.js';
 import { launch } from './launcher.js';
+import { convertHook, hookArgs } from './specconv/index.js';
+import { openPlan } from './specconv/open.js';
 
 export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
 
@@ -53,7 +53,7 @@ function hookLabel(kind: HookKind, i: number, hook: Hook): string {
 
 /** Run one hook in the runtime's namespaces; throws a HookError when it fails. */
 function runHostHook(kind: HookKind, i: number, hook: Hook, state: HookState): void {
-  const args = hook.args && hook.args.length ? hook.args : [hook.path];
+  const args = hookArgs(hook);
   const r = spawnSync(hook.path, args.slice(1), {
     argv0: args[0],
     env: envObject(hook.env),
@@ -117,8 +117,7 @@ export function runContainerHooks(
     try {
       fs.writeSync(stdinW, JSON.stringify(state));
       fs.closeSync(stdinW);
-      const args = hook.args && hook.args.length ? hook.args : [hook.path];
-      const plan: SpawnPlan = hookPlan(target, hook.path, args, hook.env ?? [], [stdinR, out, out]);
+      const { plan } = openPlan(convertHook(hook, target.nsFlags), { stdio: [stdinR, out, out], initPidfd: target.pidfd });
       try {
         pidfd = launch(plan).pidfd;
       } catch (err) {
@@ -140,43 +139,5 @@ export function runContainerHooks(
     } finally {
       for (const fd of [stdinR, out, pidfd]) if (fd >= 0) fs.closeSync(fd);
     }
-  });
-}
-
-function hookPlan(
-  target: ContainerTarget,
-  path: string,
-  argv: string[],
-  envp: string[],
-  stdio: [number, number, number],
-): SpawnPlan {
-  return joinPlan(target, {
-    argv,
-    execPath: path,
-    envp,
-    pathEnv: null,
-    cwd: '/',
-    uid: 0,
-    gid: 0,
-    umask: -1,
-    additionalGids: [],
-    setGroups: false,
-    capabilities: null,
-    noNewPrivileges: false,
-    rlimits: [],
-    oomScoreAdj: null,
-    seccomp: null,
-    terminal: false,
-    consoleSocketFd: -1,
-    consoleRows: 0,
-    consoleCols: 0,
-    stdioFds: stdio,
-    preserveFds: 0,
-    execFifoFd: -1,
-    personality: -1,
-    scheduler: null,
-    ioPriority: null,
-    apparmorProfile: null,
-    selinuxLabel: null,
   });
 }

@@ -16,8 +16,8 @@
 // the launch: both children are killed and reaped, and the error names the step, the path
 // or field, and the errno text.
 import fs from 'node:fs';
-import { native } from '../native/addon.js';
-import { MsgType, type WireMsg, decodeMsg, encodeMsg, encodePlan, planFds } from '../native/generated/protocol.js';
+import { type Packet, native } from '../native/addon.js';
+import { MSG_SIZE, MsgType, type WireMsg, decodeMsg, encodeMsg, encodePlan, planFds } from '../native/generated/protocol.js';
 import type { SpawnPlan } from '../native/plan-types.js';
 import { ChildSetupError, errorMessage } from '../util/errors.js';
 import { logger } from '../util/log.js';
@@ -116,10 +116,11 @@ export function launch(plan: SpawnPlan, handlers: LaunchHandlers = {}): Launched
   const needsPid = new Set<number>([MsgType.HOOKS, MsgType.SECCOMP_FD, MsgType.READY]);
   try {
     for (;;) {
-      const raw = addon.recvMessage(child.syncFd);
+      const raw = receive(child.syncFd);
       let msg: WireMsg;
       try {
-        msg = raw.bytes.length === 0 ? { type: MsgType.EOF, step: 0, err: 0, pid: 0, index: 0 } : decodeMsg(raw.bytes);
+        if (raw.truncated) throw new Error(`a message longer than ${MSG_SIZE} bytes`);
+        msg = raw.data.length === 0 ? { type: MsgType.EOF, step: 0, err: 0, pid: 0, index: 0 } : decodeMsg(raw.data);
       } catch (err) {
         if (raw.fd >= 0) fs.closeSync(raw.fd);
         throw protocolError(errorMessage(err));
@@ -143,6 +144,16 @@ export function launch(plan: SpawnPlan, handlers: LaunchHandlers = {}): Launched
   } finally {
     fs.closeSync(child.syncFd);
     fs.closeSync(child.pidfd);
+  }
+}
+
+/** The next message; a child that exited with a GO of ours unread (ECONNRESET) has ended like EOF. */
+function receive(syncFd: number): Packet {
+  try {
+    return native().recvPacket(syncFd, MSG_SIZE);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET') return { data: Buffer.alloc(0), fd: -1, truncated: false };
+    throw err;
   }
 }
 

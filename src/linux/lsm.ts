@@ -1,28 +1,7 @@
-// Linux security modules: is AppArmor / SELinux there to apply what the config asks for,
-// and SELinux mount labels (linux.mountLabel) on the file systems the runtime mounts.
-// Labels themselves are written by the child (addon/child/process.cc).
-import fs from 'node:fs';
+// SELinux mount labels (linux.mountLabel) on the file systems the runtime mounts. Whether
+// AppArmor and SELinux are enabled is a host fact (src/linux/specconv/host-facts.ts);
+// process labels themselves are written by the child (addon/child/process.cc).
 import type { MountPlan } from '../native/plan-types.js';
-
-export type Lsm = 'apparmor' | 'selinux';
-
-/** As runc decides it: securityfs shows AppArmor and the module says it is enabled. */
-function apparmorEnabled(): boolean {
-  try {
-    if (!fs.existsSync('/sys/kernel/security/apparmor')) return false;
-    return fs.readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').startsWith('Y');
-  } catch {
-    return false;
-  }
-}
-
-function selinuxEnabled(): boolean {
-  return fs.existsSync('/sys/fs/selinux/enforce');
-}
-
-export function lsmEnabled(kind: Lsm): boolean {
-  return kind === 'apparmor' ? apparmorEnabled() : selinuxEnabled();
-}
 
 /** File systems that take no context= option (or are labelled by policy instead). */
 const UNLABELLED_TYPES: ReadonlySet<string> = new Set(['proc', 'sysfs', 'cgroup', 'cgroup2', 'securityfs', 'debugfs']);
@@ -38,8 +17,8 @@ export function withMountLabel(data: string | null, label: string): string {
  * the context= option when SELinux is enabled. Without SELinux the label is ignored, as
  * runc does. Bind mounts keep the label of their source.
  */
-export function applyMountLabel(plans: MountPlan[], label: string | undefined, enabled = selinuxEnabled()): void {
-  if (!label || !enabled) return;
+export function applyMountLabel(plans: Pick<MountPlan, 'bind' | 'fstype' | 'data'>[], label: string | undefined, selinuxEnabled: boolean): void {
+  if (!label || !selinuxEnabled) return;
   for (const p of plans) {
     if (p.bind || !p.fstype || UNLABELLED_TYPES.has(p.fstype)) continue;
     p.data = withMountLabel(p.data, label);

@@ -1,5 +1,8 @@
 // Mount options (config.md "Linux mount options") as data: what each option string does
-// to mount(2) flags, to mount_setattr(2) attributes, or to propagation.
+// to mount(2) flags, to mount_setattr(2) attributes, or to propagation; and the one
+// reading of a mount's options (parseMountOptions) and of "is this a bind mount".
+import type { Mount } from '../spec/types.js';
+import { ConfigError } from '../util/errors.js';
 
 export const MS_RDONLY = 0x1;
 export const MS_NOSUID = 0x2;
@@ -56,7 +59,7 @@ interface RecursiveOption {
 }
 /** Options that change how the mount is made rather than its flags. */
 interface SpecialOption {
-  kind: 'bind' | 'rbind' | 'tmpcopyup' | 'idmap' | 'ridmap' | 'ignore';
+  kind: 'bind' | 'rbind' | 'tmpcopyup' | 'idmap' | 'ridmap';
 }
 export type MountOption = FlagOption | PropagationOption | RecursiveOption | SpecialOption;
 
@@ -162,3 +165,73 @@ export const ROOTFS_PROPAGATION: Readonly<Record<string, number>> = {
   unbindable: MS_UNBINDABLE,
   runbindable: MS_UNBINDABLE | MS_REC,
 };
+
+/** A mount's options, read once: what they do to flags, attributes and propagation. */
+export interface ParsedMountOptions {
+  /** rbind: the bind takes the submounts along. */
+  recursive: boolean;
+  /** mount(2) flags the options set, and the ones they clear (later options win). */
+  flagsSet: number;
+  flagsClear: number;
+  /** mount_setattr(2) attributes applied recursively (rro, rnosuid, ...). */
+  rattrSet: number;
+  rattrClr: number;
+  propagation: number;
+  propagationRecursive: boolean;
+  tmpcopyup: boolean;
+  /** idmap or ridmap was given; ridmap maps the submounts too. */
+  idmap: boolean;
+  idmapRecursive: boolean;
+  /** Options that are none of the above: file-system data for mount(2). */
+  data: string[];
+}
+
+/** A bind mount: type "bind", or a "bind"/"rbind" option (config.md). */
+export function isBindMount(m: Mount): boolean {
+  return m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind');
+}
+
+/** Read `options` (the mount at `field`) against MOUNT_OPTIONS. */
+export function parseMountOptions(options: readonly string[], field: string): ParsedMountOptions {
+  const out: ParsedMountOptions = {
+    recursive: false, flagsSet: 0, flagsClear: 0, rattrSet: 0, rattrClr: 0, propagation: 0,
+    propagationRecursive: false, tmpcopyup: false, idmap: false, idmapRecursive: false, data: [],
+  };
+  options.forEach((opt, i) => {
+    const o = MOUNT_OPTIONS[opt];
+    if (!o) {
+      // Unknown options are filesystem-specific: they go to mount(2)'s data argument.
+      if (opt === '') throw new ConfigError(`${field}[${i}]`, 'empty mount option');
+      out.data.push(opt);
+      return;
+    }
+    switch (o.kind) {
+      case 'flag':
+        out.flagsSet = (out.flagsSet & ~o.clear) | o.set;
+        out.flagsClear = (out.flagsClear & ~o.set) | o.clear;
+        break;
+      case 'propagation':
+        out.propagation = o.flag;
+        out.propagationRecursive = o.recursive;
+        break;
+      case 'recursive':
+        out.rattrSet = (out.rattrSet & ~o.clear) | o.set;
+        out.rattrClr = (out.rattrClr & ~o.set) | o.clear;
+        break;
+      case 'rbind':
+        out.recursive = true;
+        break;
+      case 'tmpcopyup':
+        out.tmpcopyup = true;
+        break;
+      case 'idmap':
+      case 'ridmap':
+        out.idmap = true;
+        out.idmapRecursive = o.kind === 'ridmap';
+        break;
+      case 'bind':
+        break;
+    }
+  });
+  return out;
+}

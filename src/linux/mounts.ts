@@ -1,20 +1,15 @@
-// config.json mounts -> MountPlan entries, in order, with options turned into flags,
+// config.json mounts -> the plan's mounts, in order, with options turned into flags,
 // attributes and data (tables in mount-options.ts). The "cgroup" type is expanded here
-// into what the host's cgroup layout needs.
-import fs from 'node:fs';
+// into what the host's cgroup layout needs. Pure: what the host has (bind sources' types,
+// the cgroup layout) comes in as facts.
 import path from 'node:path';
 import type { Mount } from '../spec/types.js';
-import type { MountPlan } from '../native/plan-types.js';
-import { ConfigError } from '../util/errors.js';
-import type { CgroupDriver } from './cgroups/driver.js';
-import { UNIFIED } from './cgroups/driver.js';
-import type { CgroupLayout } from './cgroups/mode.js';
+import { UNIFIED } from './cgroups/dirs.js';
 import {
   ATIME_ATTRS,
   BIND_ATTRS,
   MOUNT_ATTR__ATIME,
   MOUNT_ATTR_RDONLY,
-  MOUNT_OPTIONS,
   MS_BIND,
   MS_NODEV,
   MS_NOEXEC,
@@ -22,21 +17,26 @@ import {
   MS_RDONLY,
   MS_REC,
   MS_RELATIME,
+  type ParsedMountOptions,
+  isBindMount,
+  parseMountOptions,
 } from './mount-options.js';
+import type { CgroupFacts } from './specconv/host-facts.js';
+import type { IdmapTree, MountDraft } from './specconv/draft.js';
 
-export interface MountContext {
-  bundle: string;
-  /** The container gets a new cgroup namespace. */
-  cgroupns: boolean;
-  cgroups: CgroupDriver | null;
-  layout: CgroupLayout;
-  /** Destinations of devices and symlinks created after the mounts. */
-  laterPaths: string[];
-  /**
-   * Prepare a bind mount in the runtime (id-mapped mounts, src/linux/idmap-mounts.ts):
-   * returns the fd of a detached mount of `source` for the child to move into place, or -1.
-   */
-  prepareBind?: (m: Mount, field: string, source: string) => number;
+/** A config mount, read once: every later step (checks, planning) works from this. */
+export interface MountView {
+  mount: Mount;
+  /** Its place in config.json: mounts[i]. */
+  field: string;
+  /** The destination as an absolute, cleaned path. */
+  dest: string;
+  options: ParsedMountOptions;
+  bind: boolean;
+  /** Type "cgroup" or "cgroup2": expanded for the host's layout. */
+  cgroup: boolean;
+  /** A bind mount's source resolved against the bundle; null for other mounts. */
+  source: string | null;
 }
 
 /** A destination as an absolute, cleaned path (relative ones are relative to "/"). */
@@ -44,91 +44,66 @@ export function cleanDest(dest: string): string {
   return path.posix.normalize(`/${dest}`).replace(/(.)\/$/, '$1');
 }
 
+/** Where a bind mount's source is on the host: relative sources are relative to the bundle. */
+export function bindSource(bundle: string, m: Mount): string | null {
+  return m.source ? path.resolve(bundle, m.source) : null;
+}
+
+export function viewMounts(mounts: readonly Mount[] | undefined, bundle: string): MountView[] {
+  return (mounts ?? []).map((m, i) => {
+    const field = `mounts[${i}]`;
+    const bind = isBindMount(m);
+    return {
+      mount: m,
+      field,
+      dest: cleanDest(m.destination),
+      options: parseMountOptions(m.options ?? [], `${field}.options`),
+      bind,
+      cgroup: m.type === 'cgroup' || m.type === 'cgroup2',
+      source: bind ? bindSource(bundle, m) : null,
+    };
+  });
+}
+
+/** Is /dev provided by a bind mount from the host (then no devices are created)? */
+export function devIsBindMounted(views: readonly MountView[]): boolean {
+  return views.some((v) => v.dest === '/dev' && v.bind);
+}
+
+export interface MountContext {
+  /** The container gets a new cgroup namespace. */
+  cgroupns: boolean;
+  cgroup: CgroupFacts;
+  /** Bind sources that are directories (a host fact); others are bound onto a file. */
+  isDirectory: (source: string) => boolean;
+  /** The id-mapped tree a bind mount asks for, or null. */
+  idmap: (view: MountView) => IdmapTree | null;
+  /** Destinations of devices and symlinks created after the mounts. */
+  laterPaths: string[];
+}
+
 function isUnder(child: string, parent: string): boolean {
   return child !== parent && (parent === '/' || child.startsWith(`${parent}/`));
 }
 
-interface ParsedOptions {
-  bind: boolean;
-  recursive: boolean;
-  flagsSet: number;
-  flagsClear: number;
-  rattrSet: number;
-  rattrClr: number;
-  propagation: number;
-  propagationRecursive: boolean;
-  tmpcopyup: boolean;
-  idmap: boolean;
-  idmapRecursive: boolean;
-  data: string[];
-}
-
-export function parseMountOptions(options: readonly string[], field: string): ParsedOptions {
-  const out: ParsedOptions = {
-    bind: false, recursive: false, flagsSet: 0, flagsClear: 0, rattrSet: 0, rattrClr: 0,
-    propagation: 0, propagationRecursive: false, tmpcopyup: false, idmap: false, idmapRecursive: false, data: [],
-  };
-  options.forEach((opt, i) => {
-    const o = MOUNT_OPTIONS[opt];
-    if (!o) {
-      // Unknown options are filesystem-specific: they go to mount(2)'s data argument.
-      if (opt === '') throw new ConfigError(`${field}[${i}]`, 'empty mount option');
-      out.data.push(opt);
-      return;
-    }
-    switch (o.kind) {
-      case 'flag':
-        out.flagsSet = (out.flagsSet & ~o.clear) | o.set;
-        out.flagsClear = (out.flagsClear & ~o.set) | o.clear;
-        break;
-      case 'propagation':
-        out.propagation = o.flag;
-        out.propagationRecursive = o.recursive;
-        break;
-      case 'recursive':
-        out.rattrSet = (out.rattrSet & ~o.clear) | o.set;
-        out.rattrClr = (out.rattrClr & ~o.set) | o.clear;
-        break;
-      case 'bind':
-        out.bind = true;
-        break;
-      case 'rbind':
-        out.bind = true;
-        out.recursive = true;
-        break;
-      case 'tmpcopyup':
-        out.tmpcopyup = true;
-        break;
-      case 'idmap':
-      case 'ridmap':
-        out.idmap = true;
-        out.idmapRecursive = o.kind === 'ridmap';
-        break;
-      case 'ignore':
-        break;
-    }
-  });
-  return out;
-}
-
-function emptyPlan(dest: string): MountPlan {
+function emptyPlan(dest: string): MountDraft {
   return {
     bind: false, createFile: false, source: null, dest, fstype: null, data: null, flags: 0,
     attrSet: 0, attrClr: 0, rattrSet: 0, rattrClr: 0, propagation: 0, propagationRecursive: false,
-    lateReadonly: false, tmpcopyup: false, mountFd: -1,
+    lateReadonly: false, tmpcopyup: false, idmap: null,
   };
 }
 
 /** Per-mount attributes a bind mount needs, from the mount(2) flags its options named. */
-function bindAttributes(o: ParsedOptions): { set: number; clr: number } {
+function bindAttributes(flagsSet: number, flagsClear: number): { set: number; clr: number } {
   let set = 0;
   let clr = 0;
   for (const [ms, attr] of BIND_ATTRS) {
-    if (o.flagsSet & ms) set |= attr;
-    else if (o.flagsClear & ms) clr |= attr;
+    if (flagsSet & ms) set |= attr;
+    else if (flagsClear & ms) clr |= attr;
   }
   // One atime mode, in the kernel's order of precedence (ATIME_ATTRS is ordered).
-  const atime = ATIME_ATTRS.find(([ms]) => o.flagsSet & ms);
+  const atime = ATIME_ATTRS.find(([ms]) => flagsSet & ms);
   if (atime) {
     clr |= MOUNT_ATTR__ATIME;
     set |= atime[1];
@@ -136,41 +111,30 @@ function bindAttributes(o: ParsedOptions): { set: number; clr: number } {
   return { set, clr };
 }
 
-function planOne(m: Mount, field: string, ctx: MountContext): MountPlan[] {
-  const dest = cleanDest(m.destination);
-  const o = parseMountOptions(m.options ?? [], `${field}.options`);
-  const bind = o.bind || m.type === 'bind';
-  if (m.type === 'cgroup' || m.type === 'cgroup2') return planCgroupMount(dest, o, ctx);
-
-  const plan = emptyPlan(dest);
+function planOne(v: MountView, ctx: MountContext): MountDraft[] {
+  const o = v.options;
+  if (v.cgroup) return planCgroupMount(v.dest, o, ctx);
+  const plan = emptyPlan(v.dest);
   plan.propagation = o.propagation;
   plan.propagationRecursive = o.propagationRecursive;
   plan.rattrSet = o.rattrSet;
   plan.rattrClr = o.rattrClr;
-  plan.tmpcopyup = o.tmpcopyup;
-  if (bind) {
-    if (!m.source) throw new ConfigError(`${field}.source`, 'a bind mount needs a source');
-    const source = path.resolve(ctx.bundle, m.source);
-    let stat: fs.Stats;
-    try {
-      stat = fs.statSync(source);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new ConfigError(`${field}.source`, `${source}: ${code === 'ENOENT' ? 'no such file or directory' : code}`);
-    }
+  if (v.bind && v.source !== null) {
     plan.bind = true;
-    plan.source = source;
-    plan.createFile = !stat.isDirectory();
+    plan.source = v.source;
+    plan.createFile = !ctx.isDirectory(v.source);
     plan.flags = MS_BIND | (o.recursive ? MS_REC : 0);
-    const attrs = bindAttributes(o);
+    const attrs = bindAttributes(o.flagsSet, o.flagsClear);
     plan.attrSet = attrs.set;
     plan.attrClr = attrs.clr;
-    plan.mountFd = ctx.prepareBind?.(m, field, source) ?? -1;
+    plan.idmap = ctx.idmap(v);
   } else {
-    plan.fstype = m.type ?? null;
-    plan.source = m.source ?? m.type ?? 'none';
+    plan.fstype = v.mount.type ?? null;
+    plan.source = v.mount.source ?? v.mount.type ?? 'none';
     plan.flags = o.flagsSet;
     plan.data = o.data.length ? o.data.join(',') : null;
+    // runc copies up into a tmpfs only and ignores the option on anything else.
+    plan.tmpcopyup = o.tmpcopyup && plan.fstype === 'tmpfs';
   }
   return [plan];
 }
@@ -180,58 +144,39 @@ function planOne(m: Mount, field: string, ctx: MountContext): MountPlan[] {
  * the namespace's root); without one the container's own cgroup directories are bound
  * in, so the container never sees the host's tree.
  */
-function planCgroupMount(dest: string, o: ParsedOptions, ctx: MountContext): MountPlan[] {
+function planCgroupMount(dest: string, o: ParsedMountOptions, ctx: MountContext): MountDraft[] {
   const flags = o.flagsSet | MS_NOSUID | MS_NODEV | MS_NOEXEC;
-  const readonly = (flags & MS_RDONLY) !== 0;
-  const cg = ctx.cgroups;
-  const bindAttrs = bindAttributes({ ...o, flagsSet: flags });
-  const layout = ctx.layout;
-  if (layout.mode === 'v2') {
-    const plan = emptyPlan(dest);
-    if (ctx.cgroupns || !cg) {
-      plan.fstype = 'cgroup2';
-      plan.source = 'cgroup2';
-      plan.flags = flags;
-    } else {
-      plan.bind = true;
-      plan.source = cg.dirs[UNIFIED] ?? null;
-      plan.flags = MS_BIND | MS_REC;
-      plan.attrSet = bindAttrs.set;
-      plan.attrClr = bindAttrs.clr;
-    }
-    return [plan];
-  }
+  const dirs = ctx.cgroup.dirs;
+  const bindAttrs = bindAttributes(flags, o.flagsClear);
+  /** One hierarchy at `at`: its file system, or the container's directory in it (`key`) bound in. */
+  const hierarchy = (at: string, fstype: 'cgroup' | 'cgroup2', data: string | null, key: string): MountDraft => {
+    const plan = emptyPlan(at);
+    if (ctx.cgroupns || !dirs) return { ...plan, fstype, source: fstype, flags, data };
+    return { ...plan, bind: true, source: dirs[key] ?? null, flags: MS_BIND | MS_REC, attrSet: bindAttrs.set, attrClr: bindAttrs.clr };
+  };
+  const layout = ctx.cgroup.layout;
+  if (layout.mode === 'v2') return [hierarchy(dest, 'cgroup2', null, UNIFIED)];
   // v1 / hybrid: a tmpfs holding one directory per hierarchy.
   const tmpfs = emptyPlan(dest);
   tmpfs.fstype = 'tmpfs';
   tmpfs.source = 'tmpfs';
   tmpfs.flags = (flags & ~MS_RDONLY) | MS_RELATIME;
   tmpfs.data = 'mode=755';
-  tmpfs.lateReadonly = readonly;
-  const out: MountPlan[] = [tmpfs];
+  tmpfs.lateReadonly = (flags & MS_RDONLY) !== 0;
+  const out: MountDraft[] = [tmpfs];
   const byMount = new Map<string, string[]>();
   for (const [controller, mountPoint] of layout.v1) {
     byMount.set(mountPoint, [...(byMount.get(mountPoint) ?? []), controller]);
   }
   if (layout.unified) byMount.set(layout.unified, [UNIFIED]);
   for (const [mountPoint, controllers] of byMount) {
-    const sub = emptyPlan(path.posix.join(dest, path.basename(mountPoint)));
     const first = controllers[0] ?? UNIFIED;
-    if (ctx.cgroupns || !cg) {
-      const unified = first === UNIFIED;
-      sub.fstype = unified ? 'cgroup2' : 'cgroup';
-      sub.source = sub.fstype;
-      sub.flags = flags;
-      sub.data = unified ? null : controllers.map((c) => (c.startsWith('name=') ? `none,${c}` : c)).join(',');
-    } else {
-      sub.bind = true;
-      sub.source = cg.dirs[first] ?? null;
-      sub.flags = MS_BIND | MS_REC;
-      sub.attrSet = bindAttrs.set;
-      sub.attrClr = bindAttrs.clr;
-    }
-    if (!sub.source) continue;
-    out.push(sub);
+    const at = path.posix.join(dest, path.basename(mountPoint));
+    const sub =
+      first === UNIFIED
+        ? hierarchy(at, 'cgroup2', null, UNIFIED)
+        : hierarchy(at, 'cgroup', controllers.map((c) => (c.startsWith('name=') ? `none,${c}` : c)).join(','), first);
+    if (sub.source) out.push(sub);
   }
   return out;
 }
@@ -240,8 +185,8 @@ function planCgroupMount(dest: string, o: ParsedOptions, ctx: MountContext): Mou
  * All mounts of the config, in order. A read-only mount that later mounts, devices or
  * symlinks need to create targets in is made read-only only at the end.
  */
-export function planMounts(mounts: readonly Mount[] | undefined, ctx: MountContext): MountPlan[] {
-  const plans = (mounts ?? []).flatMap((m, i) => planOne(m, `mounts[${i}]`, ctx));
+export function planMounts(views: readonly MountView[], ctx: MountContext): MountDraft[] {
+  const plans = views.flatMap((v) => planOne(v, ctx));
   plans.forEach((p, i) => {
     const needsWrites =
       plans.slice(i + 1).some((q) => isUnder(q.dest, p.dest)) || ctx.laterPaths.some((d) => isUnder(d, p.dest));
@@ -255,13 +200,4 @@ export function planMounts(mounts: readonly Mount[] | undefined, ctx: MountConte
     }
   });
   return plans;
-}
-
-/** Is /dev provided by a bind mount from the host (then no devices are created)? */
-export function devIsBindMounted(mounts: readonly Mount[] | undefined): boolean {
-  return (mounts ?? []).some((m) => {
-    if (cleanDest(m.destination) !== '/dev') return false;
-    const opts = m.options ?? [];
-    return m.type === 'bind' || opts.includes('bind') || opts.includes('rbind');
-  });
 }

@@ -35,18 +35,8 @@ export const NAMESPACES: Readonly<Record<NamespaceType, NamespaceInfo>> = {
  */
 export const JOIN_ORDER: readonly NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pid', 'cgroup', 'time', 'mount'];
 
-export interface NamespaceSpec {
-  type: NamespaceType;
-  path?: string;
-}
-
 export function namespaceInfo(type: string, field: string): NamespaceInfo {
   const info = (NAMESPACES as Record<string, NamespaceInfo | undefined>)[type];
   if (!info) throw new ConfigError(field, `unknown namespace type "${type}"`);
   return info;
-}
-
-/** Has the config asked for this namespace (new or joined)? */
-export function hasNamespace(namespaces: readonly NamespaceSpec[] | undefined, type: NamespaceType): boolean {
-  return !!namespaces?.some((n) => n.type === type);
 }

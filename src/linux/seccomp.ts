@@ -1,6 +1,6 @@
 // linux.seccomp -> SeccompPlan: the OCI profile translated into numbers (tables below),
-// compiled to classic BPF by libseccomp in the addon, loaded by the child right before
-// execve. Policy decisions, in runc's terms:
+// compiled to classic BPF by libseccomp in the addon (a host fact: src/linux/specconv/
+// host-facts.ts), loaded by the child right before execve. Policy decisions, in runc's terms:
 //
 // - syscall names libseccomp cannot resolve are skipped (a profile written for a newer
 //   kernel or another architecture), as runc does;
@@ -200,9 +200,4 @@ export function compileSeccomp(seccomp: LinuxSeccomp | undefined, field = 'linux
     throw new ConfigError(where, (err as Error).message.replace(/^seccomp: /, ''));
   }
   return { plan: { bpf: out.bpf, flags: t.flags, notify: t.notify }, unknownSyscalls: [...new Set(out.unknownSyscalls)] };
-}
-
-/** The seccomp plan for a process, or null (the form the plan builders need). */
-export function planSeccomp(seccomp: LinuxSeccomp | undefined, field = 'linux.seccomp'): SeccompPlan | null {
-  return compileSeccomp(seccomp, field)?.plan ?? null;
 }

@@ -32,8 +32,3 @@ export function parseSignal(text: string): number {
   }
   throw new UsageError(`unknown signal "${text}"`);
 }
-
-export function signalName(n: number): string {
-  for (const [name, num] of Object.entries(SIGNALS)) if (num === n) return name;
-  return `SIG${n}`;
-}

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { native } from '../native/addon.js';
+import { sleepMs } from '../util/sleep.js';
 
 export interface Relay {
   /** Drain what the container wrote last, restore the terminal. */
@@ -20,7 +21,7 @@ function writeAll(fd: number, data: Buffer): void {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EAGAIN') return; // the other side is gone
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      sleepMs(1);
     }
   }
 }

@@ -2,10 +2,12 @@
 // The C++ side is addon/parent/binding.cc; keep the two in step.
 import path from 'node:path';
 
-/** One packet from the sync socket: a message's bytes (empty at EOF) and an attached fd or -1. */
-export interface RawMessage {
-  bytes: Buffer;
+/** One packet of a message socket: its bytes (empty at EOF) and an attached fd or -1. */
+export interface Packet {
+  data: Buffer;
   fd: number;
+  /** Longer than the capacity asked for: `data` is cut short. */
+  truncated: boolean;
 }
 
 export interface WaitResult {
@@ -35,11 +37,14 @@ export interface NativeAddon {
   waitPidfd(pidfd: number, noHang: boolean): WaitResult | null;
   waitPidfdAsync(pidfd: number): Promise<WaitResult>;
   poll(fds: [number, number][], timeoutMs: number): number[];
-  recvMessage(syncFd: number): RawMessage;
-  sendMessage(syncFd: number, bytes: Buffer): void;
+  /** One packet of `socketFd` (sync.cc); ECONNRESET is thrown (the peer left a message of ours unread). */
+  recvPacket(socketFd: number, capacity: number): Packet;
+  /** One packet; a peer already gone is not an error (the caller learns that from recvPacket). */
+  sendMessage(socketFd: number, bytes: Buffer): void;
   sendFd(socketFd: number, fd: number, payload: string): void;
   recvFd(socketFd: number): { fd: number; payload: string };
-  socketPair(): [number, number];
+  /** A close-on-exec AF_UNIX pair: SOCK_STREAM, or SOCK_SEQPACKET when `seqpacket`. */
+  socketPair(seqpacket?: boolean): [number, number];
   connectUnix(path: string): number;
   pipe(): [number, number];
   memfd(name: string): number;
@@ -71,6 +76,8 @@ export interface NativeAddon {
   bpfDeviceProgramDetach(cgroupFd: number, progId: number): void;
   /** A close-on-exec eventfd (cgroup v1 OOM notifications). */
   eventfd(): number;
+  /** Make `path` and its parents inside `rootfs`, never leaving it (symlinks resolved in it); an empty file last when `file`. */
+  mkdirInRoot(rootfs: string, path: string, file: boolean): void;
 }
 
 /** Input of seccompCompile: the profile with every name already turned into a number. */
@@ -103,14 +110,22 @@ export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
-/** Where the build puts the addon and its programs, relative to the bundled CLI or src/. */
+/** Where the build puts the addon and its programs (tsrunc-child, tsrunc-init). */
 function buildDir(): string {
   const override = process.env.TSRUNC_NATIVE_DIR;
   if (override) return override;
-  // dist/ts-runc.cjs and src/native/addon.ts are both two levels below the repo root.
+  return path.resolve(installDir(), '../build/Release');
+}
+
+/**
+ * The directory two levels below the repo root that holds the running code: dist/ for the
+ * Bun executable (found by its real path: `npm link` puts a symlink on PATH) and the
+ * bundle run by Node, src/native/ for the sources run by tsx.
+ */
+function installDir(): string {
+  if ((globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable) return path.dirname(process.execPath);
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(new URL(import.meta.url).pathname);
-  const up = path.basename(here) === 'native' ? '../..' : '..';
-  return path.resolve(here, up, 'build/Release');
+  return path.basename(here) === 'native' ? path.dirname(here) : here;
 }
 
 let cached: NativeAddon | undefined;

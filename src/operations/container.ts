@@ -2,13 +2,14 @@
 // spec's state document, signalling, and tearing a container down.
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
-import { thawQuietly } from '../linux/cgroups/freezer.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { thawQuietly } from '../linux/cgroups/manager.js';
 import { type HookState, runHostHooksWarning } from '../linux/hooks.js';
 import type { Spec } from '../spec/types.js';
 import { isAlive, openLivePidfd } from '../state/liveness.js';
 import { CONFIG_FILE, EXEC_FIFO, type StateStore } from '../state/store.js';
 import type { ContainerRecord, Status } from '../state/types.js';
+import { sleepMs } from '../util/sleep.js';
 import type { RuntimeContext } from './context.js';
 
 /** The status right now: from the process, the exec fifo and the freezer, not from the file. */
@@ -17,7 +18,7 @@ export function liveStatus(store: StateStore, rec: ContainerRecord): Status {
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
   // create is still running (its hooks, say): "created" only once create has finished.
   if (rec.status === 'creating') return 'creating';
-  if (rec.cgroup && CgroupDriver.fromState(rec.cgroup).isFrozen()) return 'paused';
+  if (rec.cgroup && cgroupManagerFromState(rec.cgroup).freezerState() === 'FROZEN') return 'paused';
   if (!rec.started && fs.existsSync(store.file(rec.id, EXEC_FIFO))) return 'created';
   return 'running';
 }
@@ -54,7 +55,7 @@ export function readSnapshot(store: StateStore, id: string): Spec {
 export function signalContainer(rec: ContainerRecord, signal: number, all: boolean): void {
   const addon = native();
   const pids = new Set<number>();
-  if (all && rec.cgroup) for (const p of CgroupDriver.fromState(rec.cgroup).pids()) pids.add(p);
+  if (all && rec.cgroup) for (const p of cgroupManagerFromState(rec.cgroup).pids()) pids.add(p);
   const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
   if (initFd !== null) {
     try {
@@ -85,9 +86,12 @@ export function signalContainer(rec: ContainerRecord, signal: number, all: boole
 export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
   const addon = native();
   const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
+  const cg = rec.cgroup ? cgroupManagerFromState(rec.cgroup) : null;
+  // cgroup.kill also reaches processes forked while the pids are being signalled.
+  cg?.killAll();
   signalContainer(rec, 9, true);
   // A task frozen by the v1 freezer cannot act on SIGKILL: thaw a paused container.
-  if (rec.cgroup) thawQuietly(CgroupDriver.fromState(rec.cgroup));
+  if (cg) thawQuietly(cg);
   if (initFd !== null) {
     try {
       addon.poll([[initFd, POLLIN]], timeoutMs);
@@ -102,12 +106,11 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
       fs.closeSync(initFd);
     }
   }
-  if (rec.cgroup) {
-    const cg = CgroupDriver.fromState(rec.cgroup);
+  if (cg) {
     const deadline = Date.now() + timeoutMs;
-    while (cg.pids().length && Date.now() < deadline) {
+    while (cg.isPopulated() && Date.now() < deadline) {
       signalContainer(rec, 9, true);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+      sleepMs(5);
     }
   }
 }
@@ -120,7 +123,7 @@ export function destroyContainer(ctx: RuntimeContext, rec: ContainerRecord, spec
   let failure: unknown;
   if (rec.cgroup) {
     try {
-      CgroupDriver.fromState(rec.cgroup).destroy();
+      cgroupManagerFromState(rec.cgroup).destroy();
     } catch (err) {
       failure = err;
     }

@@ -4,12 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { applyResources } from '../linux/cgroups/apply.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { newCgroupManager } from '../linux/cgroups/factory.js';
+import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
-import { cgroupPathSpec } from '../linux/cgroups/path.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
-import { planContainer } from '../linux/container-plan.js';
+import { convertContainer } from '../linux/specconv/index.js';
+import { gatherHostFacts } from '../linux/specconv/host-facts.js';
+import { openPlan } from '../linux/specconv/open.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
@@ -58,18 +59,37 @@ function nowRfc3339Nano(): string {
   return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
 }
 
-function resolveRootfs(bundle: string, spec: Spec): string {
-  const given = spec.root?.path;
-  if (!given) throw new ConfigError('root.path', 'is required');
-  const abs = path.resolve(bundle, given);
-  let real: string;
+/** The record of a container being made (create, restore): "creating", no process yet. */
+export function newContainerRecord(ctx: RuntimeContext, id: string, bundle: string, rootfs: string, spec: Spec): ContainerRecord {
+  return {
+    ociVersion: OCI_VERSION,
+    id,
+    status: 'creating',
+    pid: 0,
+    pidStartTime: 0,
+    bundle,
+    rootfs,
+    annotations: spec.annotations,
+    created: nowRfc3339Nano(),
+    owner: '',
+    cgroup: null,
+    namespaces: [],
+    rootless: ctx.rootless,
+    started: false,
+  };
+}
+
+/**
+ * A create or restore that failed, its processes killed: remove its cgroups and state
+ * directory, and run the poststop hooks when a hook was the failure. A failing cleanup is
+ * only a warning: `cause` is the error the user sees.
+ */
+export function abandonNewContainer(ctx: RuntimeContext, record: ContainerRecord, spec: Spec, cause: unknown, what: string): void {
   try {
-    real = fs.realpathSync(abs);
-  } catch {
-    throw new ConfigError('root.path', `${abs}: no such directory`);
+    destroyContainer(ctx, record, cause instanceof HookError ? spec : null);
+  } catch (cleanupErr) {
+    ctx.log.warn(`cleanup after failed ${what}: ${errorMessage(cleanupErr)}`);
   }
-  if (!fs.statSync(real).isDirectory()) throw new ConfigError('root.path', `${abs}: not a directory`);
-  return real;
 }
 
 export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
@@ -88,80 +108,56 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   }
   const preserveFds = opts.preserveFds ?? 0;
   if (preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
-  const rootfs = resolveRootfs(bundle, spec);
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
   ctx.store.createDir(id);
   const lock = ContainerLock.forNewContainer(ctx.store, id);
   const fds: number[] = [];
-  let cgroups: CgroupDriver | null = null;
+  let cgroups: CgroupManager | null = null;
   let launched: Launched | null = null;
-  const record: ContainerRecord = {
-    ociVersion: OCI_VERSION,
-    id,
-    status: 'creating',
-    pid: 0,
-    pidStartTime: 0,
-    bundle,
-    rootfs,
-    annotations: spec.annotations,
-    created: nowRfc3339Nano(),
-    owner: '',
-    cgroup: null,
-    namespaces: [],
-    rootless: ctx.rootless,
-    started: false,
-    noNewKeyring: opts.noNewKeyring === true,
-  };
+  const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, '', spec), noNewKeyring: opts.noNewKeyring === true };
   try {
     writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
     const layout = hostLayout();
-    cgroups = CgroupDriver.plan(cgroupPathSpec(spec.linux?.cgroupsPath, id), layout);
-    record.cgroup = cgroups.toState();
+    cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+    record.cgroup = cgroups?.toState() ?? null;
+
+    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
+    const planned = convertContainer(
+      spec,
+      { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
+      host,
+    );
+    for (const w of planned.warnings) ctx.log.warn(w);
+    record.rootfs = planned.draft.rootfs ?? '';
+    record.namespaces = planned.namespaces;
 
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
     const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
     fds.push(fifoFd);
-    let consoleFd = opts.consoleSocketFd ?? -1;
-    if (opts.consoleSocket) {
-      // runc works from inside the bundle: a relative socket path is relative to it.
-      consoleFd = native().connectUnix(path.resolve(bundle, opts.consoleSocket));
-      fds.push(consoleFd);
-    }
     const pidfdSocketFd = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;
     if (pidfdSocketFd >= 0) fds.push(pidfdSocketFd);
-
-    const planned = planContainer({
-      id,
-      bundle,
-      spec,
-      rootfs,
-      noPivot: opts.noPivot === true,
-      noNewKeyring: opts.noNewKeyring === true,
-      consoleSocketFd: consoleFd,
-      preserveFds,
-      execFifoFd: fifoFd,
-      cgroups,
-      layout,
-      rootless: ctx.rootless,
-      warn: (m) => ctx.log.warn(m),
-    });
-    fds.push(...planned.openedFds);
-    record.namespaces = planned.namespaces;
+    // runc works from inside the bundle: a relative console socket path is relative to it.
+    const console = opts.consoleSocket
+      ? { path: path.resolve(bundle, opts.consoleSocket) }
+      : opts.consoleSocketFd !== undefined
+        ? { fd: opts.consoleSocketFd }
+        : null;
+    const { plan, fds: planFds } = openPlan(planned.draft, { console, execFifoFd: fifoFd });
+    fds.push(...planFds);
     trace('create: planned');
     // Made only now, after the planning: the kernel's first cgroup change after a quiet spell
     // stalls (see primeCgroupMigration), and the planning above overlaps that stall.
-    cgroups.create();
-    applyResources(cgroups, spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
+    cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
     ctx.store.write(record);
 
     const hooks = spec.hooks ?? {};
-    launched = launch(planned.plan, {
+    launched = launch(plan, {
       onStage1: (pid) => {
         if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
-        cgroups?.addProcess(pid);
+        cgroups?.addInitProcess(pid);
       },
       onHooks: (initPid, initPidfd) => {
         record.pid = initPid;
@@ -197,11 +193,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
       killAndWait(record);
       fs.closeSync(launched.pidfd);
     }
-    try {
-      destroyContainer(ctx, record, err instanceof HookError ? spec : null);
-    } catch (cleanupErr) {
-      ctx.log.warn(`cleanup after failed create: ${errorMessage(cleanupErr)}`);
-    }
+    abandonNewContainer(ctx, record, spec, err, 'create');
     throw err;
   } finally {
     for (const fd of fds) fs.closeSync(fd);

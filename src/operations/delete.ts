@@ -9,6 +9,9 @@ import type { Spec } from '../spec/types.js';
 
 export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): void {
   trace('delete: begin');
+  // As runc and crun: forcing the removal of a container that is not there succeeds. Engines
+  // rely on it: podman deletes with --force after a checkpoint, which already removed it.
+  if (force && !ctx.store.exists(id)) return;
   withLock(ctx.store, id, () => {
     trace('delete: locked');
     const rec = ctx.store.read(id);

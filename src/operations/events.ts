@@ -5,11 +5,10 @@
 //     whenever the kernel runs the container out of memory.
 // The stream ends when the container's cgroup is removed (the container was deleted).
 import { POLLIN, native } from '../native/addon.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
-import { sleepMs } from '../linux/cgroups/fs.js';
-import { watchOom } from '../linux/cgroups/oom.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { sleepMs } from '../util/sleep.js';
 import { hostHugePageSizes } from '../linux/cgroups/plan.js';
-import { collectStats, eventLine } from '../linux/cgroups/stats.js';
+import { eventLine } from '../linux/cgroups/stats.js';
 import { ContainerStateError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 import { liveStatus } from './container.js';
@@ -25,11 +24,11 @@ export interface EventsOptions {
 export function events(ctx: RuntimeContext, id: string, opts: EventsOptions): void {
   const rec = ctx.store.read(id);
   if (liveStatus(ctx.store, rec) === 'stopped' || !rec.cgroup) throw new ContainerStateError(`container with id ${id} is not running`);
-  const driver = CgroupDriver.fromState(rec.cgroup);
+  const cg = cgroupManagerFromState(rec.cgroup);
   const sizes = hostHugePageSizes();
   const stats = () => {
     try {
-      opts.emit(eventLine('stats', id, collectStats(driver, sizes)));
+      opts.emit(eventLine('stats', id, cg.stats(sizes)));
     } catch (err) {
       ctx.log.log('error', errorMessage(err));
     }
@@ -38,7 +37,7 @@ export function events(ctx: RuntimeContext, id: string, opts: EventsOptions): vo
     stats();
     return;
   }
-  const watcher = watchOom(driver);
+  const watcher = cg.watchOom();
   try {
     let nextStats = Date.now() + opts.intervalMs;
     let nextCheck = Date.now() + watcher.pollMs;

@@ -8,14 +8,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { native } from '../native/addon.js';
-import { execCgroupDirs, placeInCgroups, planExec } from '../linux/exec-plan.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { convertExec } from '../linux/specconv/index.js';
+import { gatherProcessFacts } from '../linux/specconv/host-facts.js';
+import { openPlan } from '../linux/specconv/open.js';
 import { launch } from '../linux/launcher.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
 import { relayTerminal } from '../linux/terminal-relay.js';
 import { parseJsonFile } from '../spec/load.js';
 import type { Process, Spec } from '../spec/types.js';
-import { validateProcess } from '../spec/validate.js';
+import { checkProcessFields, validateProcess } from '../spec/validate.js';
 import { openLivePidfd } from '../state/liveness.js';
 import { writeFileAtomic } from '../state/store.js';
 import { ConfigError, ConfigErrors, ContainerStateError, RuntimeError, UsageError } from '../util/errors.js';
@@ -108,7 +111,8 @@ export function processFromOverrides(spec: Spec, o: ExecOverrides): Process {
     user.additionalGids = o.additionalGids.map((g) => parseId(g, 'additional gid'));
   }
   p.user = user;
-  if (!p.cwd?.startsWith('/')) throw new ConfigError('process.cwd', 'must be an absolute path');
+  const problems = checkProcessFields(p, ['process']);
+  if (problems.length) throw new ConfigErrors(problems);
   return p;
 }
 
@@ -135,8 +139,9 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
     throw new UsageError('cannot use console socket if ts-runc will not detach or allocate tty');
   }
   if (opts.preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
-  const cgroupDirs = rec.cgroup ? execCgroupDirs(rec.cgroup, opts.cgroups) : [];
-  if (!rec.cgroup && opts.cgroups.length) throw new RuntimeError('--cgroup: the container has no cgroup');
+  const cg = rec.cgroup ? cgroupManagerFromState(rec.cgroup) : null;
+  if (!cg && opts.cgroups.length) throw new RuntimeError('--cgroup: the container has no cgroup');
+  const placement = cg?.execPlacement(opts.cgroups);
 
   const fds: number[] = [];
   /** Stop tracking an fd (it is closed, or handed on). */
@@ -167,20 +172,23 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
     const pidfdSocket = opts.pidfdSocket ? connectPidfdSocket(opts.pidfdSocket) : -1;
     if (pidfdSocket >= 0) fds.push(pidfdSocket);
 
-    const plan = planExec({
+    const host = gatherProcessFacts(spec, proc);
+    const converted = convertExec(
       spec,
-      process: proc,
-      field: fromFile ? '' : 'process',
-      pidfd: initPidfd,
-      nsFlags: nsFlagsOf(rec),
-      consoleSocketFd: consoleFd,
-      preserveFds: opts.preserveFds,
-      rootless: rec.rootless,
-      keyringName: rec.noNewKeyring ? null : `_ses.${rec.id}`,
-      warn: (m) => ctx.log.warn(m),
-    });
+      proc,
+      {
+        field: fromFile ? '' : 'process',
+        nsFlags: nsFlagsOf(rec),
+        preserveFds: opts.preserveFds,
+        rootless: rec.rootless,
+        keyringName: rec.noNewKeyring ? null : `_ses.${rec.id}`,
+      },
+      host,
+    );
+    for (const w of converted.warnings) ctx.log.warn(w);
+    const { plan } = openPlan(converted.draft, { console: consoleFd >= 0 ? { fd: consoleFd } : null, initPidfd });
     const launched = launch(plan, {
-      onStage1: (pid) => placeInCgroups(pid, cgroupDirs, ctx.rootless),
+      onStage1: (pid) => cg?.addProcess(pid, placement, ctx.rootless),
       // SCMP_ACT_NOTIFY in the container's profile: the exec'd process's listener goes to
       // the same agent, with the container's state (runc's setns process does the same).
       onSeccompFd: (fd, execPid) => {

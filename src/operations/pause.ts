@@ -1,8 +1,7 @@
 // pause and resume: freeze every process of the container (runtime's freezer, v1 or v2)
 // and thaw it again. `pause` returns once the freeze has taken hold; `state` then reports
 // "paused" (liveStatus asks the freezer).
-import { CgroupDriver } from '../linux/cgroups/driver.js';
-import { freeze, thaw } from '../linux/cgroups/freezer.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
 import { withLock } from '../state/lock.js';
 import { ContainerStateError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
@@ -13,7 +12,7 @@ export function pause(ctx: RuntimeContext, id: string): void {
     const rec = ctx.store.read(id);
     const status = liveStatus(ctx.store, rec);
     if ((status !== 'running' && status !== 'created') || !rec.cgroup) throw new ContainerStateError('container not running');
-    freeze(CgroupDriver.fromState(rec.cgroup));
+    cgroupManagerFromState(rec.cgroup).freeze();
   });
 }
 
@@ -21,6 +20,6 @@ export function resume(ctx: RuntimeContext, id: string): void {
   withLock(ctx.store, id, () => {
     const rec = ctx.store.read(id);
     if (liveStatus(ctx.store, rec) !== 'paused' || !rec.cgroup) throw new ContainerStateError('container not paused');
-    thaw(CgroupDriver.fromState(rec.cgroup));
+    cgroupManagerFromState(rec.cgroup).thaw();
   });
 }

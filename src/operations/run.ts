@@ -1,12 +1,15 @@
 // run: create + start, then (unless --detach) wait for the container, forward signals to
 // it, relay its terminal when it has one and no console socket was given, remove it when
-// it exits (unless --keep), and exit with its status (128+signal when killed).
+// it exits (unless --keep), and exit with its status (128+signal when killed). Restore
+// without --detach waits the same way (waitInForeground).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { native } from '../native/addon.js';
 import { relayTerminal } from '../linux/terminal-relay.js';
 import { loadConfig } from '../spec/load.js';
+import type { Spec } from '../spec/types.js';
+import type { ContainerRecord } from '../state/types.js';
 import { errorMessage } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import type { RuntimeContext } from './context.js';
@@ -58,7 +61,24 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
     fs.closeSync(pidfd);
     return 0;
   }
+  return waitInForeground(ctx, record, created.spec, pidfd, master, opts.keep === true);
+}
 
+/**
+ * The foreground part of run (and of restore without --detach): forward signals to the
+ * container process, relay its terminal when `master` is a pty master (else -1), wait for
+ * it, then remove the container unless `keep`. Takes ownership of pidfd and master;
+ * returns the exit status to exit with (128+signal when killed).
+ */
+export async function waitInForeground(
+  ctx: RuntimeContext,
+  record: ContainerRecord,
+  spec: Spec,
+  pidfd: number,
+  master: number,
+  keep: boolean,
+): Promise<number> {
+  const addon = native();
   const forward = (sig: NodeJS.Signals) => {
     try {
       addon.pidfdSendSignal(pidfd, os.constants.signals[sig]);
@@ -73,9 +93,9 @@ export async function run(ctx: RuntimeContext, opts: RunOptions): Promise<number
   for (const s of FORWARDED) process.off(s, forward);
   if (relay) await relay.finish();
   fs.closeSync(pidfd);
-  if (!opts.keep) {
+  if (!keep) {
     killAndWait(record);
-    cleanup(ctx, record.id, created.spec);
+    cleanup(ctx, record.id, spec);
   }
   trace('run: cleaned up');
   return result.signal ? 128 + result.signal : (result.exitCode ?? 0);

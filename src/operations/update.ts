@@ -2,8 +2,9 @@
 // request names is written, plus the values the kernel needs alongside (memory with swap,
 // CFS quota with period). The kernel's answer decides: on a refusal the touched values are
 // set back and nothing is recorded; on success state.json keeps the resources in force.
-import { applyResources } from '../linux/cgroups/apply.js';
-import { CgroupDriver } from '../linux/cgroups/driver.js';
+import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { hostLayout } from '../linux/cgroups/mode.js';
+import { checkUnified, throwProblems } from '../linux/specconv/validate.js';
 import type { LinuxResources } from '../spec/types.js';
 import { withLock } from '../state/lock.js';
 import { ContainerStateError, errorMessage } from '../util/errors.js';
@@ -60,22 +61,23 @@ export function update(ctx: RuntimeContext, id: string, requested: LinuxResource
     const rec = ctx.store.read(id);
     const status = liveStatus(ctx.store, rec);
     if (status === 'stopped' || status === 'creating' || !rec.cgroup) throw new ContainerStateError('container not running');
+    throwProblems(checkUnified(requested.unified, hostLayout()));
     const change = { ...requested };
     if (change.devices) {
       // Rewriting device rules of a live container would deny everything for a moment.
       ctx.log.warn('linux.resources.devices cannot be changed by update: ignored');
       delete change.devices;
     }
-    const driver = CgroupDriver.fromState(rec.cgroup);
+    const cg = cgroupManagerFromState(rec.cgroup);
     const current = rec.resources ?? readSnapshot(ctx.store, id).linux?.resources ?? {};
     const merged = mergeResources(current, change);
     const delta = updateDelta(change, merged);
     const opts = { update: true, warn: (m: string) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless };
     try {
-      applyResources(driver, delta, opts);
+      cg.set(delta, opts);
     } catch (err) {
       try {
-        applyResources(driver, sameFields(delta, current) as LinuxResources, { ...opts, update: false, warn: () => {} });
+        cg.set(sameFields(delta, current) as LinuxResources, { ...opts, update: false, warn: () => {} });
       } catch (backErr) {
         ctx.log.warn(`Setting back cgroup configs failed due to error: ${errorMessage(backErr)}, your state.json and actual configs might be inconsistent.`);
       }

@@ -8,6 +8,9 @@ import type { Linux, Mount, Spec } from './generated/config.js';
 /** The runtime-spec version ts-runc implements and writes. */
 export const OCI_VERSION = '1.3.0';
 
+/** A bundle's config (bundle.md); the state directory keeps its snapshot under the same name. */
+export const CONFIG_FILE = 'config.json';
+
 export interface DefaultSpecOptions {
   /** Rootless layout (`spec --rootless`): user namespace, no network namespace or device cgroup. */
   rootless: boolean;

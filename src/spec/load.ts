@@ -3,10 +3,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ConfigErrors } from '../util/errors.js';
+import { CONFIG_FILE } from './defaults.js';
 import type { Spec } from './generated/config.js';
 import { validateConfig } from './validate.js';
-
-export const CONFIG_FILE = 'config.json';
 
 /**
  * Read, parse and validate `<bundleDir>/config.json`.

@@ -27,7 +27,7 @@ export interface Problem {
 }
 
 export interface ValidateOptions {
-  /** Also run the checks JSON Schema cannot express (semantic-checks.ts). Default true. */
+  /** Also run the field rules JSON Schema does not express (semantic-checks.ts). Default true. */
   semantic?: boolean;
 }
 
@@ -43,7 +43,15 @@ export function validateProcess(doc: unknown, opts: ValidateOptions = {}): Confi
 
 /** Validate a linux.resources object on its own (update -r file). Paths are relative to it. */
 export function validateResources(doc: unknown, opts: ValidateOptions = {}): ConfigError[] {
-  return run(ajvResources, doc, opts.semantic === false ? undefined : (d) => checkResources(d, []));
+  return run(ajvResources, doc, opts.semantic === false ? undefined : checkResources);
+}
+
+/**
+ * The field rules of a process that did not come from a file (exec's flags over the
+ * config's process): the schema held for its parts already. `at` is where it sits.
+ */
+export function checkProcessFields(proc: unknown, at: Segment[]): ConfigError[] {
+  return checkProcess(proc, at).map((p) => new ConfigError(formatPath(p.path), p.message));
 }
 
 /** Validate a state document (state output, hook stdin). */

@@ -7,7 +7,7 @@ import { checkContainerId } from './container-id.js';
 import type { ContainerRecord } from './types.js';
 
 export const STATE_FILE = 'state.json';
-export const CONFIG_FILE = 'config.json';
+export { CONFIG_FILE } from '../spec/defaults.js';
 export const EXEC_FIFO = 'exec.fifo';
 export const LOCK_FILE = 'lock';
 

@@ -11,6 +11,8 @@ export interface CgroupState {
   path: string;
   /** Absolute directory per controller ("" = the v2 / unified hierarchy). */
   dirs: Record<string, string>;
+  /** Made by the systemd cgroup driver: its unit, and whether on the user's bus. */
+  systemd?: { unit: string; userBus: boolean };
 }
 
 export interface NamespaceState {

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/context.js';
 import { useLeakCheck } from '../helpers/leaks.js';
+import { requireCriu } from '../integration/criu/support.js';
 import { uniqueName } from '../helpers/context.js';
 import {
   type CmdOptions,
@@ -326,6 +327,63 @@ describe('engines: podman', function () {
       const [max] = out.split('\n');
       expect(max).to.equal('8');
       expect(out).to.include("can't fork");
+    });
+  });
+
+  describe('checkpoint and restore (CRIU)', function () {
+    beforeEach(function () {
+      requireCriu(this);
+    });
+
+    /** The numbers a counting container printed (podman logs), checked to be 1, 2, 3... */
+    const counted = (c: string): number[] => {
+      const values = pm.ok(['logs', c]).split('\n').filter(Boolean).map(Number);
+      values.forEach((v, i) => expect(v, `log line ${i} of ${c}`).to.equal(i + 1));
+      return values;
+    };
+    const countPast = async (c: string, n: number): Promise<number> => {
+      for (let i = 0; i < 100; i++) {
+        const last = counted(c).at(-1) ?? 0;
+        if (last > n) return last;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`${c} did not count past ${n}`);
+    };
+    const status = (c: string) => pm.ok(['inspect', c, '--format', '{{.State.Status}}']).trim();
+    const COUNTER = ['sh', '-c', 'i=0; while :; do i=$((i+1)); echo $i; sleep 0.1; done'];
+
+    it('container checkpoint, then restore: it counts on', async function () {
+      const c = name();
+      pm.ok(['run', '-d', '--name', c, image, ...COUNTER]);
+      try {
+        await countPast(c, 3);
+        pm.ok(['container', 'checkpoint', c]);
+        expect(status(c)).to.equal('exited');
+        const saved = counted(c).length;
+        pm.ok(['container', 'restore', c]);
+        expect(status(c)).to.equal('running');
+        await countPast(c, saved + 3);
+      } finally {
+        pm.run(['rm', '-f', '-t', '0', c]);
+      }
+    });
+
+    it('checkpoint --export, restore --import as a new container', async function () {
+      const c = name();
+      const copy = name();
+      const archive = path.join(makeTempDir('checkpoint'), 'ctr.tar.gz');
+      pm.ok(['run', '-d', '--name', c, image, ...COUNTER]);
+      try {
+        await countPast(c, 3);
+        pm.ok(['container', 'checkpoint', '--export', archive, c]);
+        const saved = counted(c).length;
+        pm.ok(['container', 'restore', '--import', archive, '--name', copy]);
+        expect(status(copy)).to.equal('running');
+        // The archive carries the log too: the copy's goes on from the saved count, 1, 2, 3...
+        await countPast(copy, saved + 3);
+      } finally {
+        pm.run(['rm', '-f', '-t', '0', c, copy]);
+      }
     });
   });
 });

@@ -70,7 +70,7 @@ export function underPty(argv: string[], opts: CmdOptions = {}): CmdResult {
   return cmd('script', ['-qefc', line, '/dev/null'], opts);
 }
 
-/** The runtime the engines are pointed at (TSRUNC_BIN, or the built dist/ts-runc.cjs). */
+/** The runtime the engines are pointed at (TSRUNC_BIN, or the built dist/ts-runc). */
 export function engineRuntime(): string {
   return runtimeBin();
 }

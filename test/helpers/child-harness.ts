@@ -38,7 +38,7 @@ export interface ChildRunOptions {
   paths?: Record<string, string>;
   /** CALL[:ARG0][#N]=ERRNO: make that call fail (prctl:47#2=1: the second PR_CAP_AMBIENT). */
   fail?: string[];
-  /** Descriptors F_GETFD reports as not open. */
+  /** Descriptors F_GETFD and fstat report as not open. */
   closed?: number[];
   /** clone3 returns a pid: the run follows stage 1 after its fork instead of stage 2. */
   cloneParent?: boolean;

@@ -16,6 +16,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type MountInfoLine, parseMountInfo } from '../../src/linux/mountinfo.js';
 
 /** Absolute path of the repository (the directory holding package.json). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -96,36 +97,9 @@ export function runTempDirs(): string[] {
 // Mounts
 // ---------------------------------------------------------------------------------------
 
-/** One line of /proc/self/mountinfo, the fields the helpers need. */
-export interface MountEntry {
-  mountPoint: string;
-  fsType: string;
-  source: string;
-  superOptions: string;
-}
-
-/** Undo mountinfo's octal escapes (`\040` for a space, etc.). */
-function unescapeMountField(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
-
 /** Parse /proc/self/mountinfo (the test process's mount namespace). */
-export function readMountInfo(): MountEntry[] {
-  const entries: MountEntry[] = [];
-  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
-    if (!line) continue;
-    const [pre, post] = line.split(' - ');
-    const fields = pre?.split(' ') ?? [];
-    const postFields = post?.split(' ') ?? [];
-    if (fields.length < 5 || postFields.length < 3) continue;
-    entries.push({
-      mountPoint: unescapeMountField(fields[4]!),
-      fsType: postFields[0]!,
-      source: unescapeMountField(postFields[1]!),
-      superOptions: postFields[2]!,
-    });
-  }
-  return entries;
+export function readMountInfo(): MountInfoLine[] {
+  return parseMountInfo(readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /** Is `p` equal to `dir` or inside it? */

@@ -24,6 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CGROUP_PREFIX, TMP_PREFIX, detachMounts, isUnder, readMountInfo, runTempDirs, safeRemove } from './context.js';
+import { sleepMs } from '../../src/util/sleep.js';
 import { runtimeBin } from './runtime.js';
 
 /** A process that belongs to the test run. */
@@ -184,8 +185,6 @@ export function formatLeaks(l: Leaks): string {
   return lines.join('\n');
 }
 
-const sleep = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-
 /** Thaw frozen cgroups (a frozen process cannot die of SIGKILL). */
 function thaw(cgroups: string[]): void {
   for (const cg of cgroups) {
@@ -233,7 +232,7 @@ export function cleanupLeaks(leaks: Leaks, base: Snapshot = EMPTY): Leaks {
         /* already gone */
       }
     }
-    sleep(100);
+    sleepMs(100);
   }
   // 3. Detach mounts under the run's temp dirs.
   detachMounts((mp) => mp.startsWith(TMP_PREFIX) && !base.mounts.has(mp));
@@ -248,7 +247,7 @@ export function cleanupLeaks(leaks: Leaks, base: Snapshot = EMPTY): Leaks {
         /* busy or already gone: next round */
       }
     }
-    if (findLeaks(base).cgroups.length > 0) sleep(100);
+    if (findLeaks(base).cgroups.length > 0) sleepMs(100);
   }
   // 5. Remove state directories.
   for (const dir of findLeaks(base).stateDirs) {

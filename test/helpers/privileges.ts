@@ -51,7 +51,7 @@ export function hasCommand(name: string): boolean {
 
 /** Is a cgroup v1 hierarchy with controller `name` mounted ('memory', or 'name=systemd')? */
 export function hasCgroupV1Controller(name: string): boolean {
-  return readMountInfo().some((m) => m.fsType === 'cgroup' && m.superOptions.split(',').includes(name));
+  return readMountInfo().some((m) => m.fsType === 'cgroup' && m.superOptions.includes(name));
 }
 
 /** Skip unless running as root. */

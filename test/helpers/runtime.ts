@@ -1,7 +1,8 @@
 /**
  * Running the runtime under test.
  *
- * The runtime is `dist/ts-runc.cjs`, or whatever binary `TSRUNC_BIN` names, e.g.
+ * The runtime is the installed one (package.json's `bin`: dist/ts-runc, the Bun executable),
+ * or whatever binary `TSRUNC_BIN` names, e.g.
  * `TSRUNC_BIN=$(which runc) npm test` runs the same suite against runc. Every invocation gets
  * `--root <per-test temp dir>` as its first arguments (the way container engines call a
  * runtime), so tests never see each other's containers or the host's.
@@ -14,10 +15,16 @@ import { REPO_ROOT, makeTempDir, testRoot, uniqueName } from './context.js';
 
 export { testRoot };
 
-/** Absolute path of the runtime under test: `$TSRUNC_BIN` if set, else `<repo>/dist/ts-runc.cjs`. */
+/** Absolute path of the runtime under test: `$TSRUNC_BIN` if set, else the installed one. */
 export function runtimeBin(): string {
   const fromEnv = process.env.TSRUNC_BIN;
-  return fromEnv ? path.resolve(fromEnv) : path.join(REPO_ROOT, 'dist/ts-runc.cjs');
+  return fromEnv ? path.resolve(fromEnv) : installedBin();
+}
+
+/** package.json's `bin` for ts-runc: what `npm link` puts on PATH and engines run. */
+export function installedBin(): string {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  return path.join(REPO_ROOT, pkg.bin['ts-runc'] as string);
 }
 
 function checkedBin(): string {

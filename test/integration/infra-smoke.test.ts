@@ -1,5 +1,5 @@
 // Smoke test of the test infrastructure against the runtime under test (TSRUNC_BIN or
-// dist/ts-runc.cjs): bundles, rt()/rtOk()/state(), background runs, and the leak checker on a
+// dist/ts-runc): bundles, rt()/rtOk()/state(), background runs, and the leak checker on a
 // real leaked container.
 import { expect } from 'chai';
 import { existsSync } from 'node:fs';

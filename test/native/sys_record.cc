@@ -285,8 +285,9 @@ long fstatat(int dirfd, const char *path, struct stat *st, int flags) {
   if (dirfd == g_script.plan_fd) return end(::fstat(dirfd, st) < 0 ? -errno : 0);
   std::string full = resolve(dirfd, path);
   if (long f = fault("fstatat")) return end(f, full);
-  const Entry *e = lookup(full);
   bool named = path && *path;
+  if (!named && g_script.closed.count(dirfd)) return end(-EBADF, full);
+  const Entry *e = lookup(full);
   if ((e && e->kind == "missing") || (!e && named && ((flags & AT_SYMLINK_NOFOLLOW) || dirfd == AT_FDCWD)))
     return end(-ENOENT, full);
   fill_stat(full, st);

@@ -23,7 +23,7 @@ struct Fault {
 struct Script {
   std::vector<Entry> paths;
   std::vector<Fault> faults;
-  std::set<int> closed;  // descriptors F_GETFD says are not open
+  std::set<int> closed;  // descriptors F_GETFD and fstat say are not open
   std::map<int, int> consumed;
   std::string cwd = "/";
   int plan_fd = -1;

@@ -28,6 +28,7 @@ describe('child errors: {step, errno, index} to one line', function () {
     expect(describeChildError(msg(Step.SCHEDULER, EPERM), plan)).to.equal('process.scheduler: set the scheduler: operation not permitted');
     expect(describeChildError(msg(Step.MASKED_PATH, EPERM, 1), plan)).to.equal('linux.maskedPaths: mask /sys/firmware: operation not permitted');
     expect(describeChildError(msg(Step.DUMPABLE, EPERM), plan)).to.equal('make the setup process non-dumpable: operation not permitted');
+    expect(describeChildError(msg(Step.DEV_NULL_REOPEN, 5, 0), plan)).to.equal("put the container's /dev/null in place of the host's as stdio 0: input/output error");
   });
 
   it('capabilities by name, plan fields by name', function () {

@@ -17,8 +17,16 @@ const PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_RAISE = 2;
 const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 const AT_REMOVEDIR = 0x200;
+const AT_EMPTY_PATH = 0x1000;
+const O_ACCMODE = 3;
+const O_RDWR = 2;
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_NO_SYMLINKS = 0x04;
+const RESOLVE_IN_ROOT = 0x10;
 const EPERM = 1;
 const ENOENT = 2;
+const EIO = 5;
+const EBADF = 9;
 const EPIPE = 32;
 const ENOTEMPTY = 39;
 
@@ -110,6 +118,43 @@ describe('child program: order of operations (recorded system calls)', function 
     expect(run.calls[maskDir]!.from).to.match(/^mount:fs:tmpfs$/);
     const propagation = lastAt(run, (c) => c.call === 'mount' && c.args[1] === '/' && c.args[3] === 0x40000);
     expect(propagation).to.be.greaterThan(maskDir);
+  });
+
+  describe("stdio on the host's /dev/null moves to the container's (runc's reOpenDevNull)", function () {
+    // fd 0 is on the null device, fd 1 a file.
+    const STDIO = { ...PATHS, 'fd:0': 'chr:1:3', 'fd:1': 'file' };
+    const nullOpen = (c: ChildCall) => c.call === 'openat2' && c.path === '/dev/null' && ((c.args[2] as number) & O_ACCMODE) === O_RDWR;
+
+    it('after pivot_root, the verified null device is dup3()ed over the null-device stdio only, before the read-only remounts', function () {
+      // fd 2 is the runtime's own, kept as it is (-1): not open there.
+      const run = runChild(initPlan({}, { stdioFds: [0, 1, -1] }), { paths: STDIO, closed: [2] });
+      expect(run.status, run.stderr).to.equal(0);
+      const checked = run.calls.filter((c) => c.call === 'fstatat' && c.args[1] === '' && [0, 1, 2].includes(c.args[0] as number));
+      expect(checked.map((c) => [c.args[0], c.ret])).to.deep.equal([[0, 0], [1, 0], [2, -EBADF]]);
+      const open = at(run, nullOpen);
+      expect(open, 'the container\'s /dev/null opened read-write').to.be.greaterThan(at(run, named('pivot_root')));
+      const nullFd = run.calls[open]!.ret;
+      // Opened inside the root, no symlink followed, then checked to be the null device.
+      expect(run.calls[open]!.args[3]).to.equal(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS);
+      expect(run.calls[open + 1]).to.deep.include({ call: 'fstatat', args: [nullFd, '', AT_EMPTY_PATH] });
+      const dups = run.calls.flatMap((c, i) => (c.call === 'dup3' && c.args[0] === nullFd ? [i] : []));
+      expect(dups.map((i) => run.calls[i]!.args[1])).to.deep.equal([0]);
+      const closed = at(run, (c) => c.call === 'close' && c.args[0] === nullFd);
+      expect(closed).to.be.greaterThan(dups[0]!);
+      expect(closed).to.be.lessThan(at(run, (c) => c.call === 'mount_setattr' && c.path === '/sys'));
+    });
+
+    it('nothing is moved with a terminal or where /dev is not the runtime\'s (no devices planned)', function () {
+      expect(at(runChild(initPlan({ devices: [] }), { paths: STDIO }), nullOpen)).to.equal(-1);
+      const tty = runChild(initPlan({}, { terminal: true, consoleSocketFd: 8 }), { paths: { ...STDIO, '/dev/console': 'file' } });
+      expect(tty.status, tty.stderr).to.equal(0);
+      expect(at(tty, nullOpen)).to.equal(-1);
+    });
+
+    it('a container /dev/null that is not the null device fails, naming stdio 0; so does a failing dup3', function () {
+      expectError(runChild(initPlan(), { paths: { ...STDIO, '/dev/null': 'file' } }), Step.DEV_NULL_NOT_DEVICE, EPERM, 0);
+      expectError(runChild(initPlan(), { paths: STDIO, fail: [`dup3=${EIO}`] }), Step.DEV_NULL_REOPEN, EIO, 0);
+    });
   });
 
   it('tmpcopyup: the covered directory is opened before the tmpfs goes over it, then copied into the new mount', function () {

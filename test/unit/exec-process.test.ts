@@ -1,11 +1,7 @@
 // How exec builds its process (runc's getProcess and setns-init rules): the command line's
-// overrides of config.json's process, the config filling in what a process leaves out, and
-// --cgroup sub-cgroup resolution.
+// overrides of config.json's process, and the config filling in what a process leaves out.
 import { expect } from 'chai';
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { makeTempDir } from '../helpers/context.js';
-import { effectiveProcess, execCgroupDirs } from '../../src/linux/exec-plan.js';
+import { effectiveProcess } from '../../src/linux/specconv/index.js';
 import { type ExecOverrides, processFromOverrides } from '../../src/operations/exec.js';
 import type { Process, Spec } from '../../src/spec/types.js';
 
@@ -101,34 +97,6 @@ describe('exec: the process', function () {
       expect(p.rlimits).to.deep.equal([{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }]);
       expect(p.apparmorProfile).to.equal('own');
       expect(p.noNewPrivileges).to.equal(undefined);
-    });
-  });
-
-  describe('execCgroupDirs (--cgroup)', function () {
-    function layout() {
-      const root = makeTempDir('cgroups');
-      const dirs = { cpu: path.join(root, 'cpu/ctr'), memory: path.join(root, 'memory/ctr'), '': path.join(root, 'unified/ctr') };
-      for (const d of Object.values(dirs)) mkdirSync(path.join(d, 'sub'), { recursive: true });
-      return { mode: 'hybrid', path: '/ctr', dirs };
-    }
-
-    it('no --cgroup: the container\'s own cgroups', function () {
-      const st = layout();
-      expect(execCgroupDirs(st, []).sort()).to.deep.equal(Object.values(st.dirs).sort());
-    });
-
-    it('a path for every hierarchy; controller:path for some', function () {
-      const st = layout();
-      expect(execCgroupDirs(st, ['sub']).sort()).to.deep.equal(Object.values(st.dirs).map((d) => path.join(d, 'sub')).sort());
-      expect(execCgroupDirs(st, ['memory:sub']).sort()).to.deep.equal([st.dirs.cpu, path.join(st.dirs.memory, 'sub'), st.dirs['']].sort());
-    });
-
-    it('a sub-cgroup cannot climb out of the container\'s, and must exist', function () {
-      const st = layout();
-      expect(execCgroupDirs(st, ['../../sub']).every((d) => Object.values(st.dirs).some((own) => d.startsWith(`${own}/`)))).to.equal(true);
-      expect(() => execCgroupDirs(st, ['nosuch'])).to.throw(/does not exist/);
-      expect(() => execCgroupDirs(st, ['pids:sub'])).to.throw(/no cgroup v1 controller "pids"/);
-      expect(() => execCgroupDirs({ ...st, mode: 'v2' }, ['memory:sub'])).to.throw(/only accepted on cgroup v1/);
     });
   });
 });

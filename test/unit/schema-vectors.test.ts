@@ -1,14 +1,21 @@
 // Schema test vectors: the runtime-spec's own (when the reference folder is on this machine)
 // and ts-runc's, under test/fixtures/schema-vectors/{config,state,features}/{good,bad}/.
 // Good documents must validate with no problem at all; bad ones must be rejected (a
-// document that is not even JSON counts as rejected). For ts-runc's bad vectors the exact
-// problem lines are pinned in EXPECTED below.
+// document that is not even JSON counts as rejected). A bad config is rejected as create
+// rejects it: by its document (schema and field rules) or, when that holds, by the
+// conversion's checks between fields (here with fixed host facts); a good one is a
+// well-formed document, which create may still refuse on a given host. For ts-runc's bad
+// vectors the exact problem lines are pinned in EXPECTED below.
 import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/context.js';
 import { skipWith } from '../helpers/privileges.js';
+import { containerProblems } from '../../src/linux/specconv/validate.js';
+import { viewSpec } from '../../src/linux/specconv/view.js';
+import type { Spec } from '../../src/spec/types.js';
 import { validateConfig, validateFeatures, validateState } from '../../src/spec/validate.js';
+import { BUNDLE, fixedHost } from './specconv/host.js';
 
 type Kind = 'config' | 'state' | 'features';
 const KINDS: Kind[] = ['config', 'state', 'features'];
@@ -51,6 +58,14 @@ function listVectors(root: string): Vector[] {
   return out;
 }
 
+/** A config create refuses before doing anything: its document, then the relational checks. */
+function configProblems(doc: unknown): { message: string }[] {
+  const problems = validateConfig(doc);
+  if (problems.length) return problems;
+  const spec = doc as Spec;
+  return containerProblems({ spec, view: viewSpec(spec, BUNDLE), host: fixedHost() });
+}
+
 /** Problem lines for a vector, or undefined when it is not valid JSON. */
 function problemsOf(v: Vector): string[] | undefined {
   let doc: unknown;
@@ -59,7 +74,8 @@ function problemsOf(v: Vector): string[] | undefined {
   } catch {
     return undefined;
   }
-  return VALIDATORS[v.kind](doc).map((e) => e.message);
+  const validate = v.kind === 'config' && !v.good ? configProblems : VALIDATORS[v.kind];
+  return validate(doc).map((e) => e.message);
 }
 
 function checkVector(v: Vector, expected?: string[]): void {

@@ -155,11 +155,11 @@ describe('validateConfig messages', function () {
       { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 },
     ];
     c.hooks = { prestart: [{ path: 'x', timeout: -1 }] };
+    c.process.env = ['A=b\u0000c'];
     const msgs = lines(validateConfig(c));
     expect(msgs).to.deep.equal([
+      'process.env[0]: must not contain a NUL byte',
       'process.cwd: must be an absolute path',
-      'process.rlimits[1].type: duplicate RLIMIT_NOFILE',
-      'process.rlimits[2].type: duplicate RLIMIT_NOFILE',
       'hooks.prestart[0].path: must be an absolute path',
       'hooks.prestart[0].timeout: must be greater than zero',
     ]);
@@ -183,25 +183,40 @@ describe('validateConfig messages', function () {
     expect(lines(validateConfig(c))).to.deep.equal(['process.cwd: must be an absolute path']);
   });
 
-  it('checks user namespace mappings against the namespaces', function () {
+  it('refuses ids that the kernel reads as "unchanged" (4294967295), wherever an id is given', function () {
     const c = config();
-    const map = [{ containerID: 0, hostID: 1000, size: 1 }];
-    c.linux.gidMappings = map;
-    expect(lines(validateConfig(c))).to.deep.equal([
-      'linux.uidMappings: is required when gidMappings is set',
-      'linux.gidMappings: requires a user namespace in linux.namespaces',
+    const max = 4294967294;
+    c.process.user = { uid: max + 1, gid: max, additionalGids: [1, max + 1] };
+    c.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, uid: max + 1, gid: 0 }];
+    c.linux.uidMappings = [{ containerID: 0, hostID: max + 1, size: 1 }];
+    c.linux.gidMappings = [{ containerID: max, hostID: 1000, size: 2 }, { containerID: 0, hostID: 0, size: 0 }];
+    c.mounts = [{ destination: '/m', type: 'bind', source: '/x', options: ['bind'], uidMappings: [{ containerID: max + 1, hostID: 0, size: 1 }], gidMappings: [] }];
+    const why = '(4294967295 is (uid_t)-1, "unchanged" to the kernel)';
+    expect(lines(validateConfig(c)).sort()).to.deep.equal([
+      `linux.devices[0].uid: must be <= 4294967294 ${why}`,
+      'linux.gidMappings[0].size: containerID + size - 1 must be <= 4294967294',
+      'linux.gidMappings[1].size: must be greater than zero',
+      `linux.uidMappings[0].hostID: must be <= 4294967294 ${why}`,
+      `mounts[0].uidMappings[0].containerID: must be <= 4294967294 ${why}`,
+      `process.user.additionalGids[1]: must be <= 4294967294 ${why}`,
+      `process.user.uid: must be <= 4294967294 ${why}`,
     ]);
-    c.linux.uidMappings = map;
-    c.linux.namespaces.push({ type: 'user' });
-    expect(validateConfig(c)).to.deep.equal([]);
+    c.process.user = { uid: max, gid: max, additionalGids: [max] };
+    expect(lines(validateConfig(c))).to.not.include(`process.user.uid: must be <= 4294967294 ${why}`);
   });
 
-  it('requires a time namespace for timeOffsets', function () {
+  it('refuses a NUL byte in any string or member name, annotations aside', function () {
     const c = config();
-    c.linux.timeOffsets = { boottime: { secs: 1 } };
-    expect(lines(validateConfig(c))).to.deep.equal(['linux.timeOffsets: requires a time namespace in linux.namespaces']);
-    c.linux.namespaces.push({ type: 'time' });
-    expect(validateConfig(c)).to.deep.equal([]);
+    c.hostname = 'ab\u0000cd';
+    c.mounts = [{ destination: '/dev/pts\u0000', type: 'bind', source: '/tmp', options: ['bind'] }];
+    c.linux.sysctl = { 'net.core.somaxconn\u0000': '1', 'kernel.msgmax': '1\u00002' };
+    c.annotations = { 'a\u0000': 'b\u0000' };
+    expect(lines(validateConfig(c)).sort()).to.deep.equal([
+      'hostname: must not contain a NUL byte',
+      'linux.sysctl["kernel.msgmax"]: must not contain a NUL byte',
+      'linux.sysctl["net.core.somaxconn\\u0000"]: key must not contain a NUL byte',
+      'mounts[0].destination: must not contain a NUL byte',
+    ]);
   });
 
   it('lets a FIFO device omit major and minor', function () {
@@ -298,16 +313,16 @@ describe('loadConfig', function () {
     const c = config();
     delete c.root;
     c.process.args = [];
-    c.linux.namespaces.push({ type: 'pid' });
+    c.linux.maskedPaths = ['proc/kcore'];
     const err = catchError(() => loadConfig(bundleWith(JSON.stringify(c))));
     expect(err).to.be.instanceOf(ConfigErrors);
     expect((err as ConfigErrors).problems.map((p) => p.field)).to.deep.equal([
       'root',
       'process.args',
-      'linux.namespaces[2].type',
+      'linux.maskedPaths[0]',
     ]);
     expect(err.message).to.equal(
-      'root: is required\nprocess.args: must be a non-empty array\nlinux.namespaces[2].type: duplicate pid namespace',
+      'root: is required\nprocess.args: must be a non-empty array\nlinux.maskedPaths[0]: must be an absolute path',
     );
   });
 

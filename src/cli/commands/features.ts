@@ -9,8 +9,8 @@ export const featuresCommand: Command = {
   summary: 'show the enabled features',
   flags: [],
   exactArgs: 0,
-  run() {
-    printJson(features(), 4);
+  run(ctx) {
+    printJson(features(ctx.criu), 4);
     return 0;
   },
 };

@@ -7,7 +7,7 @@ import type { LinuxResources } from '../../spec/types.js';
 import { ConfigError, SystemError, errorMessage } from '../../util/errors.js';
 import { deviceProgramBytes } from './device-bpf.js';
 import type { DeviceState } from './device-rules.js';
-import { type CgroupDriver, UNIFIED } from './driver.js';
+import { type CgroupDirs, UNIFIED } from './dirs.js';
 import { CgroupWriteError, readCgroupFile, readUint, writeCgroupFile } from './fs.js';
 import { type CgroupStep, type CgroupWrite, GROUP_FIELDS, type GroupId, type PlanContext, RESOURCES_FIELD, hostHugePageSizes } from './plan.js';
 import { V1_TABLE } from './resources-v1.js';
@@ -30,19 +30,19 @@ export interface PlacedStep {
 }
 
 /** Where a group of fields is applied on this host: v1, v2, or nowhere. */
-export function groupHome(driver: CgroupDriver, group: GroupId): 1 | 2 | null {
+function groupHome(cg: CgroupDirs, group: GroupId): 1 | 2 | null {
   const v1 = V1_TABLE[group].controller;
-  if (v1 && driver.hasV1(v1)) return 1;
-  if (driver.dirs[UNIFIED] === undefined) return null;
+  if (v1 && cg.hasV1(v1)) return 1;
+  if (cg.dirs[UNIFIED] === undefined) return null;
   const v2 = V2_TABLE[group].controller;
   // Fields v2 has no controller for are only "ignored with a warning" on a pure v2 host.
-  if (v2 === null) return driver.mode === 'v2' ? 2 : null;
-  if (V2_PSEUDO_CONTROLLERS.has(v2) || driver.v2Available().has(v2)) return 2;
+  if (v2 === null) return cg.mode === 'v2' ? 2 : null;
+  if (V2_PSEUDO_CONTROLLERS.has(v2) || cg.v2Available().has(v2)) return 2;
   return null;
 }
 
-function planContext(driver: CgroupDriver, opts: ApplyOptions, warn: (m: string) => void): PlanContext {
-  const dir = (controller: string) => driver.dirFor(controller) ?? '/nonexistent';
+function planContext(cg: CgroupDirs, opts: ApplyOptions, warn: (m: string) => void): PlanContext {
+  const dir = (controller: string) => cg.dirFor(controller) ?? '/nonexistent';
   return {
     exists: (controller, file) => fs.existsSync(`${dir(controller)}/${file}`),
     readUint: (controller, file) => readUint(dir(controller), file),
@@ -54,18 +54,18 @@ function planContext(driver: CgroupDriver, opts: ApplyOptions, warn: (m: string)
 }
 
 /** `unified` keys, written to the unified hierarchy as given (after everything else). */
-function unifiedSteps(driver: CgroupDriver, unified: Record<string, string>): PlacedStep[] {
+function unifiedSteps(cg: CgroupDirs, unified: Record<string, string>): PlacedStep[] {
   const keys = Object.keys(unified);
   if (keys.length === 0) return [];
-  if (driver.dirs[UNIFIED] === undefined) throw new ConfigError(`${RESOURCES_FIELD}.unified`, 'cannot use unified on cgroup v1');
-  const available = driver.v2Available();
+  if (cg.dirs[UNIFIED] === undefined) throw new ConfigError(`${RESOURCES_FIELD}.unified`, 'cannot use unified on cgroup v1');
+  const available = cg.v2Available();
   return keys.map((key) => {
     const field = `${RESOURCES_FIELD}.unified[${JSON.stringify(key)}]`;
     if (key.includes('/')) throw new ConfigError(field, 'must be a file name (no slashes)');
     const dot = key.indexOf('.');
     if (dot <= 0) throw new ConfigError(field, 'must be in the form CONTROLLER.PARAMETER');
     const controller = key.slice(0, dot);
-    if (driver.hasV1(controller)) {
+    if (cg.hasV1(controller)) {
       throw new ConfigError(field, `cannot use unified on cgroup v1: the ${controller} controller is mounted as cgroup v1 on this host`);
     }
     if (!V2_PSEUDO_CONTROLLERS.has(controller) && !available.has(controller)) {
@@ -77,19 +77,19 @@ function unifiedSteps(driver: CgroupDriver, unified: Record<string, string>): Pl
 }
 
 /** Every step for these resources, in order, each placed on its hierarchy. */
-export function planResources(driver: CgroupDriver, res: LinuxResources, opts: ApplyOptions = {}): PlacedStep[] {
+export function planResources(cg: CgroupDirs, res: LinuxResources, opts: ApplyOptions = {}): PlacedStep[] {
   const said = new Set<string>();
   const warn = (m: string) => {
     if (said.has(m)) return;
     said.add(m);
     opts.warn?.(m);
   };
-  const ctx = planContext(driver, opts, warn);
+  const ctx = planContext(cg, opts, warn);
   const out: PlacedStep[] = [];
   for (const group of Object.keys(GROUP_FIELDS) as GroupId[]) {
     const field = GROUP_FIELDS[group](res);
     if (field === null) continue;
-    const home = groupHome(driver, group);
+    const home = groupHome(cg, group);
     if (home === null) {
       const name = V1_TABLE[group].controller ?? group;
       throw new ConfigError(`${RESOURCES_FIELD}.${field}`, `cannot set ${name} limit: the ${name} cgroup controller is not available on this host`);
@@ -97,7 +97,7 @@ export function planResources(driver: CgroupDriver, res: LinuxResources, opts: A
     const table = home === 1 ? V1_TABLE : V2_TABLE;
     for (const step of table[group].plan(res, ctx)) out.push({ version: home, step });
   }
-  out.push(...unifiedSteps(driver, res.unified ?? {}));
+  out.push(...unifiedSteps(cg, res.unified ?? {}));
   return out;
 }
 
@@ -123,9 +123,9 @@ export function attachDeviceProgram(dir: string, state: DeviceState): void {
 const PERMISSION = new Set(['EPERM', 'EACCES', 'EROFS']);
 
 /** Run placed steps: a refusal throws (after one retry for order-sensitive writes). */
-export function runSteps(driver: CgroupDriver, steps: readonly PlacedStep[], opts: ApplyOptions = {}): void {
+function runSteps(cg: CgroupDirs, steps: readonly PlacedStep[], opts: ApplyOptions = {}): void {
   const dirOf = (p: PlacedStep): string => {
-    const dir = p.version === 1 && p.step.kind === 'write' ? driver.dirs[p.step.controller] : driver.dirs[UNIFIED];
+    const dir = p.version === 1 && p.step.kind === 'write' ? cg.dirs[p.step.controller] : cg.dirs[UNIFIED];
     if (!dir) throw new SystemError(`no cgroup directory for ${p.step.kind === 'write' ? p.step.controller : 'devices'}`);
     return dir;
   };
@@ -173,9 +173,9 @@ export function neededV2Controllers(steps: readonly PlacedStep[]): string[] {
 }
 
 /** Plan, enable what v2 needs, and write. */
-export function applyResources(driver: CgroupDriver, res: LinuxResources | undefined, opts: ApplyOptions = {}): void {
+export function applyResources(cg: CgroupDirs, res: LinuxResources | undefined, opts: ApplyOptions = {}): void {
   if (!res) return;
-  const steps = planResources(driver, res, opts);
-  driver.enableV2Controllers(neededV2Controllers(steps));
-  runSteps(driver, steps, opts);
+  const steps = planResources(cg, res, opts);
+  cg.enableV2Controllers(neededV2Controllers(steps));
+  runSteps(cg, steps, opts);
 }

@@ -129,7 +129,7 @@ export function encodeProgram(p: DeviceProgram): Insn[] {
 }
 
 /** struct bpf_insn, 8 bytes each: code, dst:4|src:4, s16 off, s32 imm (little-endian). */
-export function toBytes(insns: readonly Insn[]): Buffer {
+function toBytes(insns: readonly Insn[]): Buffer {
   const buf = Buffer.alloc(insns.length * 8);
   insns.forEach((i, n) => {
     buf.writeUInt8(i.code, n * 8);

@@ -3,8 +3,9 @@
 // new tasks keep arriving), and v2 reports completion in cgroup.events. `pause` returns only
 // once the freeze has really taken hold; if it cannot, the cgroup is thawed again.
 import { SystemError } from '../../util/errors.js';
-import { type CgroupDriver, UNIFIED } from './driver.js';
-import { readCgroupFile, sleepMs, writeCgroupFile } from './fs.js';
+import { type CgroupDirs, UNIFIED } from './dirs.js';
+import { sleepMs } from '../../util/sleep.js';
+import { readCgroupFile, writeCgroupFile } from './fs.js';
 
 export interface FreezeOptions {
   /** Give up (and thaw) after this long. */
@@ -12,9 +13,9 @@ export interface FreezeOptions {
 }
 
 /** Which interface the container's freezer is: the v1 controller or v2's cgroup.freeze. */
-function freezerOf(driver: CgroupDriver): { version: 1 | 2; dir: string } {
-  if (driver.hasV1('freezer')) return { version: 1, dir: driver.dirs.freezer as string };
-  const dir = driver.dirs[UNIFIED];
+function freezerOf(cg: CgroupDirs): { version: 1 | 2; dir: string } {
+  if (cg.hasV1('freezer')) return { version: 1, dir: cg.dirs.freezer as string };
+  const dir = cg.dirs[UNIFIED];
   if (dir !== undefined) return { version: 2, dir };
   throw new SystemError('cannot freeze: no freezer cgroup (neither a v1 freezer hierarchy nor cgroup v2)');
 }
@@ -25,8 +26,8 @@ function v2Frozen(dir: string): boolean | null {
   return /^frozen 1$/m.test(text);
 }
 
-export function freeze(driver: CgroupDriver, opts: FreezeOptions = {}): void {
-  const { version, dir } = freezerOf(driver);
+export function freeze(cg: CgroupDirs, opts: FreezeOptions = {}): void {
+  const { version, dir } = freezerOf(cg);
   const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
   if (version === 2) {
     writeCgroupFile(dir, 'cgroup.freeze', '1');
@@ -50,12 +51,12 @@ export function freeze(driver: CgroupDriver, opts: FreezeOptions = {}): void {
       sleepMs(i < 10 ? 0 : 1);
     }
   }
-  thaw(driver);
+  thaw(cg);
   throw new SystemError(`unable to freeze ${dir}: processes kept escaping the freezer`);
 }
 
-export function thaw(driver: CgroupDriver, opts: FreezeOptions = {}): void {
-  const { version, dir } = freezerOf(driver);
+export function thaw(cg: CgroupDirs, opts: FreezeOptions = {}): void {
+  const { version, dir } = freezerOf(cg);
   if (version === 2) {
     writeCgroupFile(dir, 'cgroup.freeze', '0');
     const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
@@ -65,16 +66,19 @@ export function thaw(driver: CgroupDriver, opts: FreezeOptions = {}): void {
   writeCgroupFile(dir, 'freezer.state', 'THAWED');
 }
 
-/** Thaw if frozen, never throwing: for teardown paths (a frozen task cannot die on v1). */
-export function thawQuietly(driver: CgroupDriver): void {
-  try {
-    if (driver.isFrozen() || isFreezing(driver)) thaw(driver);
-  } catch {
-    // gone already
-  }
-}
+/** runc's freezer states. */
+export type FreezerState = 'THAWED' | 'FREEZING' | 'FROZEN';
 
-function isFreezing(driver: CgroupDriver): boolean {
-  if (!driver.hasV1('freezer')) return readCgroupFile(driver.dirs[UNIFIED] ?? '/nonexistent', 'cgroup.freeze')?.trim() === '1';
-  return readCgroupFile(driver.dirs.freezer as string, 'freezer.state')?.trim() === 'FREEZING';
+/**
+ * Where the freezer is now. v1 says so in freezer.state; v2's cgroup.freeze is what was
+ * asked, and cgroup.events' "frozen" whether the kernel got there.
+ */
+export function freezerState(cg: CgroupDirs): FreezerState {
+  if (cg.hasV1('freezer')) {
+    const state = readCgroupFile(cg.dirs.freezer as string, 'freezer.state')?.trim();
+    return state === 'FROZEN' || state === 'FREEZING' ? state : 'THAWED';
+  }
+  const dir = cg.dirs[UNIFIED];
+  if (dir === undefined || readCgroupFile(dir, 'cgroup.freeze')?.trim() !== '1') return 'THAWED';
+  return v2Frozen(dir) === false ? 'FREEZING' : 'FROZEN';
 }

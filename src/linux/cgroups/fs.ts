@@ -22,13 +22,13 @@ export class CgroupWriteError extends SystemError {
 }
 
 /** Text of a Node fs error without the "CODE: " prefix and the ", syscall 'path'" suffix. */
-export function fsErrorText(err: unknown): string {
+function fsErrorText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e.code === 'string') return (e.message.split(',')[0] ?? '').replace(/^[A-Z0-9]+: /, '');
   return errorMessage(err);
 }
 
-export function errnoOf(err: unknown): string {
+function errnoOf(err: unknown): string {
   const code = (err as NodeJS.ErrnoException)?.code;
   return typeof code === 'string' ? code : 'EIO';
 }
@@ -51,10 +51,6 @@ export function writeCgroupFile(dir: string, file: string, value: string, field 
   }
 }
 
-export function cgroupFileExists(dir: string, file: string): boolean {
-  return fs.existsSync(path.join(dir, file));
-}
-
 /** Contents, or null when the file does not exist (or the cgroup is gone). */
 export function readCgroupFile(dir: string, file: string): string | null {
   try {
@@ -73,7 +69,7 @@ export function readUint(dir: string, file: string): bigint | null {
   return text === undefined ? null : parseUint(text);
 }
 
-export function parseUint(text: string): bigint | null {
+function parseUint(text: string): bigint | null {
   if (text === 'max') return MAX_UINT64;
   if (/^\d+$/.test(text)) return BigInt(text);
   // v1 reports "-1" nowhere in stats, but negative values clamp to zero like runc does.
@@ -95,7 +91,3 @@ export function readKeyValues(dir: string, file: string): Map<string, bigint> | 
   return out;
 }
 
-/** Sleep without an event loop (the CLI's operations are synchronous). */
-export function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}

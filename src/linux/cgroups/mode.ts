@@ -3,6 +3,7 @@
 //   v1      only v1 hierarchies
 //   hybrid  v1 controllers plus a cgroup2 mount (usually /sys/fs/cgroup/unified)
 import fs from 'node:fs';
+import { parseMountInfo } from '../mountinfo.js';
 
 export type CgroupMode = 'v1' | 'v2' | 'hybrid';
 
@@ -20,18 +21,12 @@ const V1_NAMED = /^name=/;
 export function parseLayout(mountinfo: string): CgroupLayout {
   let unified: string | null = null;
   const v1 = new Map<string, string>();
-  for (const line of mountinfo.split('\n')) {
-    const sep = line.indexOf(' - ');
-    if (sep < 0) continue;
-    const left = line.slice(0, sep).split(' ');
-    const right = line.slice(sep + 3).split(' ');
-    const mountPoint = unescapeMountPath(left[4] ?? '');
-    const fstype = right[0];
-    if (fstype === 'cgroup2') {
+  for (const { mountPoint, fsType, superOptions } of parseMountInfo(mountinfo)) {
+    if (fsType === 'cgroup2') {
       // Prefer the canonical location when cgroup2 is mounted more than once.
       if (unified === null || mountPoint === '/sys/fs/cgroup') unified = mountPoint;
-    } else if (fstype === 'cgroup') {
-      for (const opt of (right[2] ?? '').split(',')) {
+    } else if (fsType === 'cgroup') {
+      for (const opt of superOptions) {
         if (opt === 'rw' || opt === 'ro' || opt.startsWith('release_agent') || opt === 'clone_children') continue;
         if (V1_CONTROLLERS.has(opt) || V1_NAMED.test(opt)) {
           if (!v1.has(opt)) v1.set(opt, mountPoint);
@@ -44,14 +39,10 @@ export function parseLayout(mountinfo: string): CgroupLayout {
 }
 
 /** Controllers a v1 host may mount. */
-export const V1_CONTROLLERS: ReadonlySet<string> = new Set([
+const V1_CONTROLLERS: ReadonlySet<string> = new Set([
   'cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'net_cls', 'net_prio', 'blkio',
   'perf_event', 'hugetlb', 'pids', 'rdma', 'misc',
 ]);
-
-function unescapeMountPath(p: string): string {
-  return p.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-}
 
 let cached: CgroupLayout | undefined;
 export function hostLayout(): CgroupLayout {

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../../native/addon.js';
-import { type CgroupDriver, UNIFIED } from './driver.js';
+import { type CgroupDirs, UNIFIED } from './dirs.js';
 import { readKeyValues, writeCgroupFile } from './fs.js';
 
 export type OomCheck = 'oom' | 'none' | 'gone';
@@ -74,9 +74,9 @@ function existenceWatcher(dir: string): OomWatcher {
   return { fd: null, pollMs: V2_POLL_MS, check: () => (fs.existsSync(dir) ? 'none' : 'gone'), close() {} };
 }
 
-export function watchOom(driver: CgroupDriver): OomWatcher {
-  if (driver.hasV1('memory')) return v1Watcher(driver.dirs.memory as string);
-  const unified = driver.dirs[UNIFIED];
+export function watchOom(cg: CgroupDirs): OomWatcher {
+  if (cg.hasV1('memory')) return v1Watcher(cg.dirs.memory as string);
+  const unified = cg.dirs[UNIFIED];
   if (unified !== undefined && fs.existsSync(path.join(unified, 'memory.events'))) return v2Watcher(unified);
-  return existenceWatcher(driver.uniqueDirs()[0] ?? '/nonexistent');
+  return existenceWatcher(cg.uniqueDirs()[0] ?? '/nonexistent');
 }

@@ -15,8 +15,8 @@ export interface CgroupPathSpec {
 export function cgroupPathSpec(cgroupsPath: string | undefined, id: string): CgroupPathSpec {
   const raw = cgroupsPath && cgroupsPath !== '' ? cgroupsPath : id;
   if (raw.includes(':') && !raw.startsWith('/')) {
-    // "slice:prefix:name" is the systemd driver's syntax.
-    throw new ConfigError('linux.cgroupsPath', `"${raw}" is a systemd cgroup path; the systemd cgroup driver is not supported (use a path)`);
+    // "slice:prefix:name" is the systemd driver's syntax: a path here would be a mistake.
+    throw new ConfigError('linux.cgroupsPath', `"${raw}" is a systemd cgroup path (slice:prefix:name): use --systemd-cgroup, or a path`);
   }
   const absolute = raw.startsWith('/');
   const cleaned = path.posix.normalize(`/${raw}`);

@@ -65,6 +65,11 @@ export function devNo(d: { major: number; minor: number }): string {
   return `${d.major}:${d.minor}`;
 }
 
+/** Set and not zero: how runc reads most numeric resources. */
+export function given(v: number | undefined | null): v is number {
+  return v !== undefined && v !== null && v !== 0;
+}
+
 /** The kernel's limit words: -1 (or any negative) is unlimited. */
 export function isUnlimited(v: number): boolean {
   return v < 0;
@@ -142,4 +147,19 @@ export function checkPageSize(pageSize: string, index: number, ctx: PlanContext)
     throw new ConfigError(`${RESOURCES_FIELD}.hugepageLimits[${index}].pageSize`, `"${pageSize}" is not a huge page size of this host (sizes: ${known})`);
   }
   return pageSize;
+}
+
+/**
+ * hugepageLimits: hugetlb.<size>.<limit file> and, where the kernel accounts reservations,
+ * the reservation file too (config-linux.md prefers it). v1 and v2 differ in the names only.
+ */
+export function hugetlbWrites(limitFile: string, reservationFile: string): Planner<LinuxResources> {
+  return (r, ctx) =>
+    (r.hugepageLimits ?? []).flatMap((h, i) => {
+      const ps = checkPageSize(h.pageSize, i, ctx);
+      const field = `hugepageLimits[${i}].limit`;
+      const out = [write('hugetlb', `hugetlb.${ps}.${limitFile}`, String(h.limit), field)];
+      if (ctx.exists('hugetlb', `hugetlb.${ps}.${reservationFile}`)) out.push(write('hugetlb', `hugetlb.${ps}.${reservationFile}`, String(h.limit), field));
+      return out;
+    });
 }

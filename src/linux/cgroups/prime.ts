@@ -3,7 +3,7 @@
 // will move a process into a cgroup.
 import path from 'node:path';
 import { native } from '../../native/addon.js';
-import { UNIFIED } from './driver.js';
+import { UNIFIED } from './dirs.js';
 import { hostLayout, ownCgroups } from './mode.js';
 
 let primed = false;

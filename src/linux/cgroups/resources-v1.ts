@@ -11,18 +11,14 @@ import {
   type PlanContext,
   RESOURCES_FIELD,
   type TableEntry,
-  checkPageSize,
   devNo,
+  given,
+  hugetlbWrites,
   isUnlimited,
   write,
 } from './plan.js';
 
 export const KERNEL_MEMORY_WARNING = 'Kernel memory settings are ignored and will be removed';
-
-/** Set and not zero: how runc reads most numeric resources. */
-function given(v: number | undefined | null): v is number {
-  return v !== undefined && v !== null && v !== 0;
-}
 
 /** v1 takes -1 for "no limit". */
 const v1Bytes = (n: number): string => (isUnlimited(n) ? '-1' : String(n));
@@ -31,8 +27,8 @@ const MEMSW = 'memory.memsw.limit_in_bytes';
 const MEMORY_LIMIT = 'memory.limit_in_bytes';
 
 /** Memory shares and CPU shares limits, as runc checks them. */
-export const CPU_SHARES_MIN = 2;
-export const CPU_SHARES_MAX = 262144;
+const CPU_SHARES_MIN = 2;
+const CPU_SHARES_MAX = 262144;
 
 function memoryV1(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
   const out: CgroupStep[] = [];
@@ -156,17 +152,6 @@ function blkioV1(b: LinuxBlockIO, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-function hugetlbV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
-  return (r.hugepageLimits ?? []).flatMap((h, i) => {
-    const ps = checkPageSize(h.pageSize, i, ctx);
-    const field = `hugepageLimits[${i}].limit`;
-    const out = [write('hugetlb', `hugetlb.${ps}.limit_in_bytes`, String(h.limit), field)];
-    // Reservation accounting, where the kernel has it (config-linux.md prefers it).
-    if (ctx.exists('hugetlb', `hugetlb.${ps}.rsvd.limit_in_bytes`)) out.push(write('hugetlb', `hugetlb.${ps}.rsvd.limit_in_bytes`, String(h.limit), field));
-    return out;
-  });
-}
-
 /** rdma.max lines: same on v1 and v2. */
 export function rdmaWrites(r: LinuxResources): CgroupWrite[] {
   return Object.entries(r.rdma ?? {}).map(([dev, l]) => {
@@ -208,7 +193,7 @@ export const V1_TABLE: Readonly<Record<GroupId, TableEntry>> = {
   cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
   pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
   blockIO: { controller: 'blkio', plan: (r, ctx) => blkioV1(r.blockIO ?? {}, ctx) },
-  hugetlb: { controller: 'hugetlb', plan: hugetlbV1 },
+  hugetlb: { controller: 'hugetlb', plan: hugetlbWrites('limit_in_bytes', 'rsvd.limit_in_bytes') },
   netClass: {
     controller: 'net_cls',
     plan: (r) => [write('net_cls', 'net_cls.classid', String(r.network?.classID), 'network.classID')],

@@ -5,12 +5,8 @@
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules } from './device-rules.js';
-import { type CgroupStep, type GroupId, type PlanContext, RESOURCES_FIELD, type TableEntry, checkPageSize, devNo, isUnlimited, write } from './plan.js';
+import { type CgroupStep, type GroupId, type PlanContext, RESOURCES_FIELD, type TableEntry, devNo, given, hugetlbWrites, isUnlimited, write } from './plan.js';
 import { KERNEL_MEMORY_WARNING, THROTTLES, checkCpuShares, cpusetWrites, pidsWrites, rdmaWrites } from './resources-v1.js';
-
-function given(v: number | undefined | null): v is number {
-  return v !== undefined && v !== null && v !== 0;
-}
 
 /** runc's numToStr: -1 is "max", 0 is "leave alone" (""). */
 const v2Num = (n: number): string => (n === 0 ? '' : isUnlimited(n) ? 'max' : String(n));
@@ -108,16 +104,6 @@ function ioV2(b: LinuxBlockIO, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-function hugetlbV2(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
-  return (r.hugepageLimits ?? []).flatMap((h, i) => {
-    const ps = checkPageSize(h.pageSize, i, ctx);
-    const field = `hugepageLimits[${i}].limit`;
-    const out = [write('hugetlb', `hugetlb.${ps}.max`, String(h.limit), field)];
-    if (ctx.exists('hugetlb', `hugetlb.${ps}.rsvd.max`)) out.push(write('hugetlb', `hugetlb.${ps}.rsvd.max`, String(h.limit), field));
-    return out;
-  });
-}
-
 const noNetwork =
   (field: string) =>
   (_r: LinuxResources, ctx: PlanContext): CgroupStep[] => {
@@ -131,7 +117,7 @@ export const V2_TABLE: Readonly<Record<GroupId, TableEntry>> = {
   cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
   pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
   blockIO: { controller: 'io', plan: (r, ctx) => ioV2(r.blockIO ?? {}, ctx) },
-  hugetlb: { controller: 'hugetlb', plan: hugetlbV2 },
+  hugetlb: { controller: 'hugetlb', plan: hugetlbWrites('max', 'rsvd.max') },
   netClass: { controller: null, plan: noNetwork('network.classID') },
   netPriority: { controller: null, plan: noNetwork('network.priorities') },
   rdma: { controller: 'rdma', plan: rdmaWrites },

@@ -2,10 +2,10 @@
 // read from wherever each controller lives. Numbers are bigints: cgroup counters and
 // "unlimited" (2^63 on v1, 2^64-1 on v2) do not fit a double. Fields runc tags
 // `omitempty` are left out when zero, so the JSON matches runc's byte for byte.
-import { type CgroupDriver, UNIFIED } from './driver.js';
+import { type CgroupDirs, UNIFIED } from './dirs.js';
 import { MAX_UINT64, readCgroupFile, readKeyValues, readUint } from './fs.js';
 
-type Json = bigint | number | string | boolean | null | undefined | Json[] | { [key: string]: Json };
+export type Json = bigint | number | string | boolean | null | undefined | Json[] | { [key: string]: Json };
 
 /** JSON with bigints as plain numbers and undefined members left out. */
 export function toJson(v: Json): string {
@@ -55,10 +55,10 @@ export function parseCpuList(text: string): number[] {
 
 // ---- cpu ------------------------------------------------------------------------------
 
-function cpuStats(driver: CgroupDriver): Json {
+function cpuStats(cg: CgroupDirs): Json {
   let usage: Record<string, Json>;
-  if (driver.hasV1('cpuacct')) {
-    const dir = driver.dirs.cpuacct as string;
+  if (cg.hasV1('cpuacct')) {
+    const dir = cg.dirs.cpuacct as string;
     const stat = readKeyValues(dir, 'cpuacct.stat') ?? new Map<string, bigint>();
     usage = {
       total: oe(n(readUint(dir, 'cpuacct.usage'))),
@@ -69,7 +69,7 @@ function cpuStats(driver: CgroupDriver): Json {
       user: (n(stat.get('user')) * NS_PER_SEC) / USER_HZ,
     };
   } else {
-    const stat = readKeyValues(driver.dirs[UNIFIED] ?? '/nonexistent', 'cpu.stat') ?? new Map<string, bigint>();
+    const stat = readKeyValues(cg.dirs[UNIFIED] ?? '/nonexistent', 'cpu.stat') ?? new Map<string, bigint>();
     usage = {
       total: oe(n(stat.get('usage_usec')) * 1000n),
       kernel: n(stat.get('system_usec')) * 1000n,
@@ -77,8 +77,8 @@ function cpuStats(driver: CgroupDriver): Json {
     };
   }
   // Throttling: v1 cpu.stat counts nanoseconds, v2 microseconds.
-  const v1 = driver.hasV1('cpu');
-  const cpuDir = (v1 ? driver.dirs.cpu : driver.dirs[UNIFIED]) ?? '/nonexistent';
+  const v1 = cg.hasV1('cpu');
+  const cpuDir = (v1 ? cg.dirs.cpu : cg.dirs[UNIFIED]) ?? '/nonexistent';
   const t = readKeyValues(cpuDir, 'cpu.stat') ?? new Map<string, bigint>();
   const throttledTime = v1 ? n(t.get('throttled_time')) : n(t.get('throttled_usec')) * 1000n;
   return {
@@ -87,8 +87,8 @@ function cpuStats(driver: CgroupDriver): Json {
   };
 }
 
-function cpusetStats(driver: CgroupDriver): Json {
-  const dir = driver.hasV1('cpuset') ? (driver.dirs.cpuset as string) : driver.dirs[UNIFIED];
+function cpusetStats(cg: CgroupDirs): Json {
+  const dir = cg.hasV1('cpuset') ? (cg.dirs.cpuset as string) : cg.dirs[UNIFIED];
   const flag = (file: string) => (dir ? n(readUint(dir, file)) : 0n);
   const list = (file: string) => oe(dir ? parseCpuList(readCgroupFile(dir, file) ?? '') : []);
   const relax = dir ? Number(readCgroupFile(dir, 'cpuset.sched_relax_domain_level')?.trim() ?? 0) || 0 : 0;
@@ -159,9 +159,9 @@ function memoryStatsV2(dir: string): Json {
   };
 }
 
-function memoryStats(driver: CgroupDriver): Json {
-  if (driver.hasV1('memory')) return memoryStatsV1(driver.dirs.memory as string);
-  const dir = driver.dirs[UNIFIED];
+function memoryStats(cg: CgroupDirs): Json {
+  if (cg.hasV1('memory')) return memoryStatsV1(cg.dirs.memory as string);
+  const dir = cg.dirs[UNIFIED];
   if (dir && readCgroupFile(dir, 'memory.current') !== null) return memoryStatsV2(dir);
   return memoryEntryless();
 }
@@ -173,8 +173,8 @@ function memoryEntryless(): Json {
 
 // ---- pids -----------------------------------------------------------------------------
 
-function pidsStats(driver: CgroupDriver): Json {
-  const dir = driver.dirFor('pids');
+function pidsStats(cg: CgroupDirs): Json {
+  const dir = cg.dirFor('pids');
   if (!dir) return {};
   const limit = readUint(dir, 'pids.max');
   return { current: oe(n(readUint(dir, 'pids.current'))), limit: oe(limit === MAX_UINT64 ? 0n : n(limit)) };
@@ -242,10 +242,10 @@ const BLKIO_KEYS = [
   'sectorsRecursive',
 ];
 
-function blkioStats(driver: CgroupDriver): Json {
+function blkioStats(cg: CgroupDirs): Json {
   const found: Record<string, BlkioEntry[]> = {};
-  if (driver.hasV1('blkio')) {
-    const dir = driver.dirs.blkio as string;
+  if (cg.hasV1('blkio')) {
+    const dir = cg.dirs.blkio as string;
     for (const group of BLKIO_V1_GROUPS) {
       const first = blkioEntries(dir, group[0]?.[1] as string);
       if (!first || first.length === 0) continue;
@@ -253,7 +253,7 @@ function blkioStats(driver: CgroupDriver): Json {
       break;
     }
   } else {
-    const dir = driver.dirs[UNIFIED];
+    const dir = cg.dirs[UNIFIED];
     const text = dir ? readCgroupFile(dir, 'io.stat') : null;
     // "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0"
     const keys: Record<string, [string, string]> = {
@@ -281,10 +281,10 @@ function blkioStats(driver: CgroupDriver): Json {
 
 // ---- hugetlb --------------------------------------------------------------------------
 
-function hugetlbStats(driver: CgroupDriver, sizes: readonly string[]): Json {
+function hugetlbStats(cg: CgroupDirs, sizes: readonly string[]): Json {
   const out: Record<string, Json> = {};
-  const v1 = driver.hasV1('hugetlb');
-  const dir = v1 ? driver.dirs.hugetlb : driver.dirs[UNIFIED];
+  const v1 = cg.hasV1('hugetlb');
+  const dir = v1 ? cg.dirs.hugetlb : cg.dirs[UNIFIED];
   if (!dir) return out;
   for (const ps of [...sizes].sort()) {
     if (v1) {
@@ -301,14 +301,14 @@ function hugetlbStats(driver: CgroupDriver, sizes: readonly string[]): Json {
 }
 
 /** runc's `events` stats object for the container's cgroups. */
-export function collectStats(driver: CgroupDriver, hugePageSizes: readonly string[]): Json {
+export function collectStats(cg: CgroupDirs, hugePageSizes: readonly string[]): Json {
   return {
-    cpu: cpuStats(driver),
-    cpuset: cpusetStats(driver),
-    memory: memoryStats(driver),
-    pids: pidsStats(driver),
-    blkio: blkioStats(driver),
-    hugetlb: hugetlbStats(driver, hugePageSizes),
+    cpu: cpuStats(cg),
+    cpuset: cpusetStats(cg),
+    memory: memoryStats(cg),
+    pids: pidsStats(cg),
+    blkio: blkioStats(cg),
+    hugetlb: hugetlbStats(cg, hugePageSizes),
     intel_rdt: {},
     network_interfaces: null,
   };

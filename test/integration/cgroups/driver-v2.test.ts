@@ -1,4 +1,4 @@
-// The cgroup v2 driver, pointed at a hierarchy root given as a parameter:
+// The cgroup v2 cg, pointed at a hierarchy root given as a parameter:
 //   - a directory tree laid out like cgroup2 (cgroup.controllers, cgroup.subtree_control and
 //     the controllers' files) under a temp dir, where every file written can be read back
 //     exactly as written;
@@ -8,8 +8,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { applyResources, neededV2Controllers, planResources } from '../../../src/linux/cgroups/apply.js';
-import { CgroupDriver, UNIFIED } from '../../../src/linux/cgroups/driver.js';
-import { freeze, thaw } from '../../../src/linux/cgroups/freezer.js';
+import { CgroupDirs, UNIFIED } from '../../../src/linux/cgroups/dirs.js';
+import { freeze, freezerState, thaw } from '../../../src/linux/cgroups/freezer.js';
 import { CgroupWriteError } from '../../../src/linux/cgroups/fs.js';
 import { type CgroupLayout, hostLayout } from '../../../src/linux/cgroups/mode.js';
 import type { CgroupWrite } from '../../../src/linux/cgroups/plan.js';
@@ -92,7 +92,7 @@ const words = (text: string) => text.split(/\s+/).filter(Boolean).map((w) => w.r
 function suite(name: string, makeTree: () => Tree, unavailable: () => string | null): void {
   describe(`cgroups v2 driver: ${name}`, function () {
     let tree: Tree;
-    let driver: CgroupDriver;
+    let cg: CgroupDirs;
     let leaf: string;
 
     before(function () {
@@ -105,8 +105,8 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
       tree = makeTree();
       const layout: CgroupLayout = { mode: 'v2', unified: tree.root, v1: new Map() };
       const inner = `${CGROUP_PREFIX}/${uniqueName('v2')}/ctr`;
-      driver = CgroupDriver.plan({ inner, absolute: true }, layout, new Map());
-      leaf = driver.dirs[UNIFIED] as string;
+      cg = CgroupDirs.plan({ inner, absolute: true }, layout, new Map());
+      leaf = cg.dirs[UNIFIED] as string;
       tree.prepare(leaf);
     });
 
@@ -115,7 +115,7 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
     });
 
     it('creates the directory, enabling every available controller in each parent', function () {
-      driver.create();
+      cg.create();
       expect(fs.statSync(leaf).isDirectory()).to.equal(true);
       const available = words(read(tree.root, 'cgroup.controllers'));
       const expected = CONTROLLERS.filter((c) => available.includes(c)).sort();
@@ -130,13 +130,13 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
     });
 
     it('writes each field to its v2 file with runc\'s conversions', function () {
-      driver.create();
+      cg.create();
       const res: LinuxResources = {
         memory: { limit: 268435456, swap: 536870912, reservation: 134217728 },
         cpu: { shares: 1024, quota: 50000, period: 100000, cpus: '0', mems: '0' },
         pids: { limit: 20 },
       };
-      applyResources(driver, res, { hugePageSizes: ['2MB'] });
+      applyResources(cg, res, { hugePageSizes: ['2MB'] });
       const expected: Record<string, string> = {
         'memory.max': '268435456',
         'memory.swap.max': '268435456',
@@ -161,7 +161,7 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
         rdma: { mlx5_1: { hcaHandles: 3 } },
         unified: { 'memory.high': '1073741824', 'cgroup.max.depth': '4' },
       };
-      const steps = planResources(driver, res, { hugePageSizes: ['2MB'] });
+      const steps = planResources(cg, res, { hugePageSizes: ['2MB'] });
       const shown = steps.map(({ step }) => (step.kind === 'write' ? `${step.file}=${step.value}` : step.kind));
       expect(shown).to.deep.equal([
         'io.weight=4950',
@@ -181,19 +181,19 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
     });
 
     it('refuses unified keys that are not CONTROLLER.PARAMETER files of an available controller', function () {
-      expect(() => planResources(driver, { unified: { '../memory.max': '1' } })).to.throw(ConfigError, 'must be a file name (no slashes)');
-      expect(() => planResources(driver, { unified: { 'nonsense.max': '1' } })).to.throw(
+      expect(() => planResources(cg, { unified: { '../memory.max': '1' } })).to.throw(ConfigError, 'must be a file name (no slashes)');
+      expect(() => planResources(cg, { unified: { 'nonsense.max': '1' } })).to.throw(
         ConfigError,
         'linux.resources.unified["nonsense.max"]: can\'t be set: controller "nonsense" not available',
       );
     });
 
     it('reports a refused write with the file, the value and the errno', function () {
-      driver.create();
+      cg.create();
       const bad = tree.exact ? { unified: { 'memory.oom.group': '1' } } : { cpu: { cpus: '4095' } };
       let caught: unknown;
       try {
-        applyResources(driver, bad);
+        applyResources(cg, bad);
       } catch (err) {
         caught = err;
       }
@@ -206,28 +206,28 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
     });
 
     it('freezes through cgroup.freeze and waits for cgroup.events to say frozen', function () {
-      driver.create();
+      cg.create();
       if (tree.exact) fs.writeFileSync(path.join(leaf, 'cgroup.events'), 'populated 0\nfrozen 1\n');
-      freeze(driver, { timeoutMs: 2000 });
+      freeze(cg, { timeoutMs: 2000 });
       expect(read(leaf, 'cgroup.freeze').trim()).to.equal('1');
-      expect(driver.isFrozen()).to.equal(true);
+      expect(freezerState(cg)).to.equal('FROZEN');
       if (tree.exact) fs.writeFileSync(path.join(leaf, 'cgroup.events'), 'populated 0\nfrozen 0\n');
-      thaw(driver, { timeoutMs: 2000 });
+      thaw(cg, { timeoutMs: 2000 });
       expect(read(leaf, 'cgroup.freeze').trim()).to.equal('0');
-      expect(driver.isFrozen()).to.equal(false);
+      expect(freezerState(cg)).to.equal('THAWED');
     });
 
     it('gives up on a freeze that never completes, thawing again', function () {
       if (!tree.exact) this.skip();
-      driver.create();
+      cg.create();
       fs.writeFileSync(path.join(leaf, 'cgroup.events'), 'populated 1\nfrozen 0\n');
-      expect(() => freeze(driver, { timeoutMs: 50 })).to.throw(/unable to freeze/);
+      expect(() => freeze(cg, { timeoutMs: 50 })).to.throw(/unable to freeze/);
       expect(read(leaf, 'cgroup.freeze')).to.equal('0');
     });
 
     it('reports statistics in runc\'s events format', function () {
       if (!tree.exact) this.skip();
-      driver.create();
+      cg.create();
       const files: Record<string, string> = {
         'cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 4\nnr_throttled 1\nthrottled_usec 20\n',
         'memory.current': '4096\n',
@@ -245,7 +245,7 @@ function suite(name: string, makeTree: () => Tree, unavailable: () => string | n
         'cpuset.cpus': '0-1\n',
       };
       for (const [f, v] of Object.entries(files)) fs.writeFileSync(path.join(leaf, f), v);
-      const json = toJson(collectStats(driver, ['2MB']));
+      const json = toJson(collectStats(cg, ['2MB']));
       expect(JSON.parse(json)).to.deep.equal({
         cpu: { usage: { total: 1500000, kernel: 500000, user: 1000000 }, throttling: { periods: 4, throttledPeriods: 1, throttledTime: 20000 } },
         cpuset: {

@@ -1,4 +1,4 @@
-// The v2 driver against the kernel's cgroup2 hierarchy of this host, whatever controllers
+// The cgroupfs driver against the kernel's cgroup2 hierarchy of this host, whatever controllers
 // it offers (a hybrid host's unified hierarchy may offer none): the parts of cgroup v2 that
 // are core files or eBPF, not controllers: cgroup.freeze, cpu.stat, device programs.
 import { expect } from 'chai';
@@ -6,8 +6,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { applyResources } from '../../../src/linux/cgroups/apply.js';
-import { CgroupDriver, UNIFIED } from '../../../src/linux/cgroups/driver.js';
-import { freeze, thaw } from '../../../src/linux/cgroups/freezer.js';
+import { CgroupDirs, UNIFIED } from '../../../src/linux/cgroups/dirs.js';
+import { freeze, freezerState, thaw } from '../../../src/linux/cgroups/freezer.js';
 import { readKeyValues } from '../../../src/linux/cgroups/fs.js';
 import { type CgroupLayout, hostLayout } from '../../../src/linux/cgroups/mode.js';
 import { watchOom } from '../../../src/linux/cgroups/oom.js';
@@ -21,7 +21,7 @@ const sleepMs = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)
 
 describe('cgroups v2 driver on the kernel\'s cgroup2 (core files and eBPF)', function () {
   useLeakCheck();
-  let driver: CgroupDriver;
+  let cg: CgroupDirs;
   let dir: string;
   let children: ChildProcess[];
 
@@ -32,9 +32,9 @@ describe('cgroups v2 driver on the kernel\'s cgroup2 (core files and eBPF)', fun
 
   beforeEach(function () {
     const layout: CgroupLayout = { mode: 'v2', unified: hostLayout().unified, v1: new Map() };
-    driver = CgroupDriver.plan({ inner: `${CGROUP_PREFIX}/${uniqueName('v2k')}`, absolute: true }, layout, new Map());
-    dir = driver.dirs[UNIFIED] as string;
-    driver.create();
+    cg = CgroupDirs.plan({ inner: `${CGROUP_PREFIX}/${uniqueName('v2k')}`, absolute: true }, layout, new Map());
+    dir = cg.dirs[UNIFIED] as string;
+    cg.create();
     children = [];
   });
 
@@ -42,11 +42,11 @@ describe('cgroups v2 driver on the kernel\'s cgroup2 (core files and eBPF)', fun
     for (const c of children) c.kill('SIGKILL');
     await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? null : new Promise((r) => c.once('exit', r)))));
     try {
-      thaw(driver);
+      thaw(cg);
     } catch {
       // already gone
     }
-    driver.destroy();
+    cg.destroy();
   });
 
   /** A shell that joins the cgroup and runs `script`; resolves once it is a member. */
@@ -62,19 +62,19 @@ describe('cgroups v2 driver on the kernel\'s cgroup2 (core files and eBPF)', fun
   it('freezes a busy process (cgroup.events says frozen, cpu.stat stops) and thaws it', async function () {
     await member('while :; do :; done');
     await waitFor(() => usage() > 10_000n, 5_000, { what: 'the loop to run' });
-    freeze(driver);
+    freeze(cg);
     expect(fs.readFileSync(path.join(dir, 'cgroup.events'), 'utf8')).to.match(/^frozen 1$/m);
-    expect(driver.isFrozen()).to.equal(true);
+    expect(freezerState(cg)).to.equal('FROZEN');
     const frozenAt = usage();
     await sleepMs(300);
     expect(usage()).to.equal(frozenAt);
-    thaw(driver);
-    expect(driver.isFrozen()).to.equal(false);
+    thaw(cg);
+    expect(freezerState(cg)).to.equal('THAWED');
     await waitFor(() => usage() - frozenAt > 10_000n, 5_000, { what: 'the thawed loop to use CPU again' });
   });
 
   it('applies linux.resources.devices as an eBPF program (runc\'s defaults come after the config\'s rules)', async function () {
-    applyResources(driver, { devices: [{ allow: false, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 7, access: 'rwm' }] });
+    applyResources(cg, { devices: [{ allow: false, access: 'rwm' }, { allow: false, type: 'c', major: 1, minor: 7, access: 'rwm' }] });
     const child = spawn('/bin/busybox', ['sh', '-c', `echo $$ > ${dir}/cgroup.procs; for d in /dev/null /dev/full /dev/mem; do if (: < $d) 2>&-; then echo "$d ok"; else echo "$d denied"; fi; done`], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
@@ -89,20 +89,20 @@ describe('cgroups v2 driver on the kernel\'s cgroup2 (core files and eBPF)', fun
     await member('while :; do :; done');
     // The machine is shared: wait for some CPU time rather than for a fixed share of it.
     await waitFor(() => usage() > 20_000n, 5_000, { what: 'CPU time to accumulate' });
-    const stats = JSON.parse(toJson(collectStats(driver, [])));
+    const stats = JSON.parse(toJson(collectStats(cg, [])));
     expect(stats.cpu.usage.total).to.be.at.least(20_000_000);
     expect(stats.cpu.usage.user + stats.cpu.usage.kernel).to.be.above(0);
   });
 
   it('notices the cgroup going away while watching for OOM', function () {
-    const watcher = watchOom(driver);
+    const watcher = watchOom(cg);
     try {
       expect(watcher.check()).to.equal('none');
-      driver.destroy();
+      cg.destroy();
       expect(watcher.check()).to.equal('gone');
     } finally {
       watcher.close();
     }
-    driver.create();
+    cg.create();
   });
 });

@@ -3,7 +3,7 @@
  * /proc/self/status parsing, and a seccomp notify agent (python3: it needs recv_fds and the
  * SECCOMP_IOCTL_NOTIF_* ioctls, which Node cannot do).
  *
- * Everything goes through the runtime under test (TSRUNC_BIN or dist/ts-runc.cjs), so the
+ * Everything goes through the runtime under test (TSRUNC_BIN or dist/ts-runc), so the
  * tests can be pointed at runc to check them against the reference.
  */
 import { type ChildProcess, spawn } from 'node:child_process';

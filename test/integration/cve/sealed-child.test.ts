@@ -22,7 +22,7 @@ import { REPO_ROOT, makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { procProbe } from '../../helpers/native-build.js';
 import { requireRoot } from '../../helpers/privileges.js';
-import { rt, rtOk, state, uniqueId, waitFor } from '../../helpers/runtime.js';
+import { rt, rtOk, runtimeBin, state, uniqueId, waitFor } from '../../helpers/runtime.js';
 import { Attacker } from './support.js';
 import { useWeakenedBuild } from './weak-build.js';
 
@@ -49,10 +49,11 @@ const O_ACCMODE = 3;
 /** Ways of changing a file's content; none may succeed on a sealed memfd. */
 const WRITES = ['write', 'pwrite', 'ftruncate', 'fallocate', 'mmapShared'];
 
-/** The runtime's own files, which no container may see the paths of or change. */
+/** The runtime's own files (its executable, the addon and its programs, node), which no container may see the paths of or change. */
 function hostFiles(): string[] {
   const native = process.env.TSRUNC_NATIVE_DIR ?? path.join(REPO_ROOT, 'build/Release');
-  return [process.execPath, ...['tsrunc.node', 'tsrunc-child', 'tsrunc-init'].map((f) => path.join(native, f))].filter((f) => existsSync(f));
+  const files = [runtimeBin(), process.execPath, ...['tsrunc.node', 'tsrunc-child', 'tsrunc-init'].map((f) => path.join(native, f))];
+  return files.filter((f) => existsSync(f));
 }
 const digest = (files: string[]) => files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
 
@@ -62,6 +63,7 @@ function expectNothingOfTheRuntime(o: Observation, secret: string): void {
   const what = `pid ${o.pid} (${o.exe})`;
   expect(seen, `${what}: the runtime's environment`).to.not.include(secret);
   expect(seen, `${what}: the runtime's variables`).to.not.include('TSRUNC_TEST_SECRET');
+  expect(seen, `${what}: the runtime's executable`).to.not.include(runtimeBin());
   expect(seen, `${what}: the node binary`).to.not.include(process.execPath);
   expect(seen, `${what}: the addon`).to.not.include('tsrunc.node');
   expect(seen, `${what}: the runtime's tree`).to.not.include(REPO_ROOT);

@@ -1,15 +1,17 @@
 /**
- * Deliberately weakened builds of the addon, for showing that each CVE regression test
- * fails once the wall it checks is removed.
+ * Deliberately weakened builds of the addon and of the CLI, for showing that each CVE
+ * regression test fails once the wall it checks is removed.
  *
- *   TSRUNC_WEAKEN=exe,fds,procfs,console node scripts/test.mjs test/integration/cve
+ *   TSRUNC_WEAKEN=exe,fds,procfs,console,config node scripts/test.mjs test/integration/cve
  *
  * TSRUNC_WEAKEN is read here, by the test harness only; the runtime never reads it. When
  * it is set, the suites call `useWeakenedBuild()`, which builds a private copy of the addon
  * with `CPPFLAGS=-DTSRUNC_WEAKEN_<CLASS>...` (addon/child/weaken.h lists what each class
  * turns off) into a cache directory keyed by the sources and the classes, and points the
  * runtime under test at it with TSRUNC_NATIVE_DIR (src/native/addon.ts) for that suite.
- * The normal build defines none of these macros, so its binaries contain none of it.
+ * Classes of the TypeScript side (src/util/weaken.ts) are a private copy of the CLI built
+ * with TSRUNC_BUILD_WEAKEN=<class> (scripts/build.mjs), run as the runtime under test
+ * (TSRUNC_BIN). Normal builds define none of these, so they contain none of it.
  *
  * Expected: with a class weakened, the tests of that class fail and the others pass.
  */
@@ -28,13 +30,23 @@ export const WEAKEN_CLASSES: Readonly<Record<string, string>> = {
   console: 'TSRUNC_WEAKEN_CONSOLE',
 };
 
+/** Weakening classes of the CLI bundle (src/util/weaken.ts). */
+export const CLI_WEAKEN_CLASSES: readonly string[] = ['config'];
+
+/**
+ * Weakening classes of the executable rather than the addon: its suite compiles its own
+ * weakened copy (scripts/bun.mjs, compileExecutable's options).
+ */
+export const EXECUTABLE_WEAKEN_CLASSES: readonly string[] = ['autoload'];
+
 /** The classes asked for in TSRUNC_WEAKEN ("all" for every class), sorted. */
 export function requestedWeakening(): string[] {
   const raw = (process.env.TSRUNC_WEAKEN ?? '').trim();
   if (!raw) return [];
-  const names = raw === 'all' ? Object.keys(WEAKEN_CLASSES) : raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const known = [...Object.keys(WEAKEN_CLASSES), ...CLI_WEAKEN_CLASSES, ...EXECUTABLE_WEAKEN_CLASSES];
+  const names = raw === 'all' ? known : raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const n of names) {
-    if (!WEAKEN_CLASSES[n]) throw new Error(`TSRUNC_WEAKEN: unknown class "${n}" (known: ${Object.keys(WEAKEN_CLASSES).join(', ')}, all)`);
+    if (!known.includes(n)) throw new Error(`TSRUNC_WEAKEN: unknown class "${n}" (known: ${known.join(', ')}, all)`);
   }
   return [...new Set(names)].sort();
 }
@@ -46,7 +58,7 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** Build (or reuse) the weakened addon; returns the directory holding tsrunc.node and tsrunc-init. */
+/** Build (or reuse) the weakened addon; returns the directory holding tsrunc.node, tsrunc-child and tsrunc-init. */
 export function buildWeakened(classes: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(classes.join(','));
@@ -56,7 +68,7 @@ export function buildWeakened(classes: readonly string[]): string {
   }
   const dir = path.join(os.tmpdir(), `tsrunc-weak-${classes.join('-')}-${hash.digest('hex').slice(0, 12)}`);
   const release = path.join(dir, 'build/Release');
-  if (existsSync(path.join(release, 'tsrunc.node')) && existsSync(path.join(release, 'tsrunc-init'))) return release;
+  if (['tsrunc.node', 'tsrunc-child', 'tsrunc-init'].every((f) => existsSync(path.join(release, f)))) return release;
 
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
@@ -84,18 +96,56 @@ export function buildWeakened(classes: readonly string[]): string {
  * suite's title output. Without it, nothing changes.
  */
 export function useWeakenedBuild(): void {
-  const classes = requestedWeakening();
-  if (classes.length === 0) return;
-  let saved: string | undefined;
+  const requested = requestedWeakening();
+  const native = requested.filter((c) => WEAKEN_CLASSES[c]);
+  const cli = requested.filter((c) => CLI_WEAKEN_CLASSES.includes(c));
+  if (native.length + cli.length === 0) return; // executable classes build their own copy
+  const saved = { TSRUNC_NATIVE_DIR: process.env.TSRUNC_NATIVE_DIR, TSRUNC_BIN: process.env.TSRUNC_BIN };
   before(function () {
     this.timeout(900_000);
-    const dir = buildWeakened(classes);
-    saved = process.env.TSRUNC_NATIVE_DIR;
-    process.env.TSRUNC_NATIVE_DIR = dir;
-    console.log(`      (weakened build: ${classes.join(', ')} -> ${dir})`);
+    if (native.length) process.env.TSRUNC_NATIVE_DIR = buildWeakened(native);
+    if (cli.length) process.env.TSRUNC_BIN = buildWeakenedCli(cli);
+    console.log(`      (weakened build: ${requested.join(', ')} -> ${[process.env.TSRUNC_NATIVE_DIR, process.env.TSRUNC_BIN].filter(Boolean).join(', ')})`);
   });
   after(function () {
-    if (saved === undefined) delete process.env.TSRUNC_NATIVE_DIR;
-    else process.env.TSRUNC_NATIVE_DIR = saved;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   });
+}
+
+/**
+ * Build (or reuse) a copy of the CLI with TSRUNC_BUILD_WEAKEN=<classes>; returns its
+ * executable. It loads the addon of this checkout (or TSRUNC_NATIVE_DIR's).
+ */
+export function buildWeakenedCli(classes: readonly string[]): string {
+  // addon/protocol: the build generates the plan's TypeScript from it (scripts/gen-protocol.mjs).
+  const inputs = ['src', 'scripts', 'schemas', 'addon/protocol', 'package.json', 'tsconfig.json'];
+  const hash = createHash('sha256');
+  hash.update(classes.join(','));
+  for (const f of inputs.flatMap((i) => (statSync(path.join(REPO_ROOT, i)).isDirectory() ? filesUnder(path.join(REPO_ROOT, i)) : [path.join(REPO_ROOT, i)]))) {
+    if (f.includes(`${path.sep}generated${path.sep}`)) continue;
+    hash.update(path.relative(REPO_ROOT, f));
+    hash.update(readFileSync(f));
+  }
+  const dir = path.join(os.tmpdir(), `tsrunc-weak-cli-${classes.join('-')}-${hash.digest('hex').slice(0, 12)}`);
+  const bin = path.join(dir, 'dist/ts-runc');
+  if (existsSync(bin)) return bin;
+
+  const work = `${dir}.tmp-${process.pid}`;
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  for (const i of inputs) cpSync(path.join(REPO_ROOT, i), path.join(work, i), { recursive: true });
+  symlinkSync(path.join(REPO_ROOT, 'node_modules'), path.join(work, 'node_modules'));
+  symlinkSync(path.join(REPO_ROOT, 'build'), path.join(work, 'build'));
+  execFileSync(process.execPath, [path.join(work, 'scripts/build.mjs'), '--no-typecheck'], {
+    cwd: work,
+    env: { ...process.env, TSRUNC_BUILD_WEAKEN: classes.join(',') },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 600_000,
+  });
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(work, dir);
+  return bin;
 }

@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the lifecycle integration tests (this file is not a test itself).
  *
- * Everything here drives the runtime under test (`runtimeBin()`, i.e. dist/ts-runc.cjs or
+ * Everything here drives the runtime under test (`runtimeBin()`, i.e. dist/ts-runc or
  * $TSRUNC_BIN) as a separate program, the way engines do: nothing imports the runtime's code.
  */
 import { spawn } from 'node:child_process';

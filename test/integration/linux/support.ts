@@ -3,12 +3,13 @@
  * busybox shell script in a fresh container, namespace bookkeeping, mountinfo parsing and
  * long-lived "sleeper" containers for tests that join another container's namespaces.
  *
- * Everything goes through the runtime under test (TSRUNC_BIN or dist/ts-runc.cjs), so the
+ * Everything goes through the runtime under test (TSRUNC_BIN or dist/ts-runc), so the
  * same tests can be pointed at runc to check the tests themselves.
  */
 import { execFileSync } from 'node:child_process';
 import { lchownSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
+import { type MountInfoLine, parseMountInfo } from '../../../src/linux/mountinfo.js';
 import { type Bundle, type OciConfig, makeBundle } from '../../helpers/bundle.js';
 import { type RtResult, describeResult, rt, rtOk, state, uniqueId, waitFor } from '../../helpers/runtime.js';
 
@@ -94,48 +95,7 @@ export function keyValues(text: string): Record<string, string> {
   return out;
 }
 
-/** One line of a mountinfo file. */
-export interface MountInfoLine {
-  id: number;
-  parent: number;
-  dev: string;
-  /** The path inside the filesystem that is mounted (field 4). */
-  root: string;
-  mountPoint: string;
-  /** Per-mount options (ro, nosuid, nodev, noexec, relatime...). */
-  options: string[];
-  /** Optional fields: shared:N, master:N, propagate_from:N, unbindable. */
-  optional: string[];
-  fsType: string;
-  source: string;
-  superOptions: string[];
-}
-
-const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
-
-/** Parse the text of a /proc/<pid>/mountinfo. */
-export function parseMountInfo(text: string): MountInfoLine[] {
-  const out: MountInfoLine[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    const sep = line.indexOf(' - ');
-    const pre = line.slice(0, sep).split(' ');
-    const post = line.slice(sep + 3).split(' ');
-    out.push({
-      id: Number(pre[0]),
-      parent: Number(pre[1]),
-      dev: pre[2]!,
-      root: unescape(pre[3]!),
-      mountPoint: unescape(pre[4]!),
-      options: pre[5]!.split(','),
-      optional: pre.slice(6),
-      fsType: post[0]!,
-      source: unescape(post[1] ?? ''),
-      superOptions: (post[2] ?? '').split(','),
-    });
-  }
-  return out;
-}
+export { type MountInfoLine, parseMountInfo };
 
 /** The topmost (last listed) mount at `mountPoint`, or undefined. */
 export function mountAt(entries: MountInfoLine[], mountPoint: string): MountInfoLine | undefined {

@@ -1,11 +1,13 @@
-// The container's cgroups on whatever layout the host has: one directory per v1
-// hierarchy, or one directory in the v2 hierarchy (plus the unified one on hybrid hosts).
-// Directory writes only; no daemon, no systemd. The hierarchy roots come from a layout
-// (the host's by default) so that tests can point the driver at a directory tree.
+// Where a container's cgroup is, on whatever layout the host has: one directory per v1
+// hierarchy, or one directory in the v2 hierarchy (plus the unified one on hybrid hosts);
+// making and removing those directories, enabling v2 controllers down to them, listing
+// their processes. Both drivers (cgroupfs.ts, systemd/) build on it. The hierarchy roots
+// come from a layout (the host's by default) so that tests can point it at a directory tree.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SystemError, describeFsError } from '../../util/errors.js';
+import { RuntimeError, SystemError, describeFsError } from '../../util/errors.js';
 import type { CgroupState } from '../../state/types.js';
+import { sleepMs } from '../../util/sleep.js';
 import { readCgroupFile, writeCgroupFile } from './fs.js';
 import { type CgroupLayout, hostLayout, ownCgroups } from './mode.js';
 import { type CgroupPathSpec, pathInHierarchy } from './path.js';
@@ -14,9 +16,9 @@ import { type CgroupPathSpec, pathInHierarchy } from './path.js';
 export const UNIFIED = '';
 
 /** v2 controllers a container gets on a pure v2 host (all the kernel offers of these). */
-export const V2_CONTROLLERS: readonly string[] = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'];
+const V2_CONTROLLERS: readonly string[] = ['cpuset', 'cpu', 'io', 'memory', 'hugetlb', 'pids', 'rdma', 'misc'];
 
-export class CgroupDriver {
+export class CgroupDirs {
   constructor(
     readonly mode: string,
     /** Container path relative to a hierarchy root (for the state and `ps`). */
@@ -35,7 +37,7 @@ export class CgroupDriver {
     return (this.knownLayout ??= hostLayout());
   }
 
-  static plan(spec: CgroupPathSpec, layout: CgroupLayout = hostLayout(), own: Map<string, string> = ownCgroups()): CgroupDriver {
+  static plan(spec: CgroupPathSpec, layout: CgroupLayout = hostLayout(), own: Map<string, string> = ownCgroups()): CgroupDirs {
     const dirs: Record<string, string> = {};
     let shown = spec.inner;
     for (const [controller, mount] of layout.v1) {
@@ -48,11 +50,11 @@ export class CgroupDriver {
       dirs[UNIFIED] = path.join(layout.unified, p);
       if (layout.mode === 'v2') shown = p;
     }
-    return new CgroupDriver(layout.mode, shown, dirs, layout);
+    return new CgroupDirs(layout.mode, shown, dirs, layout);
   }
 
-  static fromState(state: CgroupState, layout?: CgroupLayout): CgroupDriver {
-    return new CgroupDriver(state.mode, state.path, state.dirs, layout);
+  static fromState(state: CgroupState, layout?: CgroupLayout): CgroupDirs {
+    return new CgroupDirs(state.mode, state.path, state.dirs, layout);
   }
 
   toState(): CgroupState {
@@ -127,13 +129,48 @@ export class CgroupDriver {
     }
   }
 
-  /** Put a process into every hierarchy. */
-  addProcess(pid: number): void {
-    for (const dir of this.uniqueDirs()) {
+  /**
+   * Where `exec --cgroup` values put a process: the container's cgroup in every hierarchy,
+   * or sub-cgroups of it (runc: a path for all controllers, and on cgroup v1 also
+   * `cpu,memory:path` for some). Sub-cgroups must exist and stay inside the container's.
+   */
+  subCgroupDirs(values: readonly string[]): string[] {
+    if (values.length === 0) return this.uniqueDirs();
+    let common: string | null = null;
+    const perController = new Map<string, string>();
+    for (const v of values) {
+      const sub = parseSubCgroup(v);
+      if (!sub.controllers) {
+        common = sub.path;
+        continue;
+      }
+      if (this.mode === 'v2') throw new RuntimeError(`--cgroup ${v}: controller names are only accepted on cgroup v1`);
+      for (const c of sub.controllers) {
+        if (!(c in this.dirs) || c === UNIFIED) throw new RuntimeError(`--cgroup ${v}: no cgroup v1 controller "${c}" on this host`);
+        perController.set(c, sub.path);
+      }
+    }
+    const dirs = new Set<string>();
+    for (const [controller, dir] of Object.entries(this.dirs)) {
+      const sub = perController.get(controller) ?? common;
+      if (!sub) {
+        dirs.add(dir);
+        continue;
+      }
+      const target = path.join(dir, path.posix.normalize(`/${sub}`));
+      if (!fs.existsSync(target)) throw new RuntimeError(`--cgroup: cgroup ${target} does not exist`);
+      dirs.add(target);
+    }
+    return [...dirs];
+  }
+
+  /** Put a process into every hierarchy (or into the given directories of them). */
+  addProcess(pid: number, targets: readonly string[] = this.uniqueDirs(), ignoreErrors = false): void {
+    for (const dir of targets) {
       try {
         fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
       } catch (err) {
-        throw new SystemError(`add pid ${pid} to cgroup ${dir}: ${describeFsError(err)}`);
+        if (!ignoreErrors) throw new SystemError(`add pid ${pid} to cgroup ${dir}: ${describeFsError(err)}`);
       }
     }
   }
@@ -155,12 +192,32 @@ export class CgroupDriver {
     return [...out];
   }
 
-  /** Frozen by `pause` (v1 freezer, or v2 cgroup.freeze)? */
-  isFrozen(): boolean {
-    if (this.hasV1('freezer')) return readCgroupFile(this.dirs.freezer as string, 'freezer.state')?.trim() === 'FROZEN';
+
+  /**
+   * Does any process remain (nested cgroups included)? v2 says so in cgroup.events, without
+   * reading every cgroup.procs; v1 has only the lists.
+   */
+  isPopulated(): boolean {
     const unified = this.dirs[UNIFIED];
-    if (unified !== undefined) return readCgroupFile(unified, 'cgroup.freeze')?.trim() === '1';
-    return false;
+    const events = unified === undefined ? null : readCgroupFile(unified, 'cgroup.events');
+    const populated = events === null ? null : /^populated ([01])$/m.exec(events)?.[1];
+    if (populated) return populated === '1';
+    return this.pids().length > 0;
+  }
+
+  /**
+   * SIGKILL every process at once through v2's cgroup.kill (Linux 5.14+), which also
+   * catches those forked meanwhile. False where there is none: the caller signals each pid.
+   */
+  killAll(): boolean {
+    const unified = this.dirs[UNIFIED];
+    if (unified === undefined || !fs.existsSync(path.join(unified, 'cgroup.kill'))) return false;
+    try {
+      writeCgroupFile(unified, 'cgroup.kill', '1');
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Remove the container's directories, nested cgroups first. Missing ones are fine. */
@@ -176,6 +233,14 @@ export class CgroupDriver {
     }
     if (errors.length) throw new SystemError(`remove cgroups: ${errors.join('; ')}`);
   }
+}
+
+/** One `--cgroup [controller[,controller...]:]path` value. */
+function parseSubCgroup(value: string): { controllers: string[] | null; path: string } {
+  const colon = value.indexOf(':');
+  const controllers = colon >= 0 ? value.slice(0, colon).split(',').filter(Boolean) : null;
+  if (controllers && controllers.length === 0) throw new RuntimeError(`--cgroup ${value}: no controller before ":"`);
+  return { controllers, path: colon >= 0 ? value.slice(colon + 1) : value };
 }
 
 function walk(dir: string, visit: (d: string) => void): void {
@@ -199,7 +264,7 @@ function rmdirRetry(dir: string): string | null {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return null;
       if (code !== 'EBUSY' || attempt >= 50) return describeFsError(err);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+      sleepMs(10);
     }
   }
 }

@@ -1,0 +1,47 @@
+// Command-line values turned into CRIU's terms, checked before anything is touched.
+import { CLONE_NEWNET } from '../linux/namespaces.js';
+import { UsageError } from '../util/errors.js';
+import type { CriuCgMode, CriuPageServerInfo } from './generated/rpc.js';
+
+/** --manage-cgroups-mode: runc's names; none given is CRIU's default (soft). */
+const CGROUP_MODES: Readonly<Record<string, CriuCgMode>> = {
+  '': 'DEFAULT',
+  soft: 'SOFT',
+  full: 'FULL',
+  strict: 'STRICT',
+  ignore: 'IGNORE',
+};
+
+export function cgroupsMode(value: string | undefined): CriuCgMode {
+  const mode = CGROUP_MODES[value ?? ''];
+  if (!mode) throw new UsageError(`invalid --manage-cgroups-mode value "${value}": soft, full, strict or ignore`);
+  return mode;
+}
+
+/** --empty-ns: the namespaces CRIU makes but does not restore the contents of. */
+const EMPTY_NS: Readonly<Record<string, number>> = { network: CLONE_NEWNET };
+
+/**
+ * The CLONE_NEW* mask for CRIU's empty_ns. The network namespace is always in it, as in
+ * runc: the runtime does not manage network devices, so their configuration is not saved.
+ */
+export function emptyNamespaces(names: readonly string[]): number {
+  let mask = CLONE_NEWNET;
+  for (const name of names) {
+    const flag = EMPTY_NS[name];
+    if (flag === undefined) throw new UsageError(`--empty-ns: namespace "${name}" is not supported (only "network")`);
+    mask |= flag;
+  }
+  return mask;
+}
+
+/** --page-server ADDRESS:PORT (an IPv6 address in brackets). */
+export function pageServer(value: string): CriuPageServerInfo {
+  const m = /^(?:\[([^\]]+)\]|([^:\s]+)):(\d{1,5})$/.exec(value);
+  const address = m?.[1] ?? m?.[2];
+  const port = Number(m?.[3]);
+  if (!address || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new UsageError(`--page-server "${value}": use --page-server ADDRESS:PORT`);
+  }
+  return { address, port };
+}
