@@ -440,4 +440,3 @@ describe('specconv: exec and hook plans share the process part', function () {
     expect(Object.keys(exec.process).sort()).to.deep.equal(Object.keys(init.process).sort());
   });
 });
-
