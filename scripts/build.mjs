@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Build pipeline: schema artifacts (types + standalone validators) and CRIU's RPC schema
-// -> type check -> bundle (esbuild) -> executable (Bun). One bundled CommonJS file keeps
-// start-up fast: the runtime loads a single file instead of resolving a module graph on
-// every invocation.
+// Build pipeline: schema artifacts (types + standalone validators), the plan protocol
+// (scripts/gen-protocol.mjs) and CRIU's RPC schema -> type check -> bundle (esbuild) ->
+// executable (Bun). One bundled CommonJS file keeps start-up fast: the runtime loads a
+// single file instead of resolving a module graph on every invocation.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -16,6 +16,7 @@ const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: 'inherit'
 const weaken = new Set((process.env.TSRUNC_BUILD_WEAKEN ?? '').split(',').filter(Boolean));
 
 run(process.execPath, [path.join(root, 'scripts/gen-schema-artifacts.mjs')]);
+run(process.execPath, [path.join(root, 'scripts/gen-protocol.mjs')]);
 run(process.execPath, [path.join(root, 'scripts/gen-criu-rpc.mjs')]);
 if (!args.has('--no-typecheck')) {
   run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '-p', '.']);

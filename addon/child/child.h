@@ -1,82 +1,79 @@
-// The child side of clone(): everything that runs between clone() and execve().
+// tsrunc-child: the program every container process, exec'd process and container-namespace
+// hook starts as. The runtime's addon executes it from a sealed memfd right after a
+// vfork-style clone (addon/parent/spawn.cc), with an empty environment and only the
+// descriptors it is given; it reads the plan, and walks it:
 //
-// Rules for every file in addon/child/: async-signal-safe code only. Raw system calls,
-// stack buffers of fixed size, data read from the Plan. No malloc/new, no std::string or
-// containers, no printf, no locks, no exceptions. On failure a step calls die(), which
-// reports {step, detail, errno} to the parent over the sync socket and exits.
+//   main.cc     arguments, signal dispositions, the plan (plan.cc), descriptors
+//   stage1.cc   namespaces to join or create, the fork of the container process
+//   stage2.cc   the container process: rootfs.cc, console.cc, process.cc, in runc's order
+//
+// Rules for every file here: the system calls of sys.h only, each result checked (a failure
+// is reported as {step, errno, index} by report.cc and ends the program), fixed-size
+// buffers, no allocation, no libc.
 #pragma once
 
-#include "../common/plan.h"
+#include "inroot.h"
+#include "plan.h"
+#include "report.h"
+#include "sys.h"
+#include "util.h"
 
 namespace tsr {
 
-// ---- report.cc ----
-constexpr uint32_t kNoIndex = 0xffffffffu;
-void child_set_sync_fd(int fd);
-// The plan entry (mount, device, masked path...) the current step works on, for errors.
-void child_set_index(uint32_t index);
-int child_sync_fd();
-bool send_msg(uint32_t type, int err, int pid, const char *step, const char *detail);
-// Send a message with one file descriptor attached (SCM_RIGHTS).
-bool send_msg_fd(uint32_t type, int fd, const char *step);
-// Block until the parent answers; returns the message type (0 on EOF/error).
-uint32_t wait_parent();
-// Report failure and _exit(1).
-[[noreturn]] void die(const char *step, const char *detail, int err);
-// Report failure naming "<a><b>" as detail.
-[[noreturn]] void die2(const char *step, const char *a, const char *b, int err);
+// What the program was given besides the plan.
+struct Launch {
+  int sync_fd;
+  int stub_fd;  // sealed memfd holding tsrunc-init
+};
+extern Launch g_launch;
 
-// ---- fds.cc ----
-// Close every descriptor from keep_below up, except the ones in keep[] (unsorted; -1 and
-// entries below keep_below are ignored).
-void close_fds_except(int keep_below, const int *keep, int n);
-// Make fd usable by the program: no FD_CLOEXEC, blocking.
-int make_inheritable(int fd);
+// ---- fds ----
+// Close a descriptor of our own; a failure is reported as `step`.
+inline void close_checked(long fd, Step step) { check(sys::close((int)fd), step); }
+// Write all of `text` to fd (a knob in procfs, an LSM attribute); failures reported as `step`.
+void write_all_checked(int fd, const char *text, Step step);
+// Closes every descriptor from keep_below up except those each(visit) passes to visit.
+template <typename Each>
+void close_fds_except(int keep_below, Each each) {
+  long cursor = keep_below;
+  for (;;) {
+    long next = -1;
+    auto visit = [&](long fd) {
+      if (fd >= cursor && (next < 0 || fd < next)) next = fd;
+    };
+    each(visit);
+    if (next < 0) {
+      check(sys::close_range((unsigned)cursor, ~0u, 0), Step::CLOSE_FDS);
+      return;
+    }
+    if (next > cursor) check(sys::close_range((unsigned)cursor, (unsigned)next - 1, 0), Step::CLOSE_FDS);
+    cursor = next + 1;
+  }
+}
+// fd usable by the program: no close-on-exec, blocking. 0 or -errno.
+long make_inheritable(int fd);
 
-// ---- stage1.cc ----
-// First child: join/create namespaces, then fork the container process (the second child,
-// a sibling under the runtime via CLONE_PARENT). Never returns.
+// ---- stage1.cc / stage2.cc ----
 [[noreturn]] void run_stage1(const Plan *plan);
-
-// ---- stage2.cc ----
-// Second child: set up the container (init) or the exec'd process, then execve. Never returns.
 [[noreturn]] void run_stage2(const Plan *plan);
 
-// ---- inroot.cc: path resolution that cannot leave the root ----
-// Open `path` (absolute, container view) under root_fd with RESOLVE_IN_ROOT; O_PATH fd or -errno.
-int open_in_root(int root_fd, const char *path, int extra_flags);
-// The same with more RESOLVE_* flags (RESOLVE_NO_SYMLINKS: no symlink at all on the way).
-int open_in_root_flags(int root_fd, const char *path, int extra_flags, uint64_t extra_resolve);
-// Create missing directories of `path` under root_fd (and the final file when create_file),
-// without ever following a symlink out of the root. O_PATH fd of the target or -errno.
-int mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned mode);
-
 // ---- rootfs.cc ----
-// Mounts, devices and symlinks, hooks pause, pivot_root. Dies on failure.
-void setup_rootfs(const Plan *plan);
-// After pivot_root: read-only mounts deferred until now, read-only root.
-void finalize_rootfs(const Plan *plan);
-// After pivot_root, in runc's order: sysctls, read-only paths, masked paths.
+void setup_rootfs(const Plan *plan);      // mounts, devices, symlinks, hooks pause, pivot_root
+void finalize_rootfs(const Plan *plan);   // deferred read-only mounts, read-only root
 void apply_sysctls(const Plan *plan);
 void apply_readonly_paths(const Plan *plan);
 void apply_masked_paths(const Plan *plan);
-// After pivot_root: stdio on the host's /dev/null moved to the container's /dev/null.
+// After pivot_root: stdio left on the host's /dev/null moved to the container's /dev/null.
 void reopen_dev_null(const Plan *plan);
-// linux.rootfsPropagation on the container's "/", once everything else is mounted.
 void apply_root_propagation(const Plan *plan);
 
 // ---- console.cc ----
-// Make the pty inside the container, send the master to the console socket, and make the
-// slave the controlling terminal on fds 0-2.
-void setup_console(const ProcessSpec *proc, bool bind_dev_console);
+void setup_console(const Process &proc, bool bind_dev_console);
 
 // ---- process.cc ----
-// Open this process's /proc/<pid> directory on the host's procfs while it is still
-// reachable (before pivot_root), for the LSM label writes.
+// This process's /proc/<pid> on the host's procfs, kept for the LSM label writes.
 void stash_proc_self();
-// Process attributes that need privileges: rlimits, scheduler, I/O priority, personality.
-void apply_process_attributes(const ProcessSpec *proc);
-// User, groups, capabilities, cwd, no_new_privs, seccomp; then exec through the stub.
+void apply_process_attributes(const Process &proc);  // rlimits, personality, scheduler, I/O priority
 [[noreturn]] void finalize_and_exec(const Plan *plan);
 
 }  // namespace tsr

@@ -5,41 +5,27 @@
 // Every lookup here goes through openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS), which
 // makes "/" and ".." stop at the root and refuses /proc magic links, so the resulting fd
 // always names something inside the root. Callers then operate on "/proc/self/fd/N".
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include "child.h"
+#include "inroot.h"
+
 #include "sys.h"
+#include "util.h"
 
 namespace tsr {
 
 namespace {
 constexpr uint64_t kResolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 constexpr int kPathMax = 4096;
-}  // namespace
-
-int open_in_root_flags(int root_fd, const char *path, int extra_flags, uint64_t extra_resolve) {
-  const char *rel = path;
-  while (*rel == '/') rel++;
-  if (!*rel) rel = ".";
-  int fd = sys_openat2(root_fd, rel, (uint64_t)(O_PATH | O_CLOEXEC | extra_flags), 0, kResolve | extra_resolve);
-  return fd < 0 ? -errno : fd;
-}
-
-int open_in_root(int root_fd, const char *path, int extra_flags) {
-  return open_in_root_flags(root_fd, path, extra_flags, 0);
-}
-
-namespace {
-
 constexpr int kMaxHops = 40;  // symlinks followed while creating, as the kernel's MAXSYMLINKS
 
 // Is `name` in dir a symlink? Then put its target in buf.
 bool read_link(int dir, const char *name, char *buf, size_t cap) {
   struct stat st;
-  if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) return false;
-  ssize_t n = readlinkat(dir, name, buf, cap - 1);
+  if (sys::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISLNK(st.st_mode)) return false;
+  long n = sys::readlinkat(dir, name, buf, cap - 1);
   if (n <= 0) return false;
   buf[n] = 0;
   return true;
@@ -47,21 +33,27 @@ bool read_link(int dir, const char *name, char *buf, size_t cap) {
 
 }  // namespace
 
-int mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned mode) {
-  int fd = open_in_root(root_fd, path, 0);
-  if (fd >= 0) return fd;
+long open_in_root(int root_fd, const char *path, int extra_flags, uint64_t extra_resolve) {
+  const char *rel = path;
+  while (*rel == '/') rel++;
+  if (!*rel) rel = ".";
+  return sys::openat2(root_fd, rel, (uint64_t)(O_PATH | O_CLOEXEC | extra_flags), 0, kResolve | extra_resolve);
+}
+
+long mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned mode) {
+  long fd = open_in_root(root_fd, path, 0);
   if (fd != -ENOENT) return fd;
 
   // Walk the path one component at a time from the root, creating what is missing. A
   // component that is a dangling symlink is replaced by its target (resolved inside the
   // root, like every lookup here) and the walk starts over, as runc's MkdirAll does.
-  static char buf[kPathMax];  // static: the child is single-threaded, and stacks are small
+  static char buf[kPathMax];  // static: single-threaded, and stacks are small
   static char next_path[kPathMax];
   static char link[kPathMax];
   if (!str_copy(buf, sizeof buf, path)) return -ENAMETOOLONG;
   for (int hops = 0;; hops++) {
     if (hops > kMaxHops) return -ELOOP;
-    int dir = open_in_root(root_fd, "/", O_DIRECTORY);
+    long dir = open_in_root(root_fd, "/", O_DIRECTORY);
     if (dir < 0) return dir;
     char *p = buf;
     bool restart = false;
@@ -80,8 +72,8 @@ int mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned 
       char saved = *end;
       *end = 0;
       // Resolve the prefix so far from the root: this follows symlinks, but inside it.
-      int next = open_in_root(root_fd, buf, 0);
-      if (next == -ENOENT && read_link(dir, p, link, sizeof link)) {
+      long next = open_in_root(root_fd, buf, 0);
+      if (next == -ENOENT && read_link((int)dir, p, link, sizeof link)) {
         // A dangling symlink: continue with "<its directory>/<target>/<rest>".
         *p = 0;  // buf now holds the directory part (with its trailing '/')
         str_copy(next_path, sizeof next_path, link[0] == '/' ? "" : buf);
@@ -90,30 +82,34 @@ int mkdir_all_in_root(int root_fd, const char *path, bool create_file, unsigned 
           fits = fits && str_append(next_path, sizeof next_path, "/");
           fits = fits && str_append(next_path, sizeof next_path, end + 1);
         }
-        close(dir);
+        long closed = sys::close((int)dir);
+        if (closed < 0) return closed;
         if (!fits) return -ENAMETOOLONG;
         str_copy(buf, sizeof buf, next_path);
         restart = true;
         break;
       }
       if (next == -ENOENT) {
-        int made;
+        long made;
         if (last && create_file) {
-          int f = openat(dir, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-          made = f < 0 ? errno : 0;
-          if (f >= 0) close(f);
+          made = sys::openat((int)dir, p, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+          if (made >= 0) made = sys::close((int)made);
         } else {
-          made = mkdirat(dir, p, mode) < 0 ? errno : 0;
+          made = sys::mkdirat((int)dir, p, mode);
         }
         // EEXIST: lost a race; resolving again decides.
-        if (made && made != EEXIST) {
-          close(dir);
-          return -made;
+        if (made < 0 && made != -EEXIST) {
+          sys::close((int)dir);  // the first failure is the one to report
+          return made;
         }
         next = open_in_root(root_fd, buf, 0);
       }
-      close(dir);
-      if (next < 0) return next;
+      long closed = sys::close((int)dir);
+      if (next < 0) return next;  // the lookup's failure is the one to report
+      if (closed < 0) {
+        sys::close((int)next);
+        return closed;
+      }
       dir = next;
       *end = saved;
       if (!saved) break;

@@ -1,10 +1,9 @@
-// Child -> parent reporting over the SOCK_SEQPACKET sync socket (async-signal-safe).
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <unistd.h>
+// Child -> runtime reporting over the SOCK_SEQPACKET sync socket.
+#include "report.h"
+
+#include <errno.h>
 
 #include "../common/fdpass.h"
-#include "child.h"
 #include "sys.h"
 
 namespace tsr {
@@ -12,57 +11,66 @@ namespace tsr {
 namespace {
 int g_sync_fd = -1;
 uint32_t g_index = kNoIndex;
-}
 
-void child_set_index(uint32_t index) { g_index = index; }
-
-void child_set_sync_fd(int fd) { g_sync_fd = fd; }
-int child_sync_fd() { return g_sync_fd; }
-
-bool send_msg(uint32_t type, int err, int pid, const char *step, const char *detail) {
-  if (g_sync_fd < 0) return false;
-  Msg m = {};
-  m.type = type;
-  m.err = err;
-  m.pid = pid;
-  m.index = g_index;
-  str_copy(m.step, sizeof m.step, step ? step : "");
-  str_copy(m.detail, sizeof m.detail, detail ? detail : "");
+long send_raw(const proto::Msg &m, int fd) {
+  struct iovec iov = {const_cast<proto::Msg *>(&m), sizeof m};
+  struct msghdr plain = {};
+  plain.msg_iov = &iov;
+  plain.msg_iovlen = 1;
+  FdMessage with_fd(&m, sizeof m, fd);
+  const struct msghdr *msg = fd >= 0 ? &with_fd.msg : &plain;
   for (;;) {
-    ssize_t n = send(g_sync_fd, &m, sizeof m, MSG_NOSIGNAL);
-    if (n == (ssize_t)sizeof m) return true;
-    if (n < 0 && errno == EINTR) continue;
-    return false;
+    long n = sys::sendmsg(g_sync_fd, msg, MSG_NOSIGNAL);
+    if (n == (long)sizeof m) return 0;
+    if (n == -EINTR) continue;
+    return n < 0 ? n : -EPROTO;
   }
 }
 
-bool send_msg_fd(uint32_t type, int fd, const char *step) {
-  Msg m = {};
-  m.type = type;
-  str_copy(m.step, sizeof m.step, step ? step : "");
-  return send_with_fd(g_sync_fd, &m, sizeof m, fd) == 0;
+proto::Msg make(MsgType type, Step step, long err, int pid, uint32_t index) {
+  proto::Msg m = {};
+  m.type = (uint32_t)type;
+  m.step = (uint32_t)step;
+  m.err = (int32_t)(err < 0 ? -err : err);
+  m.pid = pid;
+  m.index = index;
+  return m;
+}
+}  // namespace
+
+void report_init(int fd) { g_sync_fd = fd; }
+int sync_fd() { return g_sync_fd; }
+void set_index(uint32_t index) { g_index = index; }
+
+void die(Step step, long err) { die_at(step, err, g_index); }
+
+void die_at(Step step, long err, uint32_t index) {
+  // Nothing more can be done if this send fails: the runtime then sees the socket close
+  // before READY and reports how the child ended.
+  send_raw(make(MsgType::ERROR, step, err, 0, index), -1);
+  sys::exit_group(1);
 }
 
-uint32_t wait_parent() {
-  Msg m;
+void warn(Step step, long err, uint32_t index) { send_raw(make(MsgType::WARNING, step, err, 0, index), -1); }
+
+long send_msg(MsgType type, int pid) { return send_raw(make(type, Step(0), 0, pid, g_index), -1); }
+
+long send_msg_fd(MsgType type, int fd) { return send_raw(make(type, Step(0), 0, 0, kNoIndex), fd); }
+
+long wait_go() {
+  proto::Msg m;
+  struct iovec iov = {&m, sizeof m};
+  struct msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
   for (;;) {
-    ssize_t n = recv(g_sync_fd, &m, sizeof m, 0);
-    if (n == (ssize_t)sizeof m) return m.type;
-    if (n < 0 && errno == EINTR) continue;
+    long n = sys::recvmsg(g_sync_fd, &msg, MSG_CMSG_CLOEXEC);
+    if (n == -EINTR) continue;
+    if (n < 0) return n;
+    if (n == 0) return -EPIPE;
+    if (n != (long)sizeof m || m.type != (uint32_t)MsgType::GO) return -EPROTO;
     return 0;
   }
-}
-
-void die(const char *step, const char *detail, int err) {
-  send_msg(MSG_ERROR, err, 0, step, detail);
-  _exit(1);
-}
-
-void die2(const char *step, const char *a, const char *b, int err) {
-  char buf[kDetailLen];
-  str_copy(buf, sizeof buf, a);
-  str_append(buf, sizeof buf, b);
-  die(step, buf, err);
 }
 
 }  // namespace tsr

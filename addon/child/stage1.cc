@@ -1,107 +1,114 @@
-// Stage 1: the first child of the runtime, still single-threaded copy of Node.
+// Stage 1: the program as the runtime started it, still in the runtime's namespaces.
 //
-// setns(2) into user and mount namespaces is refused to multi-threaded processes, and a
-// new PID namespace only applies to children of the caller. So, as runc's nsexec does,
-// this stage joins the namespaces given by path, creates the user namespace (and lets the
-// parent write the id maps and place it in the cgroups), unshares the other namespaces,
-// and then forks the real container process with CLONE_PARENT so that it is the runtime's
-// child (waitable with a pidfd) and PID 1 of the new PID namespace.
+// setns(2) into user and mount namespaces needs a single-threaded process, and a new PID
+// namespace only applies to children of the caller. So, as runc's nsexec does, this stage
+// joins the namespaces given by path (or all of a container's, by pidfd), creates the user
+// namespace (the runtime writes its id maps and places it in the cgroups meanwhile),
+// unshares the other namespaces, and forks the container process with CLONE_PARENT so that
+// it is the runtime's child (waitable with a pidfd) and PID 1 of a new PID namespace.
+#include <errno.h>
+#include <fcntl.h>
 #include <linux/sched.h>
-#include <sched.h>
 #include <signal.h>
-#include <string.h>
 #include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "child.h"
-#include "sys.h"
 #include "weaken.h"
 
 namespace tsr {
 
 namespace {
 
-// fork()-like clone3: the child continues on a copy of this stack.
-long clone3_fork(uint64_t flags) {
-  struct clone_args args;
-  memset(&args, 0, sizeof args);  // memset on a stack struct is async-signal-safe in practice
-  args.flags = flags;
-  args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
-  return syscall(SYS_clone3, &args, sizeof args);
+void write_proc_self(const char *file, const char *text, Step step) {
+  long fd = check(sys::openat(AT_FDCWD, file, O_WRONLY | O_CLOEXEC, 0), step);
+  write_all_checked((int)fd, text, step);
+  close_checked(fd, step);
 }
 
 void join_namespaces(const Plan *p) {
+  // Each descriptor is closed once joined: the container process must not inherit one.
   if (p->join_pidfd >= 0) {
-    if (sys_setns(p->join_pidfd, (int)p->join_pidfd_flags) < 0)
-      die("setns", "the container's namespaces", errno);
+    check(sys::setns(p->join_pidfd, (int)p->join_pidfd_flags), Step::SETNS_PIDFD);
+    close_checked(p->join_pidfd, Step::SETNS_PIDFD);
   }
-  for (uint32_t i = 0; i < p->n_joins; i++) {
-    const NsJoin &j = p->joins[i];
-    if (sys_setns(j.fd, j.nstype) < 0) die("setns", j.path, errno);
-    close(j.fd);
+  for (uint32_t i = 0; i < p->joins.count; i++) {
+    const NsJoin &j = plan_at(p->joins, i);
+    set_index(i);
+    check(sys::setns(j.fd, (int)j.nstype), Step::SETNS);
+    close_checked(j.fd, Step::SETNS);
   }
+  clear_index();
+}
+
+bool joins_userns(const Plan *p) {
+  bool joined = p->join_pidfd >= 0 && (p->join_pidfd_flags & CLONE_NEWUSER);
+  for (uint32_t i = 0; i < p->joins.count; i++) joined |= plan_at(p->joins, i).nstype == CLONE_NEWUSER;
+  return joined;
+}
+
+void set_dumpable(bool on) {
+  if (!on && kWeakenExe) return;
+  check(sys::prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0), Step::DUMPABLE);
 }
 
 void write_timens_offsets(const char *text) {
   // The /proc/self files of a non-dumpable process belong to the host's root, who is not
   // mapped in a new user namespace: be dumpable just for this write (no container process
   // exists yet that could look at us).
-  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
-  int err = write_file_at(AT_FDCWD, "/proc/self/timens_offsets", text, str_len(text));
-  if (!kWeakenExe) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  if (err) die("timens_offsets", "/proc/self/timens_offsets", err);
+  set_dumpable(true);
+  write_proc_self("/proc/self/timens_offsets", text, Step::TIMENS_OFFSETS);
+  set_dumpable(false);
 }
 
 }  // namespace
 
 void run_stage1(const Plan *p) {
-  child_set_sync_fd(p->sync_fd);
-  pid_t runtime_pid = getppid();
-  // If the runtime dies while we set up, so do we.
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  if (getppid() != runtime_pid) _exit(1);
-  if (!kWeakenExe) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  long runtime = sys::getppid();
+  // If the runtime dies while we set up, so do we; and if it already has, stop here.
+  check(sys::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), Step::PDEATHSIG);
+  if (sys::getppid() != runtime) die(Step::RUNTIME_GONE, ESRCH);
+  set_dumpable(false);
 
   // oom_score_adj is inherited by the fork below; write it while the host /proc is ours.
   if (p->process.has_oom_score_adj) {
     char num[24];
-    fmt_i64(num, sizeof num, p->process.oom_score_adj);
-    int err = write_file_at(AT_FDCWD, "/proc/self/oom_score_adj", num, str_len(num));
-    if (err) die("oom_score_adj", num, err);
+    write_proc_self("/proc/self/oom_score_adj", fmt_i64(num, p->process.oom_score_adj), Step::OOM_SCORE_ADJ);
   }
 
   join_namespaces(p);
-
-  if (p->new_userns && sys_unshare(CLONE_NEWUSER) < 0) die("unshare", "user namespace", errno);
+  if (p->new_userns) check(sys::unshare(CLONE_NEWUSER), Step::UNSHARE_USER);
 
   if (p->stage1_sync) {
-    if (!send_msg(MSG_STAGE1, 0, 0, "stage1", "")) _exit(1);
-    uint32_t reply = wait_parent();
-    if (reply != MSG_GO) _exit(1);
+    check(send_msg(MsgType::STAGE1, 0), Step::SYNC_STAGE1);
+    check(wait_go(), Step::SYNC_STAGE1);
   }
 
-  bool joined_userns = (p->join_pidfd >= 0 && (p->join_pidfd_flags & CLONE_NEWUSER));
-  for (uint32_t i = 0; i < p->n_joins; i++) joined_userns |= p->joins[i].nstype == CLONE_NEWUSER;
-  if (p->new_userns || joined_userns) {
-    // Become root of the user namespace (for a new one, the parent has just written the maps).
-    if (sys_setresgid(0, 0, 0) < 0) die("setresgid", "0 in the new user namespace", errno);
-    if (sys_setresuid(0, 0, 0) < 0) die("setresuid", "0 in the new user namespace", errno);
-    // setresuid cleared the death signal.
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (p->new_userns || joins_userns(p)) {
+    // Become root of the user namespace (for a new one, the runtime has just written the maps).
+    check(sys::setresgid(0, 0, 0), Step::USERNS_ROOT_GID);
+    check(sys::setresuid(0, 0, 0), Step::USERNS_ROOT_UID);
+    // The credential change cleared the death signal.
+    check(sys::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), Step::PDEATHSIG);
   }
 
-  if (p->unshare_flags && sys_unshare((int)p->unshare_flags) < 0)
-    die("unshare", "namespaces", errno);
+  if (p->unshare_flags) check(sys::unshare((int)p->unshare_flags), Step::UNSHARE);
+  const char *offsets = str(p->timens_offsets);
+  if (offsets) write_timens_offsets(offsets);
 
-  if (p->timens_offsets) write_timens_offsets(p->timens_offsets);
-
-  long pid = clone3_fork(CLONE_PARENT);
-  if (pid < 0) die("clone", "container process", errno);
+  int pidfd = -1;
+  struct clone_args args = {};
+  args.flags = CLONE_PARENT | CLONE_PIDFD;
+  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+  long pid = check(sys::clone3(&args), Step::CLONE);
   if (pid == 0) run_stage2(p);
 
-  send_msg(MSG_INIT_PID, 0, (int)pid, "stage1", "");
-  _exit(0);
+  long sent = send_msg(MsgType::INIT_PID, (int)pid);
+  if (sent < 0) {
+    // The runtime cannot learn of the container process: it must not go on alone.
+    sys::pidfd_send_signal(pidfd, SIGKILL);
+    die(Step::SYNC_INIT_PID, sent);
+  }
+  sys::exit_group(0);
 }
 
 }  // namespace tsr

@@ -1,93 +1,95 @@
 // Stage 2: the container process itself (PID 1 of a new PID namespace for `create`, or
 // the process `exec` adds), in runc's order of setup.
-#include <linux/keyctl.h>
+#include <errno.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include "child.h"
-#include "sys.h"
 #include "weaken.h"
 
 namespace tsr {
 
 namespace {
 
-// Keep only what the container needs; in particular none of Node's descriptors.
-void close_runtime_fds(const Plan *p) {
-  const ProcessSpec &proc = p->process;
+// Keep only what the container process needs: nothing of stage 1's (the namespace fds and
+// the exec's pidfd, say).
+void close_setup_fds(const Plan *p) {
   if (kWeakenFds) return;
-  int keep[64] = {p->sync_fd, proc.stub_fd, proc.exec_fifo_fd, proc.console_socket_fd,
-                  proc.stdio_fds[0], proc.stdio_fds[1], proc.stdio_fds[2]};
-  int n = 7;
-  for (uint32_t i = 0; i < p->n_mounts; i++) {
-    if (p->mounts[i].mount_fd < 0) continue;
-    if (n == 64) die("close fds", "too many prepared mounts", E2BIG);
-    keep[n++] = p->mounts[i].mount_fd;
-  }
-  close_fds_except(3 + (int)proc.preserve_fds, keep, n);
+  const Process &proc = p->process;
+  close_fds_except(3 + (int)proc.preserve_fds, [p, &proc](auto &visit) {
+    visit(g_launch.sync_fd);
+    visit(g_launch.stub_fd);
+    visit(proc.exec_fifo_fd);
+    visit(proc.console_socket_fd);
+    for (int i = 0; i < 3; i++) visit(proc.stdio_fds[i]);
+    for (uint32_t i = 0; i < p->mounts.count; i++) visit(plan_at(p->mounts, i).mount_fd);
+  });
 }
 
-void install_stdio(const ProcessSpec *proc) {
+void install_stdio(const Process &proc) {
   for (int i = 0; i < 3; i++) {
-    int fd = proc->stdio_fds[i];
+    int fd = proc.stdio_fds[i];
     if (fd < 0) continue;
-    if (fd != i && dup2(fd, i) < 0) die("stdio", "dup2", errno);
-    int err = make_inheritable(i);
-    if (err) die("stdio", "clear close-on-exec", err);
+    set_index((uint32_t)i);
+    if (fd != i) check(sys::dup3(fd, i, 0), Step::STDIO);
+    check(make_inheritable(i), Step::STDIO);
   }
+  clear_index();
 }
 
-void inherit_preserved_fds(const ProcessSpec *proc) {
-  for (uint32_t i = 0; i < proc->preserve_fds; i++) {
-    int err = make_inheritable(3 + (int)i);
-    if (err && err != EBADF) die("preserve fds", "clear close-on-exec", err);
+void inherit_preserved_fds(const Process &proc) {
+  for (uint32_t i = 0; i < proc.preserve_fds; i++) {
+    long rc = make_inheritable(3 + (int)i);
+    // A number the caller did not have open is simply not passed on.
+    if (rc < 0 && rc != -EBADF) die_at(Step::PRESERVE_FDS, rc, 3 + i);
   }
 }
 
 void set_hostname(const Plan *p) {
-  if (p->hostname && sethostname(p->hostname, str_len(p->hostname)) < 0)
-    die("sethostname", p->hostname, errno);
-  if (p->domainname && setdomainname(p->domainname, str_len(p->domainname)) < 0)
-    die("setdomainname", p->domainname, errno);
+  const char *host = str(p->hostname), *domain = str(p->domainname);
+  if (host) check(sys::sethostname(host, str_len(host)), Step::SETHOSTNAME);
+  if (domain) check(sys::setdomainname(domain, str_len(domain)), Step::SETDOMAINNAME);
 }
 
 }  // namespace
 
 void run_stage2(const Plan *p) {
   // Our parent is now the runtime itself (CLONE_PARENT): die with it during setup.
-  prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  check(sys::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), Step::PDEATHSIG);
   // Not dumpable: processes in the container cannot open our /proc/<pid>/exe, fds or
-  // memory while we still run the runtime's code (CVE-2019-5736 class).
-  if (!kWeakenExe) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  close_runtime_fds(p);
-  umask(0);
+  // memory while we set up (CVE-2019-5736 class; stage 1 is the same, this is a new process).
+  if (!kWeakenExe) check(sys::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), Step::DUMPABLE);
+  close_setup_fds(p);
+  sys::umask(0);
 
-  if (p->is_init || p->process.terminal) setsid();
+  const Process &proc = p->process;
+  if (p->is_init || proc.terminal) check(sys::setsid(), Step::SETSID);
+  const char *keyring = str(p->keyring_name);
   if (p->new_session_keyring) {
     // A fresh session keyring, so the container cannot read the host's keys.
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, p->keyring_name) < 0 && errno != ENOSYS)
-      die("keyctl", "join session keyring", errno);
+    long rc = sys::keyctl_join_session_keyring(keyring);
+    if (rc < 0 && rc != -ENOSYS) die(Step::KEYRING, rc);
   }
 
+  const char *rootfs = str(p->rootfs);
   if (p->is_init && p->setup_mounts) {
     setup_rootfs(p);
-  } else if (p->is_init && p->rootfs) {
+  } else if (p->is_init && rootfs) {
     // No mount namespace of its own: the container only gets its root directory.
-    if (chdir(p->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) die("chroot", p->rootfs, errno);
+    check(sys::chdir(rootfs), Step::CHROOT);
+    check(sys::chroot("."), Step::CHROOT);
+    check(sys::chdir("/"), Step::CHROOT);
   }
 
-  if (p->process.terminal) {
-    setup_console(&p->process, p->is_init);
+  if (proc.terminal) {
+    setup_console(proc, p->is_init);
   } else {
-    install_stdio(&p->process);
+    install_stdio(proc);
   }
-  inherit_preserved_fds(&p->process);
+  inherit_preserved_fds(proc);
   if (p->is_init) {
     if (p->setup_mounts) {
-      if (!p->process.terminal) reopen_dev_null(p);
+      reopen_dev_null(p);
       finalize_rootfs(p);
     }
     set_hostname(p);
@@ -98,10 +100,10 @@ void run_stage2(const Plan *p) {
       apply_root_propagation(p);
     }
   }
-  apply_process_attributes(&p->process);
+  apply_process_attributes(proc);
   // The setup is done: from here on, dying with the runtime is no longer wanted (create
   // returns and leaves the container waiting for start).
-  prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
+  check(sys::prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0), Step::PDEATHSIG);
   finalize_and_exec(p);
 }
 

@@ -2,15 +2,18 @@
 //
 // A normal build (node-gyp through binding.gyp) defines none of these macros, so every
 // constant below is false and the compiler drops the weakened branches. The CVE tests
-// (test/integration/cve/, test/helpers/weak-build.ts) build a separate copy of the addon
+// (test/integration/cve/, test/integration/cve/weak-build.ts) build a separate copy of the addon
 // with CPPFLAGS=-DTSRUNC_WEAKEN_<CLASS> into a temporary directory and point the runtime
 // at it with TSRUNC_NATIVE_DIR, to show that each test fails once its wall is removed.
 //
-//   TSRUNC_WEAKEN_EXE      CVE-2019-5736: setup processes stay dumpable and the stub is
-//                          executed from its host file instead of a sealed memfd
+//   TSRUNC_WEAKEN_EXE      CVE-2019-5736: setup processes stay dumpable, and the child
+//                          program and the stub are executed from their host files
+//                          instead of sealed memfds, the program with the runtime's
+//                          environment
 //   TSRUNC_WEAKEN_FDS      CVE-2024-21626: the runtime's descriptors reach the container
-//                          and the working directory is neither resolved nor checked
-//                          inside the root
+//                          (none is closed, and the start of the child program clears
+//                          close-on-exec on all of them) and the working directory is
+//                          neither resolved nor checked inside the root
 //   TSRUNC_WEAKEN_PROCFS   CVE-2019-16884, CVE-2019-19921, CVE-2025-31133: mount targets
 //                          may go through symlinks onto procfs, /dev/null is not verified
 //                          before masking

@@ -9,24 +9,22 @@ Napi::Value PidfdSendSignal(const Napi::CallbackInfo &info);
 Napi::Value WaitPidfd(const Napi::CallbackInfo &info);
 Napi::Value WaitPidfdAsync(const Napi::CallbackInfo &info);
 Napi::Value Poll(const Napi::CallbackInfo &info);
-Napi::Value RecvMessage(const Napi::CallbackInfo &info);
-Napi::Value SendMessage(const Napi::CallbackInfo &info);
 Napi::Value SendFd(const Napi::CallbackInfo &info);
 Napi::Value RecvFd(const Napi::CallbackInfo &info);
-Napi::Value RecvPacket(const Napi::CallbackInfo &info);
-Napi::Value SocketPair(const Napi::CallbackInfo &info);
 Napi::Value ConnectUnix(const Napi::CallbackInfo &info);
 Napi::Value Pipe(const Napi::CallbackInfo &info);
 Napi::Value Memfd(const Napi::CallbackInfo &info);
 Napi::Value Flock(const Napi::CallbackInfo &info);
 Napi::Value Mkfifo(const Napi::CallbackInfo &info);
 Napi::Value StrError(const Napi::CallbackInfo &info);
-Napi::Value ErrnoName(const Napi::CallbackInfo &info);
-Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info);
 Napi::Value PrimeCgroupMigration(const Napi::CallbackInfo &info);
 Napi::Value CloseFd(const Napi::CallbackInfo &info);
 Napi::Value GetWinsize(const Napi::CallbackInfo &info);
 Napi::Value SetWinsize(const Napi::CallbackInfo &info);
+// sync.cc
+Napi::Value SocketPair(const Napi::CallbackInfo &info);
+Napi::Value RecvPacket(const Napi::CallbackInfo &info);
+Napi::Value SendMessage(const Napi::CallbackInfo &info);
 // seccomp.cc
 Napi::Value SeccompVersion(const Napi::CallbackInfo &info);
 Napi::Value SeccompCompile(const Napi::CallbackInfo &info);
@@ -56,7 +54,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"waitPidfd", tsr::WaitPidfd},
       {"waitPidfdAsync", tsr::WaitPidfdAsync},
       {"poll", tsr::Poll},
-      {"recvMessage", tsr::RecvMessage},
       {"sendMessage", tsr::SendMessage},
       {"sendFd", tsr::SendFd},
       {"recvFd", tsr::RecvFd},
@@ -68,8 +65,6 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"flock", tsr::Flock},
       {"mkfifo", tsr::Mkfifo},
       {"strerror", tsr::StrError},
-      {"errnoName", tsr::ErrnoName},
-      {"setChildSubreaper", tsr::SetChildSubreaper},
       {"primeCgroupMigration", tsr::PrimeCgroupMigration},
       {"closeFd", tsr::CloseFd},
       {"getWinsize", tsr::GetWinsize},

@@ -12,13 +12,13 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 
+#include "child_program.h"
 #include "napi_util.h"
 
 #ifndef P_PIDFD
@@ -42,46 +42,44 @@ int write_proc(pid_t pid, const char *file, const std::string &text) {
 }  // namespace
 
 // usernsFd(uidMapText, gidMapText) -> fd of a new user namespace with those maps.
-// A child is cloned straight into a new user namespace and parks; the maps are written
-// from here, its namespace is opened, and it is killed and reaped.
+// The child program is started straight into a new user namespace and parks (no copy of
+// the runtime, as for every other child); the maps are written from here, its namespace is
+// opened, and it is killed and reaped.
 Napi::Value UsernsFd(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 2 || !info[0].IsString() || !info[1].IsString()) return throw_type(env, "usernsFd(uidMap, gidMap)");
   std::string uid_map = info[0].As<Napi::String>().Utf8Value();
   std::string gid_map = info[1].As<Napi::String>().Utf8Value();
 
-  int pidfd = -1;
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = CLONE_NEWUSER | CLONE_PIDFD;
-  args.pidfd = (uint64_t)(uintptr_t)&pidfd;
-  args.exit_signal = SIGCHLD;
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) {
-    // Child: a copy of a multi-threaded process; only async-signal-safe calls.
-    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-    for (;;) pause();
-  }
-  if (pid < 0) return throw_errno(env, errno, "clone3(CLONE_NEWUSER)");
+  std::string error;
+  int program = sealed_copy(programs_dir() + "/tsrunc-child", "tsrunc-child", true, error);
+  if (program < 0) return throw_error(env, error);
+  Started child;
+  bool ok = start_program(program, {"tsrunc-child", "park", std::to_string(getpid())}, {}, CLONE_NEWUSER, child, error);
+  close(program);
+  if (!ok) return throw_error(env, error);
 
-  int err = write_proc((pid_t)pid, "uid_map", uid_map);
+  int err = write_proc(child.pid, "uid_map", uid_map);
   const char *what = "write uid_map";
   if (!err) {
-    err = write_proc((pid_t)pid, "gid_map", gid_map);
+    err = write_proc(child.pid, "gid_map", gid_map);
     what = "write gid_map";
   }
   int ns = -1;
   if (!err) {
-    std::string path = "/proc/" + std::to_string(pid) + "/ns/user";
+    std::string path = "/proc/" + std::to_string(child.pid) + "/ns/user";
     ns = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (ns < 0) err = errno, what = "open the user namespace";
   }
-  syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+  syscall(SYS_pidfd_send_signal, child.pidfd, SIGKILL, nullptr, 0);
   siginfo_t si;
-  while (waitid((idtype_t)P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0 && errno == EINTR) {
+  while (waitid((idtype_t)P_PIDFD, (id_t)child.pidfd, &si, WEXITED) < 0 && errno == EINTR) {
   }
-  close(pidfd);
-  if (err) return throw_errno(env, err, what);
+  close(child.pidfd);
+  if (err) {
+    if (ns >= 0) close(ns);
+    return throw_errno(env, err, what);
+  }
   return Napi::Number::New(env, ns);
 }
 

@@ -1,6 +1,6 @@
 // Process, descriptor and socket primitives for the TypeScript side: pidfds, waiting,
-// the sync-socket protocol, fd passing, locks, fifos, pipes. Thin wrappers; policy
-// stays in TypeScript.
+// fd passing on stream sockets, locks, fifos, pipes (socket pairs and packets: sync.cc).
+// Thin wrappers; policy stays in TypeScript.
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -9,7 +9,6 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,7 +22,6 @@
 #include <vector>
 
 #include "../common/fdpass.h"
-#include "../common/plan.h"
 #include "napi_util.h"
 
 #ifndef P_PIDFD
@@ -173,40 +171,6 @@ Napi::Value Poll(const Napi::CallbackInfo &info) {
   return out;
 }
 
-// recvMessage(syncFd) -> {type, errno, pid, index, step, detail, fd} ; type 0 on EOF
-Napi::Value RecvMessage(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  Msg m;
-  memset(&m, 0, sizeof m);
-  int fd = -1;
-  long n = recv_with_fd(arg_int(info, 0), &m, sizeof m, &fd);
-  if (n < 0 && n != -ECONNRESET) return throw_errno(env, (int)-n, "recvmsg");
-  Napi::Object out = Napi::Object::New(env);
-  bool full = n == (long)sizeof m;
-  out.Set("type", Napi::Number::New(env, full ? m.type : 0));
-  out.Set("errno", Napi::Number::New(env, full ? m.err : 0));
-  out.Set("pid", Napi::Number::New(env, full ? m.pid : 0));
-  out.Set("index", Napi::Number::New(env, full && m.index != 0xffffffffu ? (double)m.index : -1));
-  m.step[kStepLen - 1] = 0;
-  m.detail[kDetailLen - 1] = 0;
-  out.Set("step", Napi::String::New(env, full ? m.step : ""));
-  out.Set("detail", Napi::String::New(env, full ? m.detail : ""));
-  out.Set("fd", Napi::Number::New(env, fd));
-  return out;
-}
-
-// sendMessage(syncFd, type)
-Napi::Value SendMessage(const Napi::CallbackInfo &info) {
-  Msg m;
-  memset(&m, 0, sizeof m);
-  m.type = (uint32_t)arg_int(info, 1, 0);
-  if (send(arg_int(info, 0), &m, sizeof m, MSG_NOSIGNAL) < 0) {
-    // The child may already be gone; the caller learns that from recvMessage / the pidfd.
-    if (errno != EPIPE && errno != ECONNRESET) return throw_errno(info.Env(), errno, "send");
-  }
-  return info.Env().Undefined();
-}
-
 // sendFd(socketFd, fd, payload) : one message, payload bytes, fd in SCM_RIGHTS
 Napi::Value SendFd(const Napi::CallbackInfo &info) {
   std::string payload = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "";
@@ -226,36 +190,6 @@ Napi::Value RecvFd(const Napi::CallbackInfo &info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("fd", Napi::Number::New(env, fd));
   out.Set("payload", Napi::String::New(env, buf, (size_t)n));
-  return out;
-}
-
-// recvPacket(socketFd, capacity) -> {data: Buffer, fd, truncated} : one datagram / seqpacket
-// message as bytes (binary protocols: CRIU's RPC), with the fd it carried or -1. An empty
-// buffer is EOF.
-Napi::Value RecvPacket(const Napi::CallbackInfo &info) {
-  Napi::Env env = info.Env();
-  int cap = arg_int(info, 1, 4096);
-  if (cap <= 0 || cap > (1 << 20)) return throw_type(env, "recvPacket: capacity out of range");
-  std::vector<char> buf((size_t)cap + 1);
-  int fd = -1;
-  // One byte more than asked: a message that fills it was cut short.
-  long n = recv_with_fd(arg_int(info, 0), buf.data(), buf.size(), &fd);
-  if (n < 0) return throw_errno(env, (int)-n, "recvmsg");
-  Napi::Object out = Napi::Object::New(env);
-  out.Set("data", Napi::Buffer<char>::Copy(env, buf.data(), (size_t)(n > cap ? cap : n)));
-  out.Set("fd", Napi::Number::New(env, fd));
-  out.Set("truncated", Napi::Boolean::New(env, n > cap));
-  return out;
-}
-
-// socketPair(seqpacket = false) -> [fd, fd] (SOCK_STREAM or SOCK_SEQPACKET, close-on-exec)
-Napi::Value SocketPair(const Napi::CallbackInfo &info) {
-  int sv[2];
-  int type = info.Length() > 0 && info[0].ToBoolean().Value() ? SOCK_SEQPACKET : SOCK_STREAM;
-  if (socketpair(AF_UNIX, type | SOCK_CLOEXEC, 0, sv) < 0) return throw_errno(info.Env(), errno, "socketpair");
-  Napi::Array out = Napi::Array::New(info.Env(), 2);
-  out.Set((uint32_t)0, Napi::Number::New(info.Env(), sv[0]));
-  out.Set((uint32_t)1, Napi::Number::New(info.Env(), sv[1]));
   return out;
 }
 
@@ -315,18 +249,6 @@ Napi::Value StrError(const Napi::CallbackInfo &info) {
   std::string s = strerror(arg_int(info, 0, 0));
   if (!s.empty()) s[0] = (char)tolower((unsigned char)s[0]);
   return Napi::String::New(info.Env(), s);
-}
-
-// errnoName(errno) -> "ENOENT"
-Napi::Value ErrnoName(const Napi::CallbackInfo &info) {
-  const char *name = strerrorname_np(arg_int(info, 0, 0));
-  return Napi::String::New(info.Env(), name ? name : "");
-}
-
-// setChildSubreaper()
-Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
-  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) return throw_errno(info.Env(), errno, "prctl(PR_SET_CHILD_SUBREAPER)");
-  return info.Env().Undefined();
 }
 
 // primeCgroupMigration(procsFile): on a thread of its own, write "0" to the cgroup.procs of

@@ -3,12 +3,13 @@
  *
  *   tsrunc-init FIFO_FD PATH ARGV0 [ARGS...]
  *
- * The runtime's child executes this tiny static binary from a sealed memfd once the
- * container is set up. If FIFO_FD >= 0 it blocks reading one byte from the exec fifo
+ * The child program (tsrunc-child) executes this tiny static binary from a sealed memfd once
+ * the container is set up. If FIFO_FD >= 0 it blocks reading one byte from the exec fifo
  * (written by `start`), then it executes PATH with ARGV0... and the environment it was
- * given. Being a separate ~2 KiB program it keeps the created-but-not-started container
- * small (the forked copy of Node is gone), and since it runs from a sealed memfd,
- * /proc/self/exe inside the container never names a writable host binary.
+ * given. Being a separate ~8 KiB program it keeps the created-but-not-started container
+ * small, and since it runs from a sealed memfd, /proc/self/exe inside the container never
+ * names a writable host binary. It ignores no signal and blocks none: the program starts
+ * with every disposition at its default.
  *
  * Freestanding: no libc (the container's rootfs may have none), raw system calls only.
  */

@@ -6,7 +6,7 @@
 // hold (restore's inherit_fd) are given to it from fd 4 on.
 import { type StdioNull, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { POLLIN, native } from '../native/addon.js';
+import { POLLIN, type Packet, native } from '../native/addon.js';
 import { errorMessage } from '../util/errors.js';
 import { decodeResponse, encodeRequest } from './codec.js';
 import { CRIU_MIN_VERSION, CriuError, CriuUnavailableError } from './binary.js';
@@ -79,7 +79,7 @@ export class CriuSession {
   }
 
   private receive(what: string): { resp: CriuResp; fd: number } {
-    let packet: { data: Buffer; fd: number; truncated: boolean };
+    let packet: Packet;
     try {
       packet = native().recvPacket(this.sock, MAX_RESPONSE);
     } catch (err) {

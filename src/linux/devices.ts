@@ -1,7 +1,7 @@
 // /dev inside the container: the spec's default devices, linux.devices, and the
 // standard symlinks. In a user namespace mknod is refused, so nodes are bound from the host.
 import type { LinuxDevice } from '../spec/types.js';
-import type { DevicePlan } from '../native/plan-types.js';
+import type { DevicePlan, SymlinkPlan } from '../native/plan-types.js';
 import { ConfigError } from '../util/errors.js';
 import { cleanDest } from './mounts.js';
 
@@ -51,8 +51,8 @@ export function planDevices(devices: readonly LinuxDevice[] | undefined, inUsern
 }
 
 /** The standard /dev symlinks; /dev/core only where the host has a /proc/kcore. */
-export function planDevSymlinks(kcore: boolean): { target: string; path: string }[] {
-  const links = [
+export function planDevSymlinks(kcore: boolean): SymlinkPlan[] {
+  const links: SymlinkPlan[] = [
     { target: '/proc/self/fd', path: '/dev/fd' },
     { target: '/proc/self/fd/0', path: '/dev/stdin' },
     { target: '/proc/self/fd/1', path: '/dev/stdout' },

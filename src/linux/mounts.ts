@@ -119,7 +119,6 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
   plan.propagationRecursive = o.propagationRecursive;
   plan.rattrSet = o.rattrSet;
   plan.rattrClr = o.rattrClr;
-  plan.tmpcopyup = o.tmpcopyup;
   if (v.bind && v.source !== null) {
     plan.bind = true;
     plan.source = v.source;
@@ -134,6 +133,8 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
     plan.source = v.mount.source ?? v.mount.type ?? 'none';
     plan.flags = o.flagsSet;
     plan.data = o.data.length ? o.data.join(',') : null;
+    // runc copies up into a tmpfs only and ignores the option on anything else.
+    plan.tmpcopyup = o.tmpcopyup && plan.fstype === 'tmpfs';
   }
   return [plan];
 }

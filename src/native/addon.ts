@@ -1,32 +1,13 @@
 // The one place the native addon is loaded, with the types of everything it exports.
 // The C++ side is addon/parent/binding.cc; keep the two in step.
 import path from 'node:path';
-import type { SpawnPlan } from './plan-types.js';
 
-/** Message types of the parent/child protocol (addon/common/plan.h, MsgType). */
-export const Msg = {
-  EOF: 0,
-  STAGE1: 1,
-  GO: 2,
-  INIT_PID: 3,
-  HOOKS: 4,
-  READY: 5,
-  ERROR: 6,
-  SECCOMP_FD: 7,
-  CONSOLE: 8,
-  ABORT: 9,
-} as const;
-
-export interface ChildMessage {
-  type: number;
-  errno: number;
-  pid: number;
-  /** Plan entry (mount, device, path...) the step was working on, or -1. */
-  index: number;
-  step: string;
-  detail: string;
-  /** fd received with SCM_RIGHTS, or -1. */
+/** One packet of a message socket: its bytes (empty at EOF) and an attached fd or -1. */
+export interface Packet {
+  data: Buffer;
   fd: number;
+  /** Longer than the capacity asked for: `data` is cut short. */
+  truncated: boolean;
 }
 
 export interface WaitResult {
@@ -46,18 +27,22 @@ export interface SpawnedChild {
 }
 
 export interface NativeAddon {
-  spawn(plan: SpawnPlan): SpawnedChild;
+  /**
+   * Start the child program (tsrunc-child, from a sealed memfd) on a serialized plan
+   * (encodePlan), with only `keepFds` of the runtime's descriptors.
+   */
+  spawn(plan: Buffer, keepFds: number[]): SpawnedChild;
   pidfdOpen(pid: number): number;
   pidfdSendSignal(pidfd: number, signal: number): void;
   waitPidfd(pidfd: number, noHang: boolean): WaitResult | null;
   waitPidfdAsync(pidfd: number): Promise<WaitResult>;
   poll(fds: [number, number][], timeoutMs: number): number[];
-  recvMessage(syncFd: number): ChildMessage;
-  sendMessage(syncFd: number, type: number): void;
+  /** One packet of `socketFd` (sync.cc); ECONNRESET is thrown (the peer left a message of ours unread). */
+  recvPacket(socketFd: number, capacity: number): Packet;
+  /** One packet; a peer already gone is not an error (the caller learns that from recvPacket). */
+  sendMessage(socketFd: number, bytes: Buffer): void;
   sendFd(socketFd: number, fd: number, payload: string): void;
   recvFd(socketFd: number): { fd: number; payload: string };
-  /** One seqpacket message as bytes with the fd it carried (or -1); empty data is EOF. */
-  recvPacket(socketFd: number, capacity: number): { data: Buffer; fd: number; truncated: boolean };
   /** A close-on-exec AF_UNIX pair: SOCK_STREAM, or SOCK_SEQPACKET when `seqpacket`. */
   socketPair(seqpacket?: boolean): [number, number];
   connectUnix(path: string): number;
@@ -66,8 +51,6 @@ export interface NativeAddon {
   flock(fd: number, op: number): boolean;
   mkfifo(path: string, mode: number): void;
   strerror(errno: number): string;
-  errnoName(errno: number): string;
-  setChildSubreaper(): void;
   /** Start a no-op migration of this process into its own cgroup on a thread (see proc.cc). */
   primeCgroupMigration(procsFile: string): void;
   closeFd(fd: number): void;
@@ -121,15 +104,13 @@ export interface SeccompCompileInput {
 /** poll(2) event bits. */
 export const POLLIN = 0x001;
 export const POLLERR = 0x008;
-export const POLLHUP = 0x010;
 
 /** flock(2) operations. */
-export const LOCK_SH = 1;
 export const LOCK_EX = 2;
 export const LOCK_NB = 4;
 export const LOCK_UN = 8;
 
-/** Where the build puts the addon and the helper binaries. */
+/** Where the build puts the addon and its programs (tsrunc-child, tsrunc-init). */
 function buildDir(): string {
   const override = process.env.TSRUNC_NATIVE_DIR;
   if (override) return override;
@@ -158,9 +139,4 @@ export function native(): NativeAddon {
     cached = mod.exports;
   }
   return cached;
-}
-
-/** Path of the tsrunc-init stub binary. */
-export function stubPath(): string {
-  return path.join(buildDir(), 'tsrunc-init');
 }

@@ -90,4 +90,3 @@ export function readKeyValues(dir: string, file: string): Map<string, bigint> | 
   }
   return out;
 }
-

@@ -37,7 +37,7 @@ export type MountDraft = Omit<MountPlan, 'mountFd'> & { idmap: IdmapTree | null 
 /** The process part, without the descriptors the operation provides. */
 export type ProcessDraft = Omit<ProcessPlan, 'consoleSocketFd' | 'stdioFds' | 'execFifoFd'>;
 
-export interface PlanDraft extends Omit<SpawnPlan, 'joins' | 'joinPidfd' | 'mounts' | 'process' | 'stubPath'> {
+export interface PlanDraft extends Omit<SpawnPlan, 'joins' | 'joinPidfd' | 'mounts' | 'process'> {
   joins: NamespaceJoin[];
   /** Join every namespace of the container's init (joinPidfdFlags) through its pidfd. */
   joinInit: boolean;
@@ -72,7 +72,6 @@ function nothingToSetUp(): Omit<PlanDraft, 'process'> {
     sysctls: [],
     newSessionKeyring: false,
     keyringName: null,
-    mountLabel: null,
   };
 }
 

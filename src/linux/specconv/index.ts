@@ -156,7 +156,6 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key: sysctlKey(key).path, value: String(value) })),
       newSessionKeyring: !opts.noNewKeyring,
       keyringName: `_ses.${opts.id}`,
-      mountLabel: linux.mountLabel ?? null,
     },
   );
   return { draft, namespaces, nsFlags, newUserns, warnings };

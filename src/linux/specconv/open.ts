@@ -2,7 +2,7 @@
 // trees, the console socket) and hand back the SpawnPlan the addon takes. One function
 // opens them all, so one place closes them all when any step fails.
 import fs from 'node:fs';
-import { native, stubPath } from '../../native/addon.js';
+import { native } from '../../native/addon.js';
 import type { SpawnPlan } from '../../native/plan-types.js';
 import { ConfigError, RuntimeError } from '../../util/errors.js';
 import { IdmapTrees } from '../idmap-mounts.js';
@@ -60,7 +60,6 @@ export function openPlan(draft: PlanDraft, given: GivenFds = {}): OpenedPlan {
         stdioFds: given.stdio ?? [0, 1, 2],
         execFifoFd: given.execFifoFd ?? -1,
       },
-      stubPath: stubPath(),
     };
     return { plan, fds };
   } catch (err) {

@@ -58,7 +58,7 @@ function filesUnder(dir: string): string[] {
     .sort();
 }
 
-/** Build (or reuse) the weakened addon; returns the directory holding tsrunc.node and tsrunc-init. */
+/** Build (or reuse) the weakened addon; returns the directory holding tsrunc.node, tsrunc-child and tsrunc-init. */
 export function buildWeakened(classes: readonly string[]): string {
   const hash = createHash('sha256');
   hash.update(classes.join(','));
@@ -68,7 +68,7 @@ export function buildWeakened(classes: readonly string[]): string {
   }
   const dir = path.join(os.tmpdir(), `tsrunc-weak-${classes.join('-')}-${hash.digest('hex').slice(0, 12)}`);
   const release = path.join(dir, 'build/Release');
-  if (existsSync(path.join(release, 'tsrunc.node')) && existsSync(path.join(release, 'tsrunc-init'))) return release;
+  if (['tsrunc.node', 'tsrunc-child', 'tsrunc-init'].every((f) => existsSync(path.join(release, f)))) return release;
 
   const work = `${dir}.tmp-${process.pid}`;
   rmSync(work, { recursive: true, force: true });
@@ -120,7 +120,8 @@ export function useWeakenedBuild(): void {
  * executable. It loads the addon of this checkout (or TSRUNC_NATIVE_DIR's).
  */
 export function buildWeakenedCli(classes: readonly string[]): string {
-  const inputs = ['src', 'scripts', 'schemas', 'package.json', 'tsconfig.json'];
+  // addon/protocol: the build generates the plan's TypeScript from it (scripts/gen-protocol.mjs).
+  const inputs = ['src', 'scripts', 'schemas', 'addon/protocol', 'package.json', 'tsconfig.json'];
   const hash = createHash('sha256');
   hash.update(classes.join(','));
   for (const f of inputs.flatMap((i) => (statSync(path.join(REPO_ROOT, i)).isDirectory() ? filesUnder(path.join(REPO_ROOT, i)) : [path.join(REPO_ROOT, i)]))) {
