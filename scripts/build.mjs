@@ -4,7 +4,8 @@
 // executable (Bun). One bundled CommonJS file keeps start-up fast: the runtime loads a
 // single file instead of resolving a module graph on every invocation.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,6 +81,30 @@ await esbuild.build({
   entryPoints: [criuCodecEntry(path.join(root, 'src'))],
   outfile: path.join(root, 'dist', CRIU_CODEC_FILE),
 });
+
+// The manual pages (dist/man/*.8) and the bash completion (dist/completion/ts-runc), made
+// from the command table like the help (src/cli/docs.ts); scripts/install-docs.sh installs them.
+{
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-docs-'));
+  try {
+    const script = path.join(dir, 'gen-docs.cjs');
+    await esbuild.build({
+      ...common,
+      stdin: {
+        contents: `import { writeDocs } from ${JSON.stringify(path.join(root, 'src/cli/docs.ts'))};\nwriteDocs(process.argv[2]);`,
+        resolveDir: root,
+        loader: 'ts',
+        sourcefile: 'gen-docs-entry.ts',
+      },
+      outfile: script,
+      define: { __TSRUNC_VERSION__: JSON.stringify(pkg.version), __TSRUNC_COMMIT__: JSON.stringify(commit) },
+      logOverride: { 'empty-import-meta': 'silent' },
+    });
+    run(process.execPath, [script, path.join(root, 'dist')]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 // The executable, dist/ts-runc: the bundle compiled by the pinned Bun into one file with
 // its bytecode (see scripts/bun.mjs, and docs/performance.md for why this beats Node and

@@ -9,7 +9,8 @@
 #   1. apt packages from scripts/apt-packages.txt (apt-get update only if some are missing)
 #   2. npm ci: dependencies, the N-API addon (node-gyp) and the TypeScript build (prepare)
 #   3. npm link: `ts-runc` on PATH
-#   4. a sample busybox bundle in /tmp/ts-runc-sample, run once with the runtime
+#   4. manual pages (`man ts-runc-create`) and bash completion, under /usr/local
+#   5. a sample busybox bundle in /tmp/ts-runc-sample, run once with the runtime
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -47,6 +48,9 @@ step "npm link (ts-runc on PATH)"
 # The package was just built by npm ci; linking needs no second run of its scripts.
 npm link --ignore-scripts --no-audit --no-fund </dev/null
 echo "ts-runc -> $(command -v ts-runc || echo 'not on PATH')"
+
+step "manual pages and bash completion"
+bash scripts/install-docs.sh /usr/local
 
 step "sample container"
 sample=/tmp/ts-runc-sample

@@ -1,86 +1,25 @@
 // ts-runc's command line: runc's global flags, then a subcommand.
-import { type FlagSpec, flag, formatFlags, parseArgs } from './args.js';
+import { flag, parseArgs } from './args.js';
 import type { Command } from './command.js';
-import { checkpointCommand, restoreCommand } from './commands/checkpoint.js';
-import { createCommand, deleteCommand, runCommand, startCommand } from './commands/lifecycle.js';
-import { execCommand } from './commands/exec.js';
-import { featuresCommand } from './commands/features.js';
-import { killCommand, listCommand, specCommand, stateCommand } from './commands/query.js';
-import { eventsCommand, pauseCommand, psCommand, resumeCommand, updateCommand } from './commands/resources.js';
+import { commandHelp, helpText, versionText } from './help.js';
 import { print } from './output.js';
+import { GLOBAL_FLAGS, HELP_COMMANDS, HELP_FLAG, findCommand } from './table.js';
+import { native } from '../native/addon.js';
 import { makeContext } from '../operations/context.js';
-import { OCI_VERSION } from '../spec/defaults.js';
+import { SignalForwarder } from '../operations/forward-signals.js';
 import { ConfigErrors, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import { type LogFormat, Logger, logger, setLogger } from '../util/log.js';
-import { VERSION, COMMIT } from './version.js';
-import { trace } from '../util/trace.js';
+import { collectTrace, trace, traceTimeline } from '../util/trace.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 
-const GLOBAL_FLAGS: FlagSpec[] = [
-  { name: 'debug', type: 'bool', usage: 'enable debug logging' },
-  { name: 'log', type: 'string', value: 'FILE', usage: 'set the log file to write ts-runc logs to (default is stderr)' },
-  { name: 'log-format', type: 'string', value: 'FORMAT', usage: 'set the log format (text or json)', default: 'text' },
-  { name: 'root', type: 'string', value: 'DIR', usage: 'root directory for storage of container state (this should be located in tmpfs)', default: '/run/ts-runc' },
-  { name: 'criu', type: 'string', value: 'PATH', usage: 'path to the criu binary used for checkpoint and restore (default: criu from $PATH)' },
-  { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' },
-  { name: 'rootless', type: 'string', value: 'true|false|auto', usage: 'ignore cgroup permission errors', default: 'auto' },
-  { name: 'help', aliases: ['h'], type: 'bool', usage: 'show help' },
-  { name: 'version', aliases: ['v'], type: 'bool', usage: 'print the version' },
-];
+/** Commands whose foreground run waits for a container process and passes signals on. */
+const STANDS_IN: readonly string[] = ['run', 'exec', 'restore'];
 
-const COMMANDS: readonly Command[] = [
-  checkpointCommand,
-  createCommand,
-  deleteCommand,
-  eventsCommand,
-  execCommand,
-  featuresCommand,
-  killCommand,
-  listCommand,
-  pauseCommand,
-  psCommand,
-  restoreCommand,
-  resumeCommand,
-  runCommand,
-  specCommand,
-  startCommand,
-  stateCommand,
-  updateCommand,
-];
+/** runc (urfave/cli) exits 3 for a command or help topic it does not know. */
+const UNKNOWN_COMMAND_STATUS = 3;
 
-function versionText(): string {
-  // The JavaScript runtime, as runc names its Go: the installed executable is Bun's.
-  const engine = process.versions.bun ? `bun: ${process.versions.bun}` : `node: ${process.version}`;
-  return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${engine}\n`;
-}
-
-function helpText(): string {
-  const cmds = COMMANDS.map((c) => `   ${c.name.padEnd(10)}${c.summary}`).join('\n');
-  return `NAME:
-   ts-runc - an OCI-compliant container runtime (a runc drop-in) in TypeScript
-
-USAGE:
-   ts-runc [global options] command [command options] [arguments...]
-
-VERSION:
-   ${VERSION}
-   spec: ${OCI_VERSION}
-
-COMMANDS:
-${cmds}
-
-GLOBAL OPTIONS:
-${formatFlags(GLOBAL_FLAGS)}
-`;
-}
-
-function commandHelp(c: Command): string {
-  return `NAME:
-   ts-runc ${c.name} - ${c.summary}
-
-USAGE:
-   ts-runc ${c.name} [command options] ${c.usage}
-${c.flags.length ? `\nOPTIONS:\n${formatFlags(c.flags)}\n` : ''}`;
+function unknownCommand(name: string): UsageError {
+  return new UsageError(`No help topic for '${name}'`, UNKNOWN_COMMAND_STATUS);
 }
 
 function checkArity(c: Command, n: number): void {
@@ -92,32 +31,58 @@ function checkArity(c: Command, n: number): void {
   }
 }
 
+function libseccompVersion(): string {
+  try {
+    const v = native().seccompVersion();
+    return `${v.major}.${v.minor}.${v.micro}`;
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
-  trace('main');
   const global = parseArgs(argv, GLOBAL_FLAGS, true);
   const g = global.flags;
   const format = flag.str(g, 'log-format') as LogFormat;
   if (format !== 'text' && format !== 'json') throw new UsageError(`invalid log-format: ${format}`);
-  setLogger(new Logger(format, flag.bool(g, 'debug') ? 'debug' : 'info', flag.str(g, 'log')));
+  const debug = flag.bool(g, 'debug');
+  setLogger(new Logger(format, debug ? 'debug' : 'info', flag.str(g, 'log')));
+  if (debug) collectTrace();
+  trace('main');
   if (flag.bool(g, 'version')) {
-    print(versionText());
+    print(versionText(libseccompVersion()));
     return 0;
   }
   const [name, ...rest] = global.args;
-  if (!name || flag.bool(g, 'help') || name === 'help') {
-    const topic = name === 'help' ? COMMANDS.find((c) => c.name === rest[0]) : undefined;
-    print(topic ? commandHelp(topic) : helpText());
+  if (!name || flag.bool(g, 'help')) {
+    print(helpText());
     return 0;
   }
-  // These move a process into a cgroup: start the kernel's slow part of that now.
-  if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) throw new UsageError(`No help topic for '${name}'`);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  if (HELP_COMMANDS.includes(name)) {
+    const topic = rest[0];
+    if (topic === undefined) {
+      print(helpText());
+      return 0;
+    }
+    const c = findCommand(topic);
+    if (!c) throw unknownCommand(topic);
+    print(commandHelp(c));
+    return 0;
+  }
+  const command = findCommand(name);
+  if (!command) throw unknownCommand(name);
+  const parsed = parseArgs(rest, [...command.flags, HELP_FLAG], command.stopAtFirstArg);
+  if (flag.bool(parsed.flags, 'help')) {
     print(commandHelp(command));
     return 0;
   }
-  const parsed = parseArgs(rest, command.flags, command.stopAtFirstArg);
+  // Before the runtime opens anything of its own (see inherited-fds.ts).
+  command.preflight?.(parsed.flags);
+  // In the foreground, run, exec and restore stand in for their process: from now on a
+  // signal is its (queued until it exists; see forward-signals.ts).
+  if (STANDS_IN.includes(name) && !flag.bool(parsed.flags, 'detach')) SignalForwarder.install();
+  // These move a process into a cgroup: start the kernel's slow part of that now.
+  if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
   checkArity(command, parsed.args.length);
   const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'), flag.str(g, 'criu'));
   logger.debug(`${name} ${parsed.args.join(' ')}`);
@@ -137,14 +102,19 @@ function report(err: unknown): number {
 }
 
 function runCli(): void {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err) => {
-      process.exitCode = report(err);
-    },
-  );
+  main(process.argv.slice(2))
+    .then(
+      (code) => {
+        process.exitCode = code;
+      },
+      (err) => {
+        process.exitCode = report(err);
+      },
+    )
+    .finally(() => {
+      trace('exit');
+      for (const line of traceTimeline()) logger.debug(line);
+    });
 }
 
 runCli();

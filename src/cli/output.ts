@@ -9,11 +9,27 @@ export function print(text: string): void {
     try {
       off += fs.writeSync(1, buf, off);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') dieOfSigpipe();
+      if (code !== 'EAGAIN') throw err;
     }
   }
 }
 
 export function printJson(value: unknown, indent?: number): void {
   print(`${JSON.stringify(value, null, indent)}\n`);
+}
+
+/**
+ * Nobody reads our output any more (`ts-runc events ID | head -1`): end as a Go program
+ * such as runc does, killed by SIGPIPE (status 141 in a shell). Node starts with SIGPIPE
+ * ignored; adding and removing a listener makes libuv put the default action back.
+ */
+function dieOfSigpipe(): never {
+  const noop = () => undefined;
+  process.on('SIGPIPE', noop);
+  process.off('SIGPIPE', noop);
+  process.kill(process.pid, 'SIGPIPE');
+  // Only if the signal was blocked or still ignored.
+  process.exit(128 + 13);
 }

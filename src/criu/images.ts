@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { RuntimeError, SystemError, describeFsError } from '../util/errors.js';
+import { parseJsonText, readBoundedText } from '../util/json-input.js';
 import { lastCriuError } from './binary.js';
 
 /** runc's file name; podman reads it too. */
@@ -70,29 +71,14 @@ export function writeDescriptors(imageDir: string, descriptors: readonly string[
   fs.writeFileSync(path.join(imageDir, DESCRIPTORS_FILE), JSON.stringify(descriptors), { mode: 0o600 });
 }
 
-/** descriptors.json of an image (absent: none recorded, as for images CRIU made alone). */
+/**
+ * descriptors.json of an image (absent: none recorded, as for images CRIU made alone),
+ * read as every JSON input is: a regular file, bounded, its content never quoted.
+ */
 export function readDescriptors(imageDir: string): string[] {
   const file = path.join(imageDir, DESCRIPTORS_FILE);
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new RuntimeError(`${file}: ${describeFsError(err)}`);
-  }
-  let text: string;
-  try {
-    if (fs.fstatSync(fd).size > MAX_DESCRIPTORS_BYTES) throw new RuntimeError(`${file}: larger than ${MAX_DESCRIPTORS_BYTES} bytes`);
-    text = fs.readFileSync(fd, 'utf8');
-  } finally {
-    fs.closeSync(fd);
-  }
-  let list: unknown;
-  try {
-    list = JSON.parse(text);
-  } catch (err) {
-    throw new RuntimeError(`${file}: ${(err as Error).message}`);
-  }
+  if (!fs.lstatSync(file, { throwIfNoEntry: false })) return [];
+  const list = parseJsonText(readBoundedText({ file }, MAX_DESCRIPTORS_BYTES), file);
   if (!Array.isArray(list) || list.length > MAX_DESCRIPTORS || !list.every((d) => typeof d === 'string')) {
     throw new RuntimeError(`${file}: must be a list of at most ${MAX_DESCRIPTORS} strings`);
   }

@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { native } from '../native/addon.js';
+import { FileError } from '../util/errors.js';
 import { sleepMs } from '../util/sleep.js';
 
 export interface Relay {
@@ -47,6 +48,21 @@ function makeRaw(): () => void {
   const input = process.stdin as tty.ReadStream;
   input.setRawMode(true);
   return () => input.setRawMode(false);
+}
+
+/**
+ * The relay needs the user's terminal: without a controlling terminal (a service, a pipe
+ * from a script) fail at once with runc's error rather than start an interactive program
+ * nobody can reach.
+ */
+export function requireControllingTerminal(): void {
+  let fd: number;
+  try {
+    fd = fs.openSync('/dev/tty', fs.constants.O_RDWR | fs.constants.O_NOCTTY);
+  } catch (err) {
+    throw FileError.fromFs(err, 'open', '/dev/tty');
+  }
+  fs.closeSync(fd);
 }
 
 export function relayTerminal(master: number, _pidfd: number): Relay {

@@ -3,17 +3,21 @@
 import fs from 'node:fs';
 import { POLLIN, native } from '../native/addon.js';
 import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
-import { thawQuietly } from '../linux/cgroups/manager.js';
+import { type CgroupManager, thawQuietly } from '../linux/cgroups/manager.js';
 import { type HookState, runHostHooksWarning } from '../linux/hooks.js';
 import type { Spec } from '../spec/types.js';
-import { isAlive, openLivePidfd } from '../state/liveness.js';
-import { CONFIG_FILE, EXEC_FIFO, type StateStore } from '../state/store.js';
+import { readJson } from '../util/json-input.js';
+import { isAlive, openLivePidfd, readProcStat } from '../state/liveness.js';
+import { EXEC_FIFO, SNAPSHOT_FILE, type StateStore } from '../state/store.js';
 import type { ContainerRecord, Status } from '../state/types.js';
 import { sleepMs } from '../util/sleep.js';
 import type { RuntimeContext } from './context.js';
 
 /** The status right now: from the process, the exec fifo and the freezer, not from the file. */
 export function liveStatus(store: StateStore, rec: ContainerRecord): Status {
+  // A create killed before it finished: nothing runs the container any more, and only
+  // delete can act on it (it removes what create had made, cgroups included).
+  if (rec.status === 'creating' && rec.creator && !isAlive(rec.creator.pid, rec.creator.startTime)) return 'stopped';
   if (rec.pid === 0) return rec.status === 'stopped' ? 'stopped' : 'creating';
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
   // create is still running (its hooks, say): "created" only once create has finished.
@@ -48,23 +52,31 @@ export function hookState(rec: ContainerRecord, status: string, pid?: number): H
 
 /** The config.json snapshot taken at create time. */
 export function readSnapshot(store: StateStore, id: string): Spec {
-  return JSON.parse(fs.readFileSync(store.file(id, CONFIG_FILE), 'utf8')) as Spec;
+  return readJson({ file: store.file(id, SNAPSHOT_FILE) }) as Spec;
 }
 
-/** Signal the container process, or with `all` every process in its cgroup. */
-export function signalContainer(rec: ContainerRecord, signal: number, all: boolean): void {
+/** Did the container get a PID namespace of its own (not joined)? */
+function ownsPidNamespace(rec: ContainerRecord): boolean {
+  return rec.namespaces.some((ns) => ns.type === 'pid' && ns.path === '');
+}
+
+/**
+ * The container's processes other than init, as delete must kill them. Once created with a
+ * PID namespace of its own there are none to look for: they die with init (the kernel empties
+ * the namespace), and anything else in the cgroup is not the container's. Otherwise: the
+ * processes of its cgroup, except those that were there before the container (runc kills
+ * the whole cgroup here; a cgroupsPath naming a populated cgroup must not cost its owner
+ * its processes).
+ */
+function otherContainerPids(rec: ContainerRecord, cg: CgroupManager): number[] {
+  // An abandoned creation may have left its setup processes, outside the PID namespace.
+  if (rec.status !== 'creating' && ownsPidNamespace(rec)) return [];
+  const foreign = new Set((rec.foreign ?? []).map((k) => `${k.pid}:${k.startTime}`));
+  return cg.pids().filter((p) => p !== rec.pid && !(foreign.size && foreign.has(`${p}:${readProcStat(p)?.startTime}`)));
+}
+
+function sendSignal(pids: Iterable<number>, signal: number): void {
   const addon = native();
-  const pids = new Set<number>();
-  if (all && rec.cgroup) for (const p of cgroupManagerFromState(rec.cgroup).pids()) pids.add(p);
-  const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
-  if (initFd !== null) {
-    try {
-      addon.pidfdSendSignal(initFd, signal);
-    } finally {
-      fs.closeSync(initFd);
-    }
-  }
-  pids.delete(rec.pid);
   for (const pid of pids) {
     let fd: number;
     try {
@@ -82,14 +94,38 @@ export function signalContainer(rec: ContainerRecord, signal: number, all: boole
   }
 }
 
-/** SIGKILL everything in the container and wait (bounded) until it is gone. */
+/** Signal the container process, or with `all` every process in its cgroup (as runc's kill --all). */
+export function signalContainer(rec: ContainerRecord, signal: number, all: boolean): void {
+  const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
+  if (initFd !== null) {
+    try {
+      native().pidfdSendSignal(initFd, signal);
+    } finally {
+      fs.closeSync(initFd);
+    }
+  }
+  if (all && rec.cgroup) sendSignal(cgroupManagerFromState(rec.cgroup).pids().filter((p) => p !== rec.pid), signal);
+}
+
+/** SIGKILL the container's processes (not others sharing its cgroup) and wait (bounded) until they are gone. */
 export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
   const addon = native();
-  const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
   const cg = rec.cgroup ? cgroupManagerFromState(rec.cgroup) : null;
-  // cgroup.kill also reaches processes forked while the pids are being signalled.
-  cg?.killAll();
-  signalContainer(rec, 9, true);
+  const initFd = openLivePidfd(rec.pid, rec.pidStartTime);
+  if (initFd !== null) {
+    try {
+      addon.pidfdSendSignal(initFd, 9);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  if (cg) {
+    const others = otherContainerPids(rec, cg);
+    // cgroup.kill also reaches processes forked while the pids are being signalled, but it
+    // takes the whole cgroup: only when everything in it is the container's.
+    const killedAtOnce = others.length > 0 && !rec.foreign?.length && cg.killAll();
+    if (!killedAtOnce) sendSignal(others, 9);
+  }
   // A task frozen by the v1 freezer cannot act on SIGKILL: thaw a paused container.
   if (cg) thawQuietly(cg);
   if (initFd !== null) {
@@ -108,11 +144,20 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
   }
   if (cg) {
     const deadline = Date.now() + timeoutMs;
-    while (cg.isPopulated() && Date.now() < deadline) {
-      signalContainer(rec, 9, true);
+    for (let left = otherContainerPids(rec, cg); left.length && Date.now() < deadline; left = otherContainerPids(rec, cg)) {
+      sendSignal(left, 9);
       sleepMs(5);
     }
   }
+}
+
+/** Live processes left in the cgroup once the container's are gone: someone else's. */
+function foreignLeft(rec: ContainerRecord, cg: CgroupManager): number {
+  if (isAlive(rec.pid, rec.pidStartTime) || otherContainerPids(rec, cg).length) return 0;
+  return cg.pids().filter((p) => {
+    const stat = readProcStat(p);
+    return stat !== null && stat.state !== 'Z' && stat.state !== 'X';
+  }).length;
 }
 
 /**
@@ -122,8 +167,11 @@ export function killAndWait(rec: ContainerRecord, timeoutMs = 10_000): void {
 export function destroyContainer(ctx: RuntimeContext, rec: ContainerRecord, spec: Spec | null): void {
   let failure: unknown;
   if (rec.cgroup) {
+    const cg = cgroupManagerFromState(rec.cgroup);
+    const foreign = foreignLeft(rec, cg);
     try {
-      cgroupManagerFromState(rec.cgroup).destroy();
+      if (foreign) ctx.log.warn(`cgroup ${cg.path} left in place: ${foreign} process(es) in it are not the container's`);
+      else cg.destroy();
     } catch (err) {
       failure = err;
     }

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
 import { newCgroupManager } from '../linux/cgroups/factory.js';
-import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 import { convertContainer } from '../linux/specconv/index.js';
@@ -17,17 +16,17 @@ import { type Launched, launch } from '../linux/launcher.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
 import { loadConfig } from '../spec/load.js';
-import { OCI_VERSION } from '../spec/defaults.js';
 import type { Spec } from '../spec/types.js';
 import { checkContainerId } from '../state/container-id.js';
 import { readProcStat } from '../state/liveness.js';
-import { ContainerLock } from '../state/lock.js';
-import { CONFIG_FILE, EXEC_FIFO, writeFileAtomic } from '../state/store.js';
+import { nsPid } from '../state/namespaces.js';
+import { EXEC_FIFO, writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
-import { ConfigError, HookError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
+import { ConfigError, RuntimeError, UsageError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 import { trace } from '../util/trace.js';
-import { destroyContainer, hookState, killAndWait } from './container.js';
+import { hookState, killAndWait } from './container.js';
+import { abandonNewContainer, claimNewContainer, newContainerRecord, settleNewContainer } from './new-container.js';
 
 export interface CreateOptions {
   id: string;
@@ -52,46 +51,6 @@ export interface Created {
   spec: Spec;
 }
 
-/** RFC 3339 with nanoseconds, like Go's time.Time in runc's state. */
-function nowRfc3339Nano(): string {
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  const iso = new Date().toISOString();
-  return `${iso.slice(0, 23)}${ns.toString().padStart(6, '0')}Z`;
-}
-
-/** The record of a container being made (create, restore): "creating", no process yet. */
-export function newContainerRecord(ctx: RuntimeContext, id: string, bundle: string, rootfs: string, spec: Spec): ContainerRecord {
-  return {
-    ociVersion: OCI_VERSION,
-    id,
-    status: 'creating',
-    pid: 0,
-    pidStartTime: 0,
-    bundle,
-    rootfs,
-    annotations: spec.annotations,
-    created: nowRfc3339Nano(),
-    owner: '',
-    cgroup: null,
-    namespaces: [],
-    rootless: ctx.rootless,
-    started: false,
-  };
-}
-
-/**
- * A create or restore that failed, its processes killed: remove its cgroups and state
- * directory, and run the poststop hooks when a hook was the failure. A failing cleanup is
- * only a warning: `cause` is the error the user sees.
- */
-export function abandonNewContainer(ctx: RuntimeContext, record: ContainerRecord, spec: Spec, cause: unknown, what: string): void {
-  try {
-    destroyContainer(ctx, record, cause instanceof HookError ? spec : null);
-  } catch (cleanupErr) {
-    ctx.log.warn(`cleanup after failed ${what}: ${errorMessage(cleanupErr)}`);
-  }
-}
-
 export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   const id = checkContainerId(opts.id);
   const bundle = path.resolve(opts.bundle ?? '.');
@@ -110,28 +69,29 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   if (preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
-  ctx.store.createDir(id);
-  const lock = ContainerLock.forNewContainer(ctx.store, id);
+  // Everything that only reads (the host facts, the conversion) comes before the id is
+  // claimed: a config that does not convert leaves nothing behind.
+  const layout = hostLayout();
+  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+  const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
+  const planned = convertContainer(
+    spec,
+    { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
+    host,
+  );
+  for (const w of planned.warnings) ctx.log.warn(w);
+  const record: ContainerRecord = {
+    ...newContainerRecord(ctx, id, bundle, planned.draft.rootfs ?? '', spec, cgroups),
+    namespaces: planned.namespaces,
+    noNewKeyring: opts.noNewKeyring === true,
+  };
+  // From here on a killed create leaves a "creating" record naming the cgroups (made only
+  // after it), which delete --force recognises and removes.
+  const lock = claimNewContainer(ctx, record, spec, cgroups);
+  trace('create: claimed');
   const fds: number[] = [];
-  let cgroups: CgroupManager | null = null;
   let launched: Launched | null = null;
-  const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, '', spec), noNewKeyring: opts.noNewKeyring === true };
   try {
-    writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
-    const layout = hostLayout();
-    cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
-    record.cgroup = cgroups?.toState() ?? null;
-
-    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
-    const planned = convertContainer(
-      spec,
-      { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
-      host,
-    );
-    for (const w of planned.warnings) ctx.log.warn(w);
-    record.rootfs = planned.draft.rootfs ?? '';
-    record.namespaces = planned.namespaces;
-
     const fifo = ctx.store.file(id, EXEC_FIFO);
     native().mkfifo(fifo, 0o622);
     const fifoFd = fs.openSync(fifo, fs.constants.O_RDWR);
@@ -151,7 +111,6 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     // stalls (see primeCgroupMigration), and the planning above overlaps that stall.
     cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
-    ctx.store.write(record);
 
     const hooks = spec.hooks ?? {};
     launched = launch(plan, {
@@ -182,8 +141,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     trace('create: launched');
     record.pid = launched.pid;
     record.pidStartTime = readProcStat(launched.pid)?.startTime ?? 0;
-    record.status = 'created';
-    ctx.store.write(record);
+    settleNewContainer(ctx, record, 'created');
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(launched.pid), 0o644);
     if (pidfdSocketFd >= 0) sendPidfd(pidfdSocketFd, launched.pidfd);
     trace('create: done');
@@ -198,17 +156,5 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   } finally {
     for (const fd of fds) fs.closeSync(fd);
     lock.release();
-  }
-}
-
-/** The container process's pid as seen inside its own PID namespace. */
-export function nsPid(hostPid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${hostPid}/status`, 'utf8');
-    const m = /^NSpid:\s+(.*)$/m.exec(status);
-    const ids = m?.[1]?.trim().split(/\s+/) ?? [];
-    return Number(ids[ids.length - 1] ?? hostPid);
-  } catch {
-    return hostPid;
   }
 }

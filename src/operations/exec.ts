@@ -5,7 +5,6 @@
 // Detached: write the pid file and return; the process is the caller's to reap (engines
 // are subreapers).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { native } from '../native/addon.js';
 import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
@@ -15,16 +14,17 @@ import { openPlan } from '../linux/specconv/open.js';
 import { launch } from '../linux/launcher.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
-import { relayTerminal } from '../linux/terminal-relay.js';
-import { parseJsonFile } from '../spec/load.js';
+import { relayTerminal, requireControllingTerminal } from '../linux/terminal-relay.js';
 import type { Process, Spec } from '../spec/types.js';
 import { checkProcessFields, validateProcess } from '../spec/validate.js';
 import { openLivePidfd } from '../state/liveness.js';
+import { nsFlagsOf } from '../state/namespaces.js';
 import { writeFileAtomic } from '../state/store.js';
 import { ConfigError, ConfigErrors, ContainerStateError, RuntimeError, UsageError } from '../util/errors.js';
+import { readJson } from '../util/json-input.js';
 import type { RuntimeContext } from './context.js';
 import { hookState, liveStatus, readSnapshot } from './container.js';
-import { nsFlagsOf } from './start.js';
+import { SignalForwarder } from './forward-signals.js';
 
 /** The command line's way of describing the process (runc exec without --process). */
 export interface ExecOverrides {
@@ -56,14 +56,11 @@ export interface ExecOptions {
   ignorePaused: boolean;
 }
 
-/** Signals a foreground exec passes on to the process (as run does). */
-const FORWARDED: NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGPIPE', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU'];
-
 /** Read and validate a process.json (errors name its fields relative to the document). */
 export function loadProcessFile(file: string): Process {
-  const label = path.basename(file);
-  const doc = parseJsonFile(file, label);
-  const problems = validateProcess(doc).map((p) => (p.field === '' ? new ConfigError(label, p.message) : p));
+  const abs = path.resolve(file);
+  const doc = readJson({ file: abs });
+  const problems = validateProcess(doc).map((p) => (p.field === '' ? new ConfigError(abs, p.message) : p));
   if (problems.length) throw new ConfigErrors(problems);
   return doc as Process;
 }
@@ -126,6 +123,8 @@ function checkStatus(status: string, ignorePaused: boolean): void {
 }
 
 export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<number> {
+  // First of all: a signal from here on is the process's, even before it exists.
+  const signals = opts.detach ? null : SignalForwarder.install();
   const addon = native();
   const rec = ctx.store.read(opts.id);
   checkStatus(liveStatus(ctx.store, rec), opts.ignorePaused);
@@ -138,6 +137,7 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
   if (!proc.terminal && opts.consoleSocket) {
     throw new UsageError('cannot use console socket if ts-runc will not detach or allocate tty');
   }
+  if (proc.terminal && !opts.consoleSocket) requireControllingTerminal();
   if (opts.preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
   const cg = rec.cgroup ? cgroupManagerFromState(rec.cgroup) : null;
   if (!cg && opts.cgroups.length) throw new RuntimeError('--cgroup: the container has no cgroup');
@@ -226,31 +226,23 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
       if (master >= 0) fs.closeSync(master);
       throw err;
     }
-    if (opts.detach) return 0;
+    if (!signals) return 0;
     untrack(pidfd);
-    return await waitForeground(pidfd, master);
+    return await waitForeground(pidfd, master, signals);
   } finally {
     for (const fd of fds) fs.closeSync(fd);
   }
 }
 
 /** Wait for the exec'd process, forwarding signals and relaying its terminal. */
-async function waitForeground(pidfd: number, master: number): Promise<number> {
-  const addon = native();
-  const forward = (sig: NodeJS.Signals) => {
-    try {
-      addon.pidfdSendSignal(pidfd, os.constants.signals[sig]);
-    } catch {
-      // already exited
-    }
-  };
-  for (const s of FORWARDED) process.on(s, forward);
+async function waitForeground(pidfd: number, master: number, signals: SignalForwarder): Promise<number> {
+  signals.target(pidfd);
   const relay = master >= 0 ? relayTerminal(master, pidfd) : null;
   try {
-    const result = await addon.waitPidfdAsync(pidfd);
+    const result = await native().waitPidfdAsync(pidfd);
     return result.signal ? 128 + result.signal : (result.exitCode ?? 0);
   } finally {
-    for (const s of FORWARDED) process.off(s, forward);
+    signals.finish();
     if (relay) await relay.finish();
     fs.closeSync(pidfd);
   }

@@ -24,15 +24,14 @@ import { loadConfig } from '../spec/load.js';
 import type { Spec } from '../spec/types.js';
 import { checkContainerId } from '../state/container-id.js';
 import { readProcStat } from '../state/liveness.js';
-import { ContainerLock } from '../state/lock.js';
-import { CONFIG_FILE, writeFileAtomic } from '../state/store.js';
+import { writeFileAtomic } from '../state/store.js';
 import type { ContainerRecord, NamespaceState } from '../state/types.js';
 import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import { defaultImagePath } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hookState, killAndWait } from './container.js';
-import { abandonNewContainer, newContainerRecord } from './create.js';
-import { waitInForeground } from './run.js';
+import { waitInForeground } from './foreground.js';
+import { abandonNewContainer, claimNewContainer, newContainerRecord, settleNewContainer } from './new-container.js';
 
 export interface RestoreOptions {
   id: string;
@@ -241,21 +240,18 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
   const bin = requireCriu(ctx.criu);
   if (ctx.store.exists(id)) throw new RuntimeError(`container with id exists: ${id}`);
 
-  ctx.store.createDir(id);
-  const lock = ContainerLock.forNewContainer(ctx.store, id);
-  const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, inputs.rootfs, spec), started: true };
+  const layout = hostLayout();
+  // Made as create makes them, by the driver --systemd-cgroup chooses; criu joins them as
+  // the container's first process (criuRestore), so its tasks come back inside.
+  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+  const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, inputs.rootfs, spec, cgroups), started: true };
+  // As create: a restore killed from here on leaves a "creating" container delete --force removes.
+  const lock = claimNewContainer(ctx, record, spec, cgroups);
   const fds: number[] = [];
   let pidfd = -1;
   let master = -1;
   try {
-    writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
-    const layout = hostLayout();
-    // Made as create makes them, by the driver --systemd-cgroup chooses; criu joins them as
-    // the container's first process (criuRestore), so its tasks come back inside.
-    const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
-    record.cgroup = cgroups?.toState() ?? null;
     cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
-    ctx.store.write(record);
 
     if (inputs.workDir) prepareDir(inputs.workDir, '--work-path');
     const images = fs.openSync(imageDir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
@@ -276,8 +272,7 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
     record.pid = restored.pid;
     record.pidStartTime = readProcStat(restored.pid)?.startTime ?? 0;
     record.namespaces = restoredNamespaces(spec, restored.pid);
-    record.status = 'running';
-    ctx.store.write(record);
+    settleNewContainer(ctx, record, 'running');
     if (opts.pidFile) writeFileAtomic(path.resolve(opts.pidFile), String(restored.pid), 0o644);
   } catch (err) {
     if (pidfd >= 0) fs.closeSync(pidfd);

@@ -5,15 +5,14 @@
 import fs from 'node:fs';
 import { POLLERR, POLLIN, native } from '../native/addon.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
-import { NAMESPACES, type NamespaceType } from '../linux/namespaces.js';
 import { openLivePidfd } from '../state/liveness.js';
 import { withLock } from '../state/lock.js';
+import { nsFlagsOf, nsPid } from '../state/namespaces.js';
 import { EXEC_FIFO } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { ContainerStateError, HookError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 import { destroyContainer, hookState, killAndWait, liveStatus, readSnapshot } from './container.js';
-import { nsPid } from './create.js';
 
 const NOT_STARTABLE: Record<string, string> = {
   stopped: 'cannot start a container that has stopped',
@@ -21,10 +20,6 @@ const NOT_STARTABLE: Record<string, string> = {
   paused: 'cannot start a paused container',
   creating: 'cannot start a container that is still being created',
 };
-
-export function nsFlagsOf(rec: ContainerRecord): number {
-  return rec.namespaces.reduce((acc, ns) => acc | (NAMESPACES[ns.type as NamespaceType]?.flag ?? 0), 0);
-}
 
 export function start(ctx: RuntimeContext, id: string): ContainerRecord {
   // Asked while create still holds the lock (from one of its hooks), the lock fails at once.

@@ -3,6 +3,7 @@
 // time, which pins the check to that exact process.
 import fs from 'node:fs';
 import { native } from '../native/addon.js';
+import type { ProcessKey } from './types.js';
 
 interface ProcStat {
   state: string;
@@ -20,6 +21,12 @@ export function readProcStat(pid: number): ProcStat | null {
   const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
   // rest[0] is field 3 (state); starttime is field 22.
   return { state: rest[0] ?? '?', startTime: Number(rest[19]) };
+}
+
+/** A process pinned by its start time (state.json's `creator`, `foreign`); null when gone. */
+export function processKey(pid: number): ProcessKey | null {
+  const stat = readProcStat(pid);
+  return stat ? { pid, startTime: stat.startTime } : null;
 }
 
 /**

@@ -1,5 +1,5 @@
 // What the runtime remembers about a container between commands (state.json).
-// `ociState()` in status.ts derives the spec's state document from it.
+// `stateDocument()` in operations/container.ts derives the spec's state document from it.
 import type { LinuxResources } from '../spec/types.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'stopped' | 'paused';
@@ -19,6 +19,12 @@ export interface NamespaceState {
   type: string;
   /** Path the container joined, or "" when the runtime created it. */
   path: string;
+}
+
+/** A process, pinned against pid reuse by its start time (/proc/<pid>/stat field 22). */
+export interface ProcessKey {
+  pid: number;
+  startTime: number;
 }
 
 export interface ContainerRecord {
@@ -43,6 +49,16 @@ export interface ContainerRecord {
   started: boolean;
   /** Created with --no-new-keyring: exec'd processes keep the caller's session keyring too. */
   noNewKeyring?: boolean;
+  /**
+   * The process running create (pid and start time) while status is "creating": when it is
+   * gone before create finished, the creation was abandoned (see liveStatus).
+   */
+  creator?: ProcessKey;
+  /**
+   * Processes that were already in the container's cgroup when create made it (a
+   * cgroupsPath naming a populated cgroup): not the container's, never killed by delete.
+   */
+  foreign?: ProcessKey[];
   /** linux.resources as `update` last left them (absent: the config.json snapshot's). */
   resources?: LinuxResources;
 }

@@ -37,6 +37,13 @@ export class UsageError extends RuntimeError {}
 /** The container does not exist / is in the wrong state for the operation. */
 export class ContainerStateError extends RuntimeError {}
 
+/** No container has this id (runc's words). */
+export class ContainerNotFoundError extends ContainerStateError {
+  constructor() {
+    super('container does not exist');
+  }
+}
+
 /** A step inside the container's setup (in the native child) failed. */
 export class ChildSetupError extends RuntimeError {
   readonly step: string;
@@ -68,6 +75,24 @@ export class SystemError extends RuntimeError {
   }
 }
 
+/**
+ * A file the user named (config.json, a --process or --pid-file path, `update -r`) cannot
+ * be used. The message names the whole path, Go style for system call failures
+ * (`open /b/config.json: no such file or directory`), and never quotes the file's content.
+ */
+export class FileError extends RuntimeError {
+  readonly path: string;
+  constructor(path: string, reason: string, syscall?: string) {
+    super(syscall ? `${syscall} ${path}: ${reason}` : `${path}: ${reason}`);
+    this.path = path;
+  }
+
+  /** From a Node fs error, with the path as we named it (never a temporary name). */
+  static fromFs(err: unknown, syscall: string, path: string): FileError {
+    return new FileError(path, errnoText(err), syscall);
+  }
+}
+
 /** Render any thrown value as the one-line message the user sees. */
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
@@ -81,9 +106,18 @@ export function errorMessage(err: unknown): string {
 export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string') {
-    const text = (e.message.split(',')[0] ?? '').replace(/^[A-Z0-9]+: /, '');
     const target = e.path ? ` ${e.path}` : '';
-    return `${e.syscall}${target}: ${text}`;
+    return `${e.syscall}${target}: ${errnoText(err)}`;
+  }
+  return errorMessage(err);
+}
+
+/** The errno's text of a Node fs error ("no such file or directory"), without code or path. */
+export function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && typeof e.message === 'string') {
+    const text = (e.message.split(',')[0] ?? '').replace(/^[A-Z0-9]+: /, '').trim();
+    if (text) return text;
   }
   return errorMessage(err);
 }

@@ -1,9 +1,11 @@
 // Logging in runc's formats, because engines parse it:
 //   text  time="2026-11-22T11:48:50Z" level=error msg="container does not exist"
 //   json  {"level":"error","msg":"container does not exist","time":"2026-11-22T11:48:47Z"}
-// With --log FILE, lines go to the file (appended); otherwise to stderr in text format.
+// With --log FILE, lines go to the file (appended), else to stderr; in either place in the
+// --log-format asked for, as runc does. A log file that cannot be opened is an error.
 // --debug enables debug lines. Writes are synchronous: the process may exit right after.
 import fs from 'node:fs';
+import { FileError } from './errors.js';
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error';
 export type LogFormat = 'text' | 'json';
@@ -36,9 +38,8 @@ export class Logger {
     if (file) {
       try {
         this.fd = fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o644);
-      } catch {
-        this.fd = 2;
-        this.toFile = false;
+      } catch (err) {
+        throw FileError.fromFs(err, 'open', file);
       }
     }
   }
@@ -46,7 +47,7 @@ export class Logger {
   log(level: LogLevel, msg: string): void {
     if (LEVEL_ORDER[level] < LEVEL_ORDER[this.minLevel]) return;
     try {
-      fs.writeSync(this.fd, formatLine(level, msg, this.toFile ? this.format : 'text'));
+      fs.writeSync(this.fd, formatLine(level, msg, this.format));
     } catch {
       // Logging must never turn a result into a crash.
     }

@@ -102,6 +102,17 @@ export function rt(args: string[], opts: RtOptions = {}): RtResult {
   return result;
 }
 
+/**
+ * Run `<runtime> --root <root> ...args` under `script`, i.e. with a pseudo-terminal as its
+ * stdin, stdout and controlling terminal (what `run -t` / `exec -t` relay through). `around`
+ * may wrap the command line (a shell snippet around it). Output is what the terminal showed.
+ */
+export function rtUnderPty(args: string[], input = '', around?: (command: string) => string): { status: number | null; output: string } {
+  const command = [checkedBin(), '--root', testRoot(), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const r = spawnSync('script', ['-qefc', around ? around(command) : command, '/dev/null'], { input, encoding: 'utf8', timeout: 30_000 });
+  return { status: r.status, output: r.stdout };
+}
+
 /** Describe a finished invocation for an assertion message. */
 export function describeResult(r: RtResult): string {
   const how = r.error ? `failed: ${r.error.message}` : r.signal ? `was killed by ${r.signal}` : `exited with status ${r.status}`;

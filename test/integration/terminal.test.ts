@@ -2,23 +2,15 @@
 // it: one message, "/dev/ptmx", SCM_RIGHTS), process.consoleSize, the relay of `run -t` /
 // `exec -t` through a real pseudo-terminal, and --pidfd-socket for create, run and exec.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeBundle } from '../helpers/bundle.js';
-import { makeTempDir, testRoot } from '../helpers/context.js';
+import { makeTempDir } from '../helpers/context.js';
 import { receiveFd } from '../helpers/fd-socket.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireCommand, requireRoot } from '../helpers/privileges.js';
-import { describeResult, rt, rtOk, runtimeBin, state, uniqueId, waitFor } from '../helpers/runtime.js';
+import { describeResult, rt, rtOk, rtUnderPty, state, uniqueId, waitFor } from '../helpers/runtime.js';
 import { type Sleeper, startSleeper } from './linux/support.js';
-
-/** Run the runtime under `script`, i.e. with a pseudo-terminal as its stdin/stdout. */
-function underPty(args: string[], input = '', around?: (command: string) => string): { status: number | null; output: string } {
-  const command = [runtimeBin(), '--root', testRoot(), ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-  const r = spawnSync('script', ['-qefc', around ? around(command) : command, '/dev/null'], { input, encoding: 'utf8', timeout: 30_000 });
-  return { status: r.status, output: r.stdout };
-}
 
 describe('terminals and descriptor sockets', function () {
   this.timeout(30_000);
@@ -84,7 +76,7 @@ describe('terminals and descriptor sockets', function () {
 
     it('exec -t relays the pty: output without doubled carriage returns, the exit status', function () {
       sleeper = startSleeper();
-      const r = underPty(['exec', '-t', sleeper.id, 'sh', '-c', 'tty; exit 3']);
+      const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'tty; exit 3']);
       expect(r.status).to.equal(3);
       expect(r.output).to.match(/\/dev\/pts\/\d+\r\n/);
       expect(r.output).to.not.include('\r\r\n');
@@ -92,14 +84,14 @@ describe('terminals and descriptor sockets', function () {
 
     it('exec -t relays input to the process', function () {
       sleeper = startSleeper();
-      const r = underPty(['exec', '-t', sleeper.id, 'sh', '-c', 'read x; echo "read:$x"'], 'abc\n');
+      const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'read x; echo "read:$x"'], 'abc\n');
       expect(r.status).to.equal(0);
       expect(r.output).to.include('read:abc');
     });
 
     it('run -t relays the container\'s terminal and restores ours', function () {
       const b = makeBundle({ args: ['sh', '-c', 'tty; exit 4'], terminal: true });
-      const r = underPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `stty -g; ${cmd}; echo status=$?; stty -g`);
+      const r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `stty -g; ${cmd}; echo status=$?; stty -g`);
       expect(r.output).to.match(/\/dev\/pts\/\d+\r\n/);
       expect(r.output).to.match(/status=4\r?\n/);
       const settings = r.output.split(/\r?\n/).filter((l) => /^[0-9a-f]+(:[0-9a-f]+){10,}$/.test(l.trim()));

@@ -1,6 +1,7 @@
 // The CRIU side of checkpoint/restore that needs no root and no criu: the wire format,
 // command-line values, external mounts and namespaces, image directories, CRIU's logs.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, closeSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/context.js';
@@ -191,6 +192,17 @@ describe('criu: image directories and logs', function () {
     }
     writeFileSync(file, JSON.stringify(['x'.repeat(70_000)]));
     expect(() => readDescriptors(dir)).to.throw(RuntimeError, 'larger than');
+    // Like every JSON input (src/util/json-input.ts): never quoted, never deeper than the bound.
+    writeFileSync(file, '["secret", x]');
+    expect(() => readDescriptors(dir)).to.throw(RuntimeError, DESCRIPTORS_FILE).with.property('message').that.does.not.include('secret');
+    writeFileSync(file, '['.repeat(1000));
+    expect(() => readDescriptors(dir)).to.throw(RuntimeError, 'nested deeper than');
+  });
+
+  it('descriptors.json that is not a regular file (a FIFO) is refused at once', function () {
+    const dir = makeTempDir('img');
+    execFileSync('mkfifo', [path.join(dir, DESCRIPTORS_FILE)]);
+    expect(() => readDescriptors(dir)).to.throw(RuntimeError, 'not a regular file');
   });
 
   it("CRIU's last errors, without its closing summary", function () {

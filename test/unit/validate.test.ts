@@ -1,11 +1,7 @@
-// Problem messages of the config / state / features validators and of loadConfig.
+// Problem messages of the config / state / features validators (loadConfig: json-input.test.ts).
 import { expect } from 'chai';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { makeTempDir } from '../helpers/context.js';
-import { ConfigError, ConfigErrors } from '../../src/util/errors.js';
+import { ConfigError } from '../../src/util/errors.js';
 import { formatPath } from '../../src/spec/paths.js';
-import { jsonReason, loadConfig } from '../../src/spec/load.js';
 import {
   validateConfig,
   validateFeatures,
@@ -271,79 +267,3 @@ describe('validateState / validateFeatures messages', function () {
     ]);
   });
 });
-
-describe('loadConfig', function () {
-  function bundleWith(text?: string): string {
-    const dir = makeTempDir('spec-load');
-    if (text !== undefined) writeFileSync(path.join(dir, 'config.json'), text);
-    return dir;
-  }
-
-  it('returns the validated spec', function () {
-    const spec = loadConfig(bundleWith(JSON.stringify(config())));
-    expect(spec.process?.args).to.deep.equal(['sh']);
-    expect(spec.root.path).to.equal('rootfs');
-  });
-
-  it('reports a missing config.json in one line', function () {
-    expect(() => loadConfig(bundleWith())).to.throw(ConfigError, /^config\.json: no such file or directory$/);
-  });
-
-  it('reports a config.json that cannot be read', function () {
-    const dir = bundleWith();
-    mkdirSync(path.join(dir, 'config.json'));
-    expect(() => loadConfig(dir)).to.throw(ConfigError, /^config\.json: illegal operation on a directory$/);
-  });
-
-  it('reports invalid JSON with a line and column, on one line', function () {
-    const err = catchError(() => loadConfig(bundleWith('{\n  "ociVersion": "1.3.0",\n}\n')));
-    expect(err).to.be.instanceOf(ConfigError);
-    expect(err.message).to.equal(
-      'config.json: invalid JSON: Expected double-quoted property name at line 3, column 1',
-    );
-    const err2 = catchError(() => loadConfig(bundleWith('{"a":\ntru}')));
-    expect(err2.message).to.match(/^config\.json: invalid JSON: \S.*$/);
-    expect(err2.message).to.not.include('\n');
-    expect(catchError(() => loadConfig(bundleWith(''))).message).to.equal(
-      'config.json: invalid JSON: Unexpected end of JSON input',
-    );
-  });
-
-  it('throws ConfigErrors listing every problem', function () {
-    const c = config();
-    delete c.root;
-    c.process.args = [];
-    c.linux.maskedPaths = ['proc/kcore'];
-    const err = catchError(() => loadConfig(bundleWith(JSON.stringify(c))));
-    expect(err).to.be.instanceOf(ConfigErrors);
-    expect((err as ConfigErrors).problems.map((p) => p.field)).to.deep.equal([
-      'root',
-      'process.args',
-      'linux.maskedPaths[0]',
-    ]);
-    expect(err.message).to.equal(
-      'root: is required\nprocess.args: must be a non-empty array\nlinux.maskedPaths[0]: must be an absolute path',
-    );
-  });
-
-  it('names config.json when the document is not an object', function () {
-    const err = catchError(() => loadConfig(bundleWith('[]')));
-    expect(err.message).to.equal('config.json: must be an object');
-  });
-
-  it('jsonReason turns an offset into line and column', function () {
-    const text = 'ab\ncd';
-    expect(jsonReason(new SyntaxError('Unexpected token in JSON at position 4'), text)).to.equal(
-      'Unexpected token at line 2, column 2',
-    );
-  });
-});
-
-function catchError(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected an error');
-}

@@ -37,6 +37,22 @@ export const checkpointCommand: Command = {
   name: 'checkpoint',
   usage: '<container-id>',
   summary: 'checkpoint a running container',
+  description: `Saves a running (or paused) container with CRIU to a directory of image files
+(--image-path, default ./checkpoint, which must be empty or new), then removes it, unless
+--leave-running keeps it running. "restore" brings it back from the images, here or on
+another machine. CRIU's log goes to --work-path, else to the image directory; an error
+quotes CRIU's last errors and names that file. The criu on PATH is used, or the one the
+global flag --criu names (CRIU 3.15 or newer that passes "criu check").
+
+--pre-dump saves only the memory and leaves the container running, for an incremental
+checkpoint whose final dump names it with --parent-path. --page-server sends the pages to
+a "criu page-server"; --lazy-pages leaves them with a lazy page server and writes a zero
+byte to --status-fd once it is ready.`,
+  example: `ts-runc checkpoint --image-path /var/lib/ckpt/web web
+# a snapshot: the container keeps running
+ts-runc checkpoint --leave-running --image-path /tmp/snap web
+# keep its established TCP connections (restore needs --tcp-established too)
+ts-runc checkpoint --tcp-established --image-path /var/lib/ckpt/web web`,
   flags: [
     { name: 'image-path', type: 'string', value: 'DIR', usage: 'path for saving criu image files (default: ./checkpoint)' },
     { name: 'parent-path', type: 'string', value: 'DIR', usage: 'path for previous criu image files in pre-dump' },
@@ -70,6 +86,22 @@ export const restoreCommand: Command = {
   name: 'restore',
   usage: '<container-id>',
   summary: 'restore a container from a previous checkpoint',
+  description: `Brings back a container saved by "checkpoint", from the CRIU images in --image-path
+(default ./checkpoint), under the id given (the saved one or a new one) and with the
+bundle given (--bundle, default the current directory): its config.json and root
+filesystem, which may be a copy of the saved container's. Its cgroups are made as
+"create" makes them, and the prestart and createRuntime hooks run once CRIU has made the
+namespaces. The container comes back running.
+
+Without --detach ts-runc stays in the foreground as "run" does: signals are passed on,
+the terminal is relayed, and when the container's process exits the container is removed
+and ts-runc exits with its status. As in runc, a new network namespace comes back empty
+(the runtime does not manage network devices, so their configuration is not saved).`,
+  example: `ts-runc restore --detach --image-path /var/lib/ckpt/web --bundle /srv/web web
+# the snapshot as a second container, from a copy of the bundle
+ts-runc restore -d --image-path /tmp/snap --bundle /srv/web-copy web2
+# in the foreground, waiting for it
+ts-runc restore --image-path /var/lib/ckpt/job --bundle /srv/job job`,
   flags: [
     { name: 'image-path', type: 'string', value: 'DIR', usage: 'path to criu image files for restoring (default: ./checkpoint)' },
     { name: 'bundle', aliases: ['b'], type: 'string', value: 'DIR', usage: 'path to the root of the bundle directory' },

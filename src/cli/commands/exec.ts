@@ -3,6 +3,7 @@
 // status of the process itself.
 import { type FlagSpec, type FlagValues, flag } from '../args.js';
 import type { Command } from '../command.js';
+import { checkPreservedFds, preservedFdCount } from '../inherited-fds.js';
 import { exec } from '../../operations/exec.js';
 import { ChildSetupError, ConfigErrors, RuntimeError, errorMessage } from '../../util/errors.js';
 
@@ -27,12 +28,6 @@ const EXEC_FLAGS: FlagSpec[] = [
   { name: 'cgroup', type: 'strings', value: 'PATH', usage: 'run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.' },
   { name: 'ignore-paused', type: 'bool', usage: 'allow exec in a paused container' },
 ];
-
-/** Socket activation: $LISTEN_FDS descriptors are passed on too (as runc does). */
-function listenFds(): number {
-  const n = Number(process.env.LISTEN_FDS ?? 0);
-  return Number.isInteger(n) && n > 0 && process.env.LISTEN_PID === String(process.pid) ? n : 0;
-}
 
 function execFailed(err: unknown): never {
   let cause = errorMessage(err);
@@ -61,9 +56,25 @@ export const execCommand: Command = {
   name: 'exec',
   usage: '<container-id> <command> [command options]  ||  -p process.json <container-id>',
   summary: 'execute new process inside the container',
+  description: `Runs a new process inside a created, running (or, with --ignore-paused, paused)
+container, in its namespaces, cgroups and security settings. The process is config.json's
+with the command and the options given here, or the whole process.json given with
+--process. In the foreground ts-runc waits for it, passes signals on, relays its terminal
+with --tty, and exits with its status. Failures of exec itself exit with status 255.`,
+  example: `ts-runc exec mycontainer ps -ef
+ts-runc exec --tty --user 1000:1000 --env TERM=xterm mycontainer sh
+ts-runc exec --detach --pid-file /run/job.pid mycontainer /usr/bin/job
+ts-runc exec --process process.json mycontainer`,
   flags: EXEC_FLAGS,
   minArgs: 1,
   stopAtFirstArg: true,
+  preflight(flags) {
+    try {
+      checkPreservedFds(flags);
+    } catch (err) {
+      execFailed(err);
+    }
+  },
   async run(ctx, { flags, args }) {
     const [id, ...command] = args as [string, ...string[]];
     const file = flag.str(flags, 'process');
@@ -75,7 +86,7 @@ export const execCommand: Command = {
         pidFile: flag.str(flags, 'pid-file'),
         consoleSocket: flag.str(flags, 'console-socket'),
         pidfdSocket: flag.str(flags, 'pidfd-socket'),
-        preserveFds: flag.int(flags, 'preserve-fds') + listenFds(),
+        preserveFds: preservedFdCount(flag.int(flags, 'preserve-fds')),
         cgroups: flag.list(flags, 'cgroup'),
         ignorePaused: flag.bool(flags, 'ignore-paused'),
       });

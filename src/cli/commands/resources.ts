@@ -1,5 +1,4 @@
 // update, pause, resume, ps, events: the cgroup-backed commands, with runc's flags.
-import fs from 'node:fs';
 import path from 'node:path';
 import { type FlagSpec, type FlagValues, flag } from '../args.js';
 import type { Command } from '../command.js';
@@ -10,7 +9,8 @@ import { containerPids, psTable } from '../../operations/ps.js';
 import { update } from '../../operations/update.js';
 import type { LinuxResources } from '../../spec/types.js';
 import { validateResources } from '../../spec/validate.js';
-import { ConfigError, ConfigErrors, UsageError, describeFsError } from '../../util/errors.js';
+import { ConfigErrors, UsageError } from '../../util/errors.js';
+import { readJson } from '../../util/json-input.js';
 
 // ---- update ---------------------------------------------------------------------------
 
@@ -65,20 +65,9 @@ const UPDATE_FLAGS: FlagSpec[] = [
   { name: 'mem-bw-schema', type: 'string', value: 'value', usage: 'The string of Intel RDT/MBA memory bandwidth schema (not supported)' },
 ];
 
-/** A resources JSON document (update -r FILE, or - for stdin), validated. */
+/** A resources JSON document (update -r FILE, or - for stdin), bounded and validated. */
 export function readResourcesFile(file: string): LinuxResources {
-  let text: string;
-  try {
-    text = fs.readFileSync(file === '-' ? 0 : path.resolve(file), 'utf8');
-  } catch (err) {
-    throw new UsageError(describeFsError(err));
-  }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError('', `${file === '-' ? 'standard input' : file}: invalid JSON: ${(err as Error).message}`);
-  }
+  const doc = readJson(file === '-' ? { stdin: true } : { file: path.resolve(file) });
   const problems = validateResources(doc);
   if (problems.length) throw new ConfigErrors(problems);
   return doc as LinuxResources;
@@ -108,6 +97,12 @@ export const updateCommand: Command = {
   name: 'update',
   usage: '<container-id>',
   summary: 'update container resource constraints',
+  description: `Changes the resource limits (linux.resources) of a created, running or paused container.
+The new values come from the options, or all at once from a JSON file (runtime-spec
+LinuxResources) given with --resources, or from standard input with "--resources -".`,
+  example: `ts-runc update --memory 512m --cpu-quota 50000 mycontainer
+ts-runc update --pids-limit 200 mycontainer
+echo '{"memory": {"limit": 268435456}}' | ts-runc update --resources - mycontainer`,
   flags: UPDATE_FLAGS,
   exactArgs: 1,
   run(ctx, { flags, args }) {
@@ -123,6 +118,9 @@ export const pauseCommand: Command = {
   name: 'pause',
   usage: '<container-id>',
   summary: 'pause suspends all processes inside the container',
+  description: `Suspends every process of the container (the cgroup freezer). "resume" continues them.`,
+  example: `ts-runc pause mycontainer
+ts-runc state mycontainer    # "status": "paused"`,
   flags: [],
   exactArgs: 1,
   run(ctx, { args }) {
@@ -135,6 +133,8 @@ export const resumeCommand: Command = {
   name: 'resume',
   usage: '<container-id>',
   summary: 'resumes all processes that have been previously paused',
+  description: `Continues the processes of a container that "pause" suspended.`,
+  example: `ts-runc resume mycontainer`,
   flags: [],
   exactArgs: 1,
   run(ctx, { args }) {
@@ -149,6 +149,11 @@ export const psCommand: Command = {
   name: 'ps',
   usage: '<container-id> [ps options]',
   summary: 'ps displays the processes running inside a container',
+  description: `Shows the processes of the container: ps(1) output for them, given the ps options after
+the container id, or their host pids as JSON with --format json.`,
+  example: `ts-runc ps mycontainer
+ts-runc ps mycontainer -o pid,user,args
+ts-runc ps --format json mycontainer`,
   flags: [{ name: 'format', aliases: ['f'], type: 'string', value: 'value', usage: 'select one of: table or json', default: 'table' }],
   minArgs: 1,
   // Everything after the ID belongs to ps(1).
@@ -189,6 +194,12 @@ export const eventsCommand: Command = {
   name: 'events',
   usage: '<container-id>',
   summary: 'display container events such as OOM notifications, cpu, memory, and IO usage statistics',
+  description: `Shows the container's events as JSON lines: its resource usage statistics (cpu, memory,
+pids, block I/O, hugetlb) every --interval, and out-of-memory events as they happen,
+until the container is deleted. With --stats it prints the statistics once and exits.`,
+  example: `ts-runc events mycontainer
+ts-runc events --interval 1s mycontainer
+ts-runc events --stats mycontainer | jq .data.memory.usage`,
   flags: [
     { name: 'interval', type: 'string', value: 'value', usage: 'set the stats collection interval', default: '5s' },
     { name: 'stats', type: 'bool', usage: "display the container's stats then exit" },

@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSyn
 import path from 'node:path';
 import { REPO_ROOT, makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
-import { rt, rtOk, runtimeBin, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
+import { describeResult, rt, rtOk, runtimeBin, startBackground, state, testRoot, uniqueId, waitFor } from '../../helpers/runtime.js';
 import { requireCommand } from '../../helpers/privileges.js';
 import { rootEntries, shHook, skipUnderRunc } from '../lifecycle/support.js';
 import { cgroupExists, countPast, counts, criuBundle, failureMessage, fakeCriu, hasMemoryTracking, newImageDir, requireCriu, runningCounter, statusOf } from './support.js';
@@ -234,6 +234,24 @@ describe('checkpoint and restore: errors', function () {
       expect(JSON.parse(readFileSync(log, 'utf8'))).to.include({ id, status: 'stopped' });
       expect(rootEntries()).to.deep.equal([]);
       expect(cgroupExists(b.config.linux!.cgroupsPath as string)).to.equal(false);
+    });
+
+    it('killed in its prestart hook: like an abandoned create, it is stopped and delete --force removes it, its processes and its cgroups', async function () {
+      const { b, images } = await image();
+      b.writeConfig((c) => {
+        c.hooks = { prestart: [shHook('kill -KILL $PPID; sleep 1')] };
+      });
+      const id = uniqueId('cr');
+      const restore = startBackground(['restore', '-d', '--image-path', images, '--bundle', b.dir, id]);
+      const end = await restore.wait(60_000);
+      expect(end.signal, restore.stderr()).to.equal('SIGKILL');
+      expect(state(id)).to.include({ status: 'stopped', pid: 0 });
+      expect(cgroupExists(b.config.linux!.cgroupsPath as string)).to.equal(true);
+      const r = rt(['delete', '--force', id]);
+      expect(r.status, describeResult(r)).to.equal(0);
+      expect(rootEntries()).to.deep.equal([]);
+      expect(cgroupExists(b.config.linux!.cgroupsPath as string)).to.equal(false);
+      // The leak check then finds no process of the container.
     });
 
     it('terminal and --console-socket must agree, as for create', async function () {

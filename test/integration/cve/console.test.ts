@@ -13,7 +13,7 @@ import path from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireCommand, requireRoot } from '../../helpers/privileges.js';
-import { describeResult, rt, rtOk, uniqueId } from '../../helpers/runtime.js';
+import { rt, rtOk, rtUnderPty, uniqueId } from '../../helpers/runtime.js';
 import { keyValues } from '../confinement/support.js';
 import { consoleReceiver } from './support.js';
 import { useWeakenedBuild } from './weak-build.js';
@@ -41,9 +41,11 @@ describe('CVE-2025-52565: the console and /dev/pts', function () {
       },
     });
     symlinkSync('/proc/sys/kernel/core_pattern', path.join(b.rootfs, 'dev/console'));
-    const r = rt(['run', '--bundle', b.dir, uniqueId()]);
-    expect(r.status, describeResult(r)).to.equal(0);
-    const kv = keyValues(r.stdout.replace(/\r/g, ''));
+    // run relays the terminal: it needs one of its own (a pseudo-terminal from script).
+    requireCommand(this, 'script');
+    const r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r.status, r.output).to.equal(0);
+    const kv = keyValues(r.output.replace(/\r/g, ''));
     expect(kv.core_pattern_type, 'something was bound over /proc/sys/kernel/core_pattern').to.equal('regular empty file');
     expect(kv.console_link, '/dev/console is still the planted symlink').to.equal('no');
     expect(kv.console_type).to.equal('character special file');

@@ -235,12 +235,13 @@ describe('lifecycle: operations in the wrong state', function () {
     });
   }
 
-  it('`delete --force` of an unknown ID succeeds, as in runc and crun', function () {
-    // podman relies on it: after `checkpoint` (which removes the container) it deletes the
-    // container with --force.
+  it('`delete --force` of an unknown ID succeeds and says nothing, as in runc and crun', function () {
+    // Engines call it to clean up; podman relies on it after `checkpoint` (which removes the
+    // container).
     const r = rt(['delete', '--force', UNKNOWN]);
     expect(r.status, describeResult(r)).to.equal(0);
     expect(r.stderr).to.equal('');
+    expect(rootEntries()).to.deep.equal([]);
   });
 });
 

@@ -1,0 +1,71 @@
+// --preserve-fds N (and socket activation's $LISTEN_FDS): descriptors 3 .. 3+N-1 go on to
+// the container. Only descriptors the caller passed may: one of the runtime's own would hand
+// the container a piece of the runtime (its event loop, the exec fifo, the lock...).
+//
+// The check runs in main before the runtime opens anything (the lock, the fifo, even the
+// addon's cgroup thread): what is open then is the caller's descriptors and those Node made
+// while starting. Node cannot be told apart by FD_CLOEXEC (it sets the flag on every
+// inherited descriptor at start-up), but its descriptors are of kinds a caller does not
+// pass: event polls, eventfds, and pipes it holds both ends of. They are also allocated
+// lowest-number-first after the caller's, so a gap in the caller's range is filled by the
+// first one Node made (its event loop's epoll): a missing caller descriptor is always found.
+import fs from 'node:fs';
+import { type FlagValues, flag } from './args.js';
+import { UsageError } from '../util/errors.js';
+
+const FIRST_EXTRA_FD = 3;
+/** readlink(/proc/self/fd/N) of descriptors only a runtime makes for itself. */
+const INTERNAL_KINDS = /^anon_inode:(?:\[?(?:eventpoll|eventfd|signalfd|timerfd|inotify|io_uring)\]?)$/;
+
+/** Socket activation: $LISTEN_FDS descriptors are passed on too (as runc does). */
+function listenFds(): number {
+  const n = Number(process.env.LISTEN_FDS ?? 0);
+  return Number.isInteger(n) && n > 0 && process.env.LISTEN_PID === String(process.pid) ? n : 0;
+}
+
+/** How many descriptors after stdio go to the container: --preserve-fds plus $LISTEN_FDS. */
+export function preservedFdCount(preserveFds: number): number {
+  if (preserveFds < 0) throw new UsageError('--preserve-fds must be a non-negative number');
+  return preserveFds + listenFds();
+}
+
+function target(fd: number | string): string | null {
+  try {
+    return fs.readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
+}
+
+/** Refuse unless every descriptor of 3 .. 3+count-1 is open and was passed by the caller. */
+export function verifyPreservedFds(preserveFds: number, count: number): void {
+  if (count === 0) return;
+  let pipes: Map<string, number> | null = null;
+  const refuse = (fd: number, why: string) =>
+    new UsageError(`--preserve-fds ${preserveFds}: file descriptor ${fd} ${why} (descriptors ${FIRST_EXTRA_FD} to ${FIRST_EXTRA_FD + count - 1} must be the caller's)`);
+  for (let fd = FIRST_EXTRA_FD; fd < FIRST_EXTRA_FD + count; fd++) {
+    const what = target(fd);
+    if (what === null) throw refuse(fd, 'is not open');
+    if (INTERNAL_KINDS.test(what)) throw refuse(fd, 'is not one the caller passed');
+    if (what.startsWith('pipe:')) {
+      // Both ends of one pipe held here: Node's own wake-up pipes.
+      pipes ??= pipeCounts();
+      if ((pipes.get(what) ?? 0) > 1) throw refuse(fd, 'is not one the caller passed');
+    }
+  }
+}
+
+function pipeCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of fs.readdirSync('/proc/self/fd')) {
+    const what = target(name);
+    if (what?.startsWith('pipe:')) counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/** The preflight of the commands with --preserve-fds (create, run, exec). */
+export function checkPreservedFds(flags: FlagValues): void {
+  const preserveFds = flag.int(flags, 'preserve-fds');
+  verifyPreservedFds(preserveFds, preservedFdCount(preserveFds));
+}
