@@ -1,6 +1,6 @@
 // linux.resources on cgroup v1: which file of which controller each field goes to, and how
 // its value is written. Zero means "not set" where runc treats it so (memory sizes, CPU
-// shares/quota/period, block IO weights); pids.limit 0 is a real limit (config-linux.md).
+// shares/quota/period, block IO weights, pids.limit).
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules, v1RuleText } from './device-rules.js';
@@ -66,7 +66,9 @@ function memoryV1(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
   for (const w of pair) if (w) out.push(w);
 
   if (given(m.reservation)) out.push(write('memory', 'memory.soft_limit_in_bytes', v1Bytes(m.reservation), 'memory.reservation'));
-  if (given(m.kernel) || given(m.kernelTCP)) ctx.warn(KERNEL_MEMORY_WARNING);
+  if (given(m.kernel)) ctx.warn(KERNEL_MEMORY_WARNING);
+  // The TCP buffer limit is still there on v1 (crun writes it; the runtime-tools suite checks it).
+  if (given(m.kernelTCP)) out.push(write('memory', 'memory.kmem.tcp.limit_in_bytes', v1Bytes(m.kernelTCP), 'memory.kernelTCP'));
   if (m.swappiness !== undefined && m.swappiness !== null && m.swappiness !== -1) {
     if (m.swappiness < 0 || m.swappiness > 100) {
       throw new ConfigError(`${RESOURCES_FIELD}.memory.swappiness`, `invalid value:${m.swappiness}. valid memory swappiness range is 0-100`);
@@ -108,9 +110,12 @@ export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
   return out;
 }
 
-/** pids.max: same on v1 and v2; negative is "max". */
+/**
+ * pids.max: same on v1 and v2; negative is "max". 0 is "not set", as runc reads it: a
+ * limit of 0 would only make the container's first fork fail.
+ */
 export function pidsWrites(limit: number | undefined): CgroupWrite[] {
-  if (limit === undefined || limit === null) return [];
+  if (!given(limit)) return [];
   return [write('pids', 'pids.max', isUnlimited(limit) ? 'max' : String(limit), 'pids.limit')];
 }
 

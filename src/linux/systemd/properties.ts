@@ -205,8 +205,9 @@ export function resourceProperties(res: LinuxResources, version: number, warn: (
   out.push(...q.properties);
   if (q.quota !== quota && resources.cpu) resources.cpu.quota = q.quota;
 
+  // 0 is "not set", as in the cgroupfs driver (pidsWrites).
   const limit = res.pids?.limit;
-  if (limit !== undefined && limit !== null) out.push(u64('TasksMax', limit < 0 ? INFINITY : limit === 0 ? 1 : limit));
+  if (given(limit)) out.push(u64('TasksMax', isUnlimited(limit) ? INFINITY : limit));
   if (version >= SINCE.AllowedCPUs) {
     if (c.cpus) out.push(prop('AllowedCPUs', 'ay', rangeToBits(c.cpus, `${RESOURCES_FIELD}.cpu.cpus`)));
     if (c.mems) out.push(prop('AllowedMemoryNodes', 'ay', rangeToBits(c.mems, `${RESOURCES_FIELD}.cpu.mems`)));
