@@ -141,6 +141,16 @@ describe('exec', function () {
       expect(rtOk(['exec', '-e', 'EXTRA=2', sleeper.id, 'sh', '-c', 'echo $FROM_CONFIG $EXTRA'])).to.equal('1 2\n');
     });
 
+    it('refuses --env without "=" (as runc), naming the entry, and runs nothing', function () {
+      sleeper = startSleeper();
+      const marker = `/tmp/ran-${uniqueId()}`;
+      const r = rt(['exec', '--env', 'NOEQ', sleeper.id, 'touch', marker]);
+      expect(r.status, describeResult(r)).to.not.equal(0);
+      expect(r.stderr).to.match(/invalid environment variable: missing '='/);
+      expect(r.stderr.trim().split('\n')).to.have.length(1);
+      expect(rt(['exec', sleeper.id, 'test', '-e', marker]).status).to.equal(1);
+    });
+
     it('execs into a created container that has not started', function () {
       const b = makeBundle({ args: ['sleep', '600'] });
       const id = uniqueId();

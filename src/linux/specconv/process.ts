@@ -73,7 +73,7 @@ export function convertProcess(proc: Process, ctx: ProcessContext): ProcessDraft
   // read safely once inside the root.
   const resolveHome = ctx.resolveHome && !env.some((e) => e.startsWith('HOME='));
   const ioPriority = proc.ioPriority
-    ? ioprioValue(lookup(IOPRIO_CLASSES, proc.ioPriority.class, f('ioPriority.class'), 'I/O priority class'), proc.ioPriority.priority)
+    ? ioprioValue(lookup(IOPRIO_CLASSES, proc.ioPriority.class, f('ioPriority.class'), 'I/O priority class'), proc.ioPriority.priority ?? 0)
     : null;
   return {
     argv: args,
