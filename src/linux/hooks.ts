@@ -42,9 +42,15 @@ const POLLOUT = 0x004;
 /** A write of at most PIPE_BUF bytes to a pipe that poll calls writable does not block. */
 const PIPE_BUF = 4096;
 
-function envObject(env: readonly string[] | undefined): Record<string, string> {
+/**
+ * A runtime-namespace hook's environment: its `env`, exactly; a hook without one inherits
+ * the runtime's, as with runc and crun (their hooks are plain child processes; a hook such
+ * as an OCI network plugin relies on PATH from the engine).
+ */
+function hookEnvironment(env: readonly string[] | undefined): NodeJS.ProcessEnv {
+  if (env === undefined) return process.env;
   const out: Record<string, string> = {};
-  for (const e of env ?? []) {
+  for (const e of env) {
     const eq = e.indexOf('=');
     if (eq > 0) out[e.slice(0, eq)] = e.slice(eq + 1);
   }
@@ -212,7 +218,7 @@ function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
   };
   let child;
   try {
-    child = spawn(hook.path, args.slice(1), { argv0: args[0], env: envObject(hook.env), stdio: theirs });
+    child = spawn(hook.path, args.slice(1), { argv0: args[0], env: hookEnvironment(hook.env), stdio: theirs });
   } catch {
     // Bun throws at once where Node reports later (below).
     throw cannotStart();
@@ -264,6 +270,14 @@ export function runHostHooksWarning(
       warn(errorMessage(err));
     }
   });
+}
+
+/**
+ * startContainer hooks without an `env` of their own run with the container process's
+ * environment, as runc runs them (a de facto behaviour engines rely on, not the spec's).
+ */
+export function withDefaultEnv(hooks: readonly Hook[] | undefined, env: readonly string[] | undefined): Hook[] {
+  return (hooks ?? []).map((h) => (h.env === undefined ? { ...h, env: [...(env ?? [])] } : h));
 }
 
 /** Run hooks inside the container's namespaces (fork, setns, fork for the PID namespace). */

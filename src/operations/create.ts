@@ -122,10 +122,10 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
         record.pid = initPid;
         record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
         ctx.store.write(record);
-        const state = hookState(record, 'creating', initPid);
+        const state = hookState(record, 'created', initPid);
         runHostHooks('prestart', hooks.prestart, state);
         runHostHooks('createRuntime', hooks.createRuntime, state);
-        runContainerHooks('createContainer', hooks.createContainer, hookState(record, 'creating', nsPid(initPid)), {
+        runContainerHooks('createContainer', hooks.createContainer, hookState(record, 'created', nsPid(initPid)), {
           pidfd: initPidfd,
           nsFlags: planned.nsFlags,
         });
