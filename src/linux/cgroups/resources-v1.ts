@@ -8,6 +8,7 @@ import {
   type CgroupStep,
   type CgroupWrite,
   type GroupId,
+  type Int64,
   type PlanContext,
   RESOURCES_FIELD,
   type TableEntry,
@@ -21,7 +22,7 @@ import {
 export const KERNEL_MEMORY_WARNING = 'Kernel memory settings are ignored and will be removed';
 
 /** v1 takes -1 for "no limit". */
-const v1Bytes = (n: number): string => (isUnlimited(n) ? '-1' : String(n));
+const v1Bytes = (n: Int64): string => (isUnlimited(n) ? '-1' : String(n));
 
 const MEMSW = 'memory.memsw.limit_in_bytes';
 const MEMORY_LIMIT = 'memory.limit_in_bytes';
@@ -81,7 +82,7 @@ function memoryV1(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-export function checkCpuShares(shares: number): void {
+export function checkCpuShares(shares: Int64): void {
   if (shares < CPU_SHARES_MIN) throw new ConfigError(`${RESOURCES_FIELD}.cpu.shares`, `the minimum allowed cpu-shares is ${CPU_SHARES_MIN}`);
   if (shares > CPU_SHARES_MAX) throw new ConfigError(`${RESOURCES_FIELD}.cpu.shares`, `the maximum allowed cpu-shares is ${CPU_SHARES_MAX}`);
 }
@@ -114,7 +115,7 @@ export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
  * pids.max: same on v1 and v2; negative is "max". 0 is "not set", as runc reads it: a
  * limit of 0 would only make the container's first fork fail.
  */
-export function pidsWrites(limit: number | undefined): CgroupWrite[] {
+export function pidsWrites(limit: Int64 | undefined): CgroupWrite[] {
   if (!given(limit)) return [];
   return [write('pids', 'pids.max', isUnlimited(limit) ? 'max' : String(limit), 'pids.limit')];
 }
