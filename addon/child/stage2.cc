@@ -70,6 +70,7 @@ void run_stage2(const Plan *p) {
     long rc = sys::keyctl_join_session_keyring(keyring);
     if (rc < 0 && rc != -ENOSYS) die(Step::KEYRING, rc);
   }
+  if (p->loopback_up) bring_loopback_up();
 
   const char *rootfs = str(p->rootfs);
   if (p->is_init && p->setup_mounts) {

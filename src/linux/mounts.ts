@@ -90,7 +90,7 @@ function emptyPlan(dest: string): MountDraft {
   return {
     bind: false, createFile: false, source: null, dest, fstype: null, data: null, flags: 0,
     attrSet: 0, attrClr: 0, rattrSet: 0, rattrClr: 0, propagation: 0, propagationRecursive: false,
-    lateReadonly: false, tmpcopyup: false, idmap: null,
+    lateReadonly: false, tmpcopyup: false, takeMode: false, idmap: null,
   };
 }
 
@@ -135,6 +135,8 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
     plan.data = o.data.length ? o.data.join(',') : null;
     // runc copies up into a tmpfs only and ignores the option on anything else.
     plan.tmpcopyup = o.tmpcopyup && plan.fstype === 'tmpfs';
+    // A tmpfs over an existing directory keeps that directory's mode unless data says otherwise (runc).
+    plan.takeMode = plan.fstype === 'tmpfs';
   }
   return [plan];
 }

@@ -475,6 +475,21 @@ long sched_setattr(const tsr::KSchedAttr *attr) {
   begin("sched_setattr", attr->sched_policy);
   return end(fault("sched_setattr"));
 }
+long sched_setaffinity(size_t len, const void *mask) {
+  const unsigned char *m = (const unsigned char *)mask;
+  begin("sched_setaffinity", len, len ? m[0] : 0);
+  return end(fault("sched_setaffinity"));
+}
+long set_mempolicy(int mode, const void *nodemask, unsigned long maxnode) {
+  const unsigned char *m = (const unsigned char *)nodemask;
+  begin("set_mempolicy", mode, maxnode > 1 ? m[0] : 0, maxnode);
+  return end(fault("set_mempolicy"));
+}
+long socket(int domain, int type, int protocol) {
+  begin("socket", domain, type, protocol);
+  if (long f = fault("socket")) return end(f);
+  return end(new_fd("socket"));
+}
 long ioprio_set(int which, int who, int ioprio) {
   begin("ioprio_set", ioprio);
   return end(fault("ioprio_set"));

@@ -72,6 +72,7 @@ function nothingToSetUp(): Omit<PlanDraft, 'process'> {
     sysctls: [],
     newSessionKeyring: false,
     keyringName: null,
+    loopbackUp: false,
   };
 }
 

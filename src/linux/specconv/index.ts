@@ -24,7 +24,7 @@ import { applyMountLabel } from '../lsm.js';
 import { ROOTFS_PROPAGATION } from '../mount-options.js';
 import { cleanDest, devIsBindMounted, planMounts } from '../mounts.js';
 import { CLONE_NEWNS, CLONE_NEWUSER, JOIN_ORDER, NAMESPACES, type NamespaceType } from '../namespaces.js';
-import { PERSONALITY_DOMAINS, lookup } from '../process-attrs.js';
+import { PERSONALITY_DOMAINS, cpuAffinityOf, lookup, memoryPolicyOf } from '../process-attrs.js';
 import { guardProcMounts } from '../proc-mounts.js';
 import { sysctlKey } from '../sysctl.js';
 import { type PlanDraft, draftPlan } from './draft.js';
@@ -126,6 +126,8 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       setGroups: !(opts.rootless && newUserns),
       oomScoreAdj: process.oomScoreAdj ?? null,
       personality: personalityOf(spec),
+      memoryPolicy: memoryPolicyOf(spec),
+      cpuAffinity: null,
       seccomp: host.seccomp?.plan ?? null,
       preserveFds: opts.preserveFds,
       resolveHome: true,
@@ -156,6 +158,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key: sysctlKey(key).path, value: String(value) })),
       newSessionKeyring: !opts.noNewKeyring,
       keyringName: `_ses.${opts.id}`,
+      loopbackUp: ns.isNew('network'),
     },
   );
   return { draft, namespaces, nsFlags, newUserns, warnings };
@@ -209,6 +212,8 @@ export function convertExec(spec: Spec, proc: Process, opts: ExecOptions, host: 
       setGroups: !(opts.rootless && newUserns && opts.nsFlags & CLONE_NEWUSER),
       oomScoreAdj: spec.process?.oomScoreAdj ?? null,
       personality: personalityOf(spec),
+      memoryPolicy: memoryPolicyOf(spec),
+      cpuAffinity: cpuAffinityOf(process, opts.field),
       seccomp: host.seccomp?.plan ?? null,
       preserveFds: opts.preserveFds,
       resolveHome: true,
@@ -243,6 +248,8 @@ export function convertHook(hook: Hook, nsFlags: number): PlanDraft {
       setGroups: false,
       oomScoreAdj: null,
       personality: -1,
+      memoryPolicy: null,
+      cpuAffinity: null,
       seccomp: null,
       preserveFds: 0,
       resolveHome: false,

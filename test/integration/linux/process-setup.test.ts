@@ -2,14 +2,31 @@
 // "Process and container setup"): the loopback interface, scheduler, I/O priority, memory
 // policy, and the inputs runc refuses. Each runs against runc too (TSRUNC_BIN).
 import { expect } from 'chai';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { hostLayout } from '../../../src/linux/cgroups/mode.js';
 import type { OciConfig } from '../../helpers/bundle.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireCgroupV1Controller, requireRoot } from '../../helpers/privileges.js';
 import { rtOk, uniqueId } from '../../helpers/runtime.js';
-import { runBundle, runSh, runShOk, shBundle } from './support.js';
+import { runBundle, runSh, runShOk, shBundle, useUserns } from './support.js';
+
+/**
+ * A real-time policy needs real-time CPU time in the task's cpu cgroup where the kernel
+ * groups it (CONFIG_RT_GROUP_SCHED, cgroup v1): a new cgroup has none. The test gives the
+ * container some, through the runtime's own cgroupsPath parents.
+ */
+function rtBudget(c: OciConfig): void {
+  const cpu = hostLayout().v1.get('cpu');
+  if (!cpu || !existsSync(path.join(cpu, 'cpu.rt_runtime_us'))) return;
+  let dir = cpu;
+  for (const part of (c.linux!.cgroupsPath as string).split('/').filter(Boolean).slice(0, -1)) {
+    dir = path.join(dir, part);
+    mkdirSync(dir, { recursive: true });
+    if (Number(readFileSync(path.join(dir, 'cpu.rt_runtime_us'), 'utf8')) < 20000) writeFileSync(path.join(dir, 'cpu.rt_runtime_us'), '20000');
+  }
+  c.linux!.resources = { ...c.linux!.resources, cpu: { realtimeRuntime: 10000, realtimePeriod: 1000000 } };
+}
 
 /**
  * A bundle whose config.json has exact 64-bit numbers where `mutate` put the placeholder
@@ -34,6 +51,77 @@ describe('linux: process and container setup as runc and crun do it', function (
   useLeakCheck();
   beforeEach(function () {
     requireRoot(this);
+  });
+
+  describe('the network namespace', function () {
+    it('a new one has its loopback interface up (127.0.0.1 answers)', function () {
+      const script = 'cat /sys/class/net/lo/flags; nc -l -p 7777 </dev/null >/dev/null & ' +
+        'for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 1 127.0.0.1 7777 </dev/null 2>/dev/null && echo connected && break; sleep 0.2; done';
+      const [flags, connected] = runShOk(script).trim().split('\n');
+      expect(Number(flags) & 1, `IFF_UP in ${flags}`).to.equal(1);
+      expect(connected).to.equal('connected');
+    });
+  });
+
+  describe('mounts', function () {
+    it('a tmpfs over an existing directory takes its mode (runc); mode= in the options still wins', function () {
+      const out = runShOk('stat -c %a /etc /opt /srv', (c) => {
+        c.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+        c.mounts!.push({ destination: '/opt', type: 'tmpfs', source: 'tmpfs', options: ['mode=700'] });
+        c.mounts!.push({ destination: '/srv', type: 'tmpfs', source: 'tmpfs' });
+      });
+      // /etc is 755 in the image; /opt has mode=700; /srv does not exist there: tmpfs's own 1777.
+      expect(out.trim().split('\n')).to.deep.equal(['755', '700', '1777']);
+    });
+
+    it('tmpcopyup copies what the image has there into the tmpfs', function () {
+      const out = runShOk('cat /etc/passwd | head -1; grep -c tmpfs /proc/self/mountinfo >/dev/null && grep " /etc " /proc/self/mountinfo | cut -d" " -f9', (c) => {
+        c.mounts!.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+      });
+      const [first, fstype] = out.trim().split('\n');
+      expect(first).to.match(/^root:/);
+      expect(fstype).to.equal('tmpfs');
+    });
+
+    it('a bind mount over / of the rootfs, followed by more mounts', function () {
+      const b = shBundle('ls /proc/self >/dev/null && ls /sys/kernel >/dev/null && cat /marker', (c) => {
+        c.mounts!.unshift({ destination: '/', type: 'bind', source: c.root!.path, options: ['rbind'] });
+      });
+      writeFileSync(path.join(b.rootfs, 'marker'), 'image\n');
+      const r = runBundle(b);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.equal('image\n');
+    });
+  });
+
+  describe('process.scheduler', function () {
+    it('SCHED_FIFO is applied (with real-time time for the container\'s cpu cgroup where the kernel asks for it)', function () {
+      const out = runShOk('grep -E "^policy|^prio" /proc/self/sched', (c) => {
+        c.process!.scheduler = { policy: 'SCHED_FIFO', priority: 10 };
+        rtBudget(c);
+      });
+      expect(out).to.match(/^policy\s+:\s+1$/m);
+    });
+
+    it('SCHED_RR with a user namespace (CAP_SYS_NICE of the initial namespace is needed)', function () {
+      const out = runShOk('grep -E "^policy" /proc/self/sched', (c) => {
+        c.process!.scheduler = { policy: 'SCHED_RR', priority: 5 };
+        useUserns(c);
+        rtBudget(c);
+      });
+      expect(out).to.match(/^policy\s+:\s+2$/m);
+    });
+  });
+
+  describe('linux.memoryPolicy', function () {
+    it('MPOL_BIND on node 0 shows in /proc/self/numa_maps', function () {
+      const out = runShOk('grep -m1 -o "bind:0" /proc/self/numa_maps', (c) => (c.linux!.memoryPolicy = { mode: 'MPOL_BIND', nodes: '0' }));
+      expect(out.trim()).to.equal('bind:0');
+    });
+
+    it('a mode that takes nodes, without nodes, is refused naming the field', function () {
+      expectRefused(runSh('true', (c) => (c.linux!.memoryPolicy = { mode: 'MPOL_INTERLEAVE' })), /linux\.memoryPolicy\.nodes/);
+    });
   });
 
   describe('process.ioPriority', function () {
