@@ -100,7 +100,28 @@ void set_capabilities(const Capabilities &caps) {
   }
 }
 
+// Stdio handed in by the caller becomes the process's own before the uid change (runc's
+// fixStdioPermissions, crun's maybe_chown_std_streams), so a process that is not root can
+// still reopen it through /proc/self/fd: files and pipes take the uid and gid, the
+// container's pty the uid; /dev/null and other devices stay as they are. An owner this
+// user namespace cannot change (EPERM, EINVAL) or a read-only file system is no error.
+void chown_stdio(const Process &proc) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    long rc = sys::fstatat(fd, "", &st, AT_EMPTY_PATH);
+    if (rc == -EBADF) continue;
+    set_index((uint32_t)fd);
+    check(rc, Step::STDIO_CHOWN);
+    bool device = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
+    if (st.st_uid == proc.uid || (device && !(proc.terminal && S_ISCHR(st.st_mode) && st.st_rdev != make_dev(1, 3)))) continue;
+    rc = sys::fchownat(fd, "", proc.uid, device ? ~0u : proc.gid, AT_EMPTY_PATH);
+    if (rc < 0 && rc != -EPERM && rc != -EINVAL && rc != -EROFS) die_at(Step::STDIO_CHOWN, rc, (uint32_t)fd);
+  }
+  clear_index();
+}
+
 void set_user(const Process &proc) {
+  chown_stdio(proc);
   if (proc.set_groups) {
     const uint32_t *gids = proc.additional_gids.count ? &plan_at(proc.additional_gids, 0) : nullptr;
     check(sys::setgroups(proc.additional_gids.count, gids), Step::SETGROUPS);

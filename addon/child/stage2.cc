@@ -63,7 +63,10 @@ void run_stage2(const Plan *p) {
   sys::umask(0);
 
   const Process &proc = p->process;
-  if (p->is_init || proc.terminal) check(sys::setsid(), Step::SETSID);
+  // A session (and so a process group) of its own, for an exec'd process too, as runc's
+  // nsexec gives it: otherwise it stays in the runtime's process group, which its PID
+  // namespace cannot name (getpgrp() would return 0).
+  check(sys::setsid(), Step::SETSID);
   const char *keyring = str(p->keyring_name);
   if (p->new_session_keyring) {
     // A fresh session keyring, so the container cannot read the host's keys.

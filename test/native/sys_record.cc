@@ -250,7 +250,7 @@ long mknodat(int dirfd, const char *path, unsigned mode, uint64_t dev) {
 }
 long fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags) {
   begin("fchownat", dirfd, path, uid, gid);
-  return end(fault("fchownat"), resolve(dirfd, path));
+  return end(fault("fchownat", dirfd, true), resolve(dirfd, path));
 }
 long fchmodat(int dirfd, const char *path, unsigned mode) {
   begin("fchmodat", dirfd, path, mode);

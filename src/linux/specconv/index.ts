@@ -13,8 +13,9 @@
 //   from the process      args, env, cwd, user, additional gids, terminal, console size,
 //                         scheduler, I/O priority, noNewPrivileges
 //   process, else config  capabilities (when the process has none), rlimits (when it has
-//                         none), AppArmor profile and SELinux label (when empty)
-//   from the config       seccomp filter, personality, oom_score_adj
+//                         none), AppArmor profile and SELinux label (when empty),
+//                         execCPUAffinity
+//   from the config       seccomp filter, personality, oom_score_adj, memory policy
 import type { Hook, Process, Spec } from '../../spec/types.js';
 import type { NamespaceState } from '../../state/types.js';
 import { RuntimeError } from '../../util/errors.js';
@@ -175,6 +176,8 @@ export function effectiveProcess(proc: Process, spec: Spec): Process {
   if (!out.rlimits?.length && base?.rlimits?.length) out.rlimits = base.rlimits;
   if (!out.apparmorProfile && base?.apparmorProfile) out.apparmorProfile = base.apparmorProfile;
   if (!out.selinuxLabel && base?.selinuxLabel) out.selinuxLabel = base.selinuxLabel;
+  // The config's execCPUAffinity is for exec'd processes (config.md), runc's default for them.
+  if (!out.execCPUAffinity && base?.execCPUAffinity) out.execCPUAffinity = base.execCPUAffinity;
   return out;
 }
 
