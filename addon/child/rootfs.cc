@@ -218,8 +218,14 @@ void make_device(const Device &d) {
   if (d.bind_from_host) {
     long target = check(mkdir_all_in_root(g_root_fd, path, true, 0755), Step::DEVICE_TARGET);
     if (!kWeakenProcfs && on_procfs((int)target)) die(Step::DEVICE_ON_PROC, EPERM);
-    FdPath at((int)target);
-    check(sys::mount(str(d.host_path), at.c_str(), nullptr, MS_BIND, nullptr), Step::DEVICE_BIND);
+    // A clone of the host's node, nosuid and noexec before it is attached (as crun binds them):
+    // a device is neither a program nor a set-id file.
+    // The node the runtime made (mountFd), or the host's.
+    long tree = d.mount_fd >= 0 ? d.mount_fd
+                                : check(sys::open_tree(AT_FDCWD, str(d.host_path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC), Step::DEVICE_BIND);
+    check(setattr_fd((int)tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, false), Step::DEVICE_BIND);
+    check(sys::move_mount((int)tree, "", (int)target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), Step::DEVICE_BIND);
+    close_checked(tree, Step::DEVICE_BIND);
     close_checked(target, Step::DEVICE_TARGET);
     return;
   }

@@ -23,6 +23,7 @@ void close_setup_fds(const Plan *p) {
     visit(proc.console_socket_fd);
     for (int i = 0; i < 3; i++) visit(proc.stdio_fds[i]);
     for (uint32_t i = 0; i < p->mounts.count; i++) visit(plan_at(p->mounts, i).mount_fd);
+    for (uint32_t i = 0; i < p->devices.count; i++) visit(plan_at(p->devices, i).mount_fd);
   });
 }
 

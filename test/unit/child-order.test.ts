@@ -436,6 +436,21 @@ describe('child program: order of operations (recorded system calls)', function 
       expect([data('/etc'), data('/run'), data('/tmp')]).to.deep.equal(['mode=0755,size=1m', 'mode=0755', null]);
     });
 
+    it('user namespace devices: a node the runtime made is moved in, a host node cloned; both nosuid and noexec first', function () {
+      const dev = (path: string, extra: object) => ({ path, mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0, bindFromHost: true, hostPath: null, ...extra });
+      const devices = [dev('/dev/null', { hostPath: '/dev/null', replaceExisting: true }), dev('/dev/mine', { mountFd: 12 })];
+      const run = runChild(initPlan({ devices }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const trees = run.calls.filter(named('open_tree'));
+      expect(trees.map((c) => c.args[1])).to.include('/dev/null');
+      const setattrs = run.calls.filter((c) => c.call === 'mount_setattr' && c.args[2] === 0x2 + 0x8);
+      expect(setattrs.length, 'nosuid|noexec on both').to.equal(2);
+      const moved = run.calls.filter((c) => c.call === 'move_mount' && (c.path === '/rootfs/dev/null' || c.path === '/rootfs/dev/mine'));
+      expect(moved.map((c) => c.path)).to.deep.equal(['/rootfs/dev/null', '/rootfs/dev/mine']);
+      expect(at(run, (c) => c.call === 'move_mount' && c.args[0] === 12)).to.be.greaterThan(-1);
+      expect(at(run, named('mknodat')), 'no mknod in a user namespace').to.equal(-1);
+    });
+
     it('a mount over / itself: later targets are resolved in it (the root is opened again)', function () {
       const mounts = [mount('/', 'none', { bind: true, source: '/elsewhere' }), mount('/sys', 'sysfs', { noSymlinks: true })];
       const run = runChild(initPlan({ mounts }), { paths: PATHS });

@@ -96,7 +96,12 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
   const setupMounts = ns.isNew('mount');
   const inUserns = ns.has('user');
   const setupDev = setupMounts && !devIsBindMounted(view.mounts);
-  const devices = setupDev ? planDevices(linux.devices, inUserns) : [];
+  const devices = setupDev
+    ? planDevices(
+        linux.devices,
+        inUserns ? { makeNodes: newUserns && !opts.rootless, uidMappings: linux.uidMappings, gidMappings: linux.gidMappings } : null,
+      )
+    : [];
   const symlinks = setupDev ? planDevSymlinks(host.kcore) : [];
   const isDirectory = (p: string) => {
     const f = host.paths.get(p);
@@ -112,6 +117,8 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
         cgroup: host.cgroup,
         isDirectory,
         idmap: (v) => idmapTree(v, linux),
+        // A rootless runtime cannot clone mounts of its own user namespace's mount tree for another.
+        detachBinds: newUserns && !opts.rootless,
         laterPaths: [...devices.map((d) => d.path), ...symlinks.map((s) => s.path), '/dev/console'],
       })
     : [];
