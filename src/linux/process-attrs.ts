@@ -3,7 +3,7 @@
 // node lists ("0-3,7") as the bit masks the kernel takes.
 import type { CpuAffinityPlan, MemoryPolicyPlan } from '../native/plan-types.js';
 import type { Process, Spec } from '../spec/types.js';
-import { ConfigError } from '../util/errors.js';
+import { ConfigError, SystemError } from '../util/errors.js';
 
 export const SCHED_POLICIES: Readonly<Record<string, number>> = {
   SCHED_OTHER: 0,
@@ -121,4 +121,19 @@ export function cpuAffinityOf(proc: Process, field: string): CpuAffinityPlan | n
   const initial = listMask(a?.initial ?? '', f('initial'), MAX_CPUS);
   const final = listMask(a?.final ?? '', f('final'), MAX_CPUS);
   return initial.length || final.length ? { initial, final } : null;
+}
+
+/**
+ * A real-time process (its scheduler is set before the namespaces, in stage 1) that its
+ * cgroups refused: with real-time group scheduling (cgroup v1's cpu controller) the kernel
+ * takes no real-time task into a cgroup without real-time CPU time. Says so, naming the
+ * field; any other error is returned as it is.
+ */
+export function realtimePlacementError(err: unknown, proc: Process | undefined, field: string): unknown {
+  const policy = proc?.scheduler?.policy;
+  if ((policy !== 'SCHED_FIFO' && policy !== 'SCHED_RR') || !(err instanceof SystemError) || err.code !== 'EINVAL') return err;
+  return new ConfigError(
+    field ? `${field}.scheduler.policy` : 'scheduler.policy',
+    `${policy} needs real-time CPU time in the container's cpu cgroup (linux.resources.cpu.realtimeRuntime): ${err.message}`,
+  );
 }

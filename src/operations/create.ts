@@ -11,6 +11,7 @@ import { convertContainer } from '../linux/specconv/index.js';
 import { gatherHostFacts } from '../linux/specconv/host-facts.js';
 import { openPlan } from '../linux/specconv/open.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
+import { realtimePlacementError } from '../linux/process-attrs.js';
 import { writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
@@ -116,7 +117,11 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     launched = launch(plan, {
       onStage1: (pid) => {
         if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
-        cgroups?.addInitProcess(pid);
+        try {
+          cgroups?.addInitProcess(pid);
+        } catch (err) {
+          throw realtimePlacementError(err, spec.process, 'process');
+        }
       },
       onHooks: (initPid, initPidfd) => {
         record.pid = initPid;

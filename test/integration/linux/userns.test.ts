@@ -176,7 +176,7 @@ describe('linux: user namespace', function () {
       expect(opts).to.include.members(['nosuid', 'noexec']);
     });
 
-    it('a device whose path the host lacks is bound from its major:minor (/dev/char/M:m, as crun)', function () {
+    it('a device the host has no node for is made from its major:minor (crun\'s precreate_device)', function () {
       const out = runShOk('stat -c "%F %t:%T" /dev/my-null && echo x > /dev/my-null && echo written', (c) => {
         useUserns(c);
         c.linux!.devices = [{ path: '/dev/my-null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }];
