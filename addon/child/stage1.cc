@@ -73,13 +73,21 @@ void run_stage1(const Plan *p) {
 
   join_namespaces(p);
 
-  if (p->new_userns && sys_unshare(CLONE_NEWUSER) < 0) die("unshare", "user namespace", errno);
+  if (p->new_userns) {
+    if (sys_unshare(CLONE_NEWUSER) < 0) die("unshare", "user namespace", errno);
+    // The parent writes our id maps next, itself or (rootless) through newuidmap/newgidmap,
+    // which insist that /proc/<pid> is the user's: a non-dumpable process's belongs to the
+    // host's root. Dumpable until the maps are written, as runc's nsexec is; nothing of
+    // the container runs yet.
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+  }
 
   if (p->stage1_sync) {
     if (!send_msg(MSG_STAGE1, 0, 0, "stage1", "")) _exit(1);
     uint32_t reply = wait_parent();
     if (reply != MSG_GO) _exit(1);
   }
+  if (p->new_userns && !kWeakenExe) prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
   bool joined_userns = (p->join_pidfd >= 0 && (p->join_pidfd_flags & CLONE_NEWUSER));
   for (uint32_t i = 0; i < p->n_joins; i++) joined_userns |= p->joins[i].nstype == CLONE_NEWUSER;

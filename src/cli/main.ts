@@ -7,7 +7,7 @@ import { featuresCommand } from './commands/features.js';
 import { killCommand, listCommand, specCommand, stateCommand } from './commands/query.js';
 import { eventsCommand, pauseCommand, psCommand, resumeCommand, updateCommand } from './commands/resources.js';
 import { print } from './output.js';
-import { makeContext } from '../operations/context.js';
+import { defaultStateRoot, makeContext } from '../operations/context.js';
 import { OCI_VERSION } from '../spec/defaults.js';
 import { ConfigErrors, RuntimeError, UsageError, errorMessage } from '../util/errors.js';
 import { type LogFormat, Logger, logger, setLogger } from '../util/log.js';
@@ -19,7 +19,8 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'debug', type: 'bool', usage: 'enable debug logging' },
   { name: 'log', type: 'string', value: 'FILE', usage: 'set the log file to write ts-runc logs to (default is stderr)' },
   { name: 'log-format', type: 'string', value: 'FORMAT', usage: 'set the log format (text or json)', default: 'text' },
-  { name: 'root', type: 'string', value: 'DIR', usage: 'root directory for storage of container state (this should be located in tmpfs)', default: '/run/ts-runc' },
+  // No default here: without --root the state root depends on who runs (defaultStateRoot).
+  { name: 'root', type: 'string', value: 'DIR', usage: 'root directory for storage of container state (this should be located in tmpfs)' },
   { name: 'criu', type: 'string', value: 'PATH', usage: 'path to the criu binary used for checkpoint and restore (not supported)' },
   { name: 'systemd-cgroup', type: 'bool', usage: 'enable systemd cgroup support, expects cgroupsPath to be of form "slice:prefix:name" for e.g. "system.slice:runc:434234"' },
   { name: 'rootless', type: 'string', value: 'true|false|auto', usage: 'ignore cgroup permission errors', default: 'auto' },
@@ -51,6 +52,12 @@ function versionText(): string {
   return `ts-runc version ${VERSION}\ncommit: ${COMMIT}\nspec: ${OCI_VERSION}\n${engine}\n`;
 }
 
+/** The default --root for the help text ($XDG_RUNTIME_DIR/ts-runc when rootless). */
+function shownStateRoot(): string | undefined {
+  const root = defaultStateRoot();
+  return 'root' in root ? root.root : undefined;
+}
+
 function helpText(): string {
   const cmds = COMMANDS.map((c) => `   ${c.name.padEnd(10)}${c.summary}`).join('\n');
   return `NAME:
@@ -67,7 +74,7 @@ COMMANDS:
 ${cmds}
 
 GLOBAL OPTIONS:
-${formatFlags(GLOBAL_FLAGS)}
+${formatFlags(GLOBAL_FLAGS.map((f) => (f.name === 'root' ? { ...f, default: shownStateRoot() } : f)))}
 `;
 }
 
@@ -116,7 +123,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const parsed = parseArgs(rest, command.flags, command.stopAtFirstArg);
   checkArity(command, parsed.args.length);
-  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'));
+  const ctx = makeContext(flag.str(g, 'root'), logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'));
   logger.debug(`${name} ${parsed.args.join(' ')}`);
   return command.run(ctx, parsed);
 }

@@ -5,6 +5,7 @@ import type { ChildMessage } from '../native/addon.js';
 import { native } from '../native/addon.js';
 import type { SpawnPlan } from '../native/plan-types.js';
 import { RLIMITS } from './rlimits.js';
+import { userNamespaceRefusal } from './rootless.js';
 
 type Describer = (m: ChildMessage, plan: SpawnPlan, err: string) => string;
 
@@ -25,7 +26,11 @@ const STEPS: Readonly<Record<string, Describer>> = {
   'mount_setattr': (m, _p, err) => `error setting mount options on "${m.detail}": ${err}`,
   'mount propagation': (m, _p, err) => `error setting mount propagation on "${m.detail}": ${err}`,
   setns: (m, _p, err) => `failed to join namespace ${m.detail}: ${err}`,
-  unshare: (m, _p, err) => `failed to create ${m.detail}: ${err}`,
+  unshare: (m, _p, err) => {
+    // A user namespace refused by the kernel's settings: say which, and how to allow it.
+    const why = m.detail === 'user namespace' ? userNamespaceRefusal(m.errno) : null;
+    return `failed to create ${m.detail}: ${err}${why ? ` (${why})` : ''}`;
+  },
   setrlimit: (m, plan, err) => {
     const r = plan.process.rlimits[m.index];
     const name = Object.keys(RLIMITS).find((k) => RLIMITS[k] === r?.resource) ?? `resource ${r?.resource}`;

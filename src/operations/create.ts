@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
 import { newCgroupManager } from '../linux/cgroups/factory.js';
+import { CgroupDirs } from '../linux/cgroups/dirs.js';
 import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
@@ -102,13 +103,15 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   try {
     writeFileAtomic(ctx.store.file(id, CONFIG_FILE), JSON.stringify(spec));
     const layout = hostLayout();
-    cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+    cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless, warn: (m) => ctx.log.warn(m) });
     record.cgroup = cgroups?.toState() ?? null;
 
-    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
+    // Without cgroups of its own (rootless, none delegated) the container is in the runtime's.
+    const cgroupDirs = cgroups?.dirs ?? CgroupDirs.runtimeOwn(layout);
+    const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroupDirs } });
     const planned = convertContainer(
       spec,
-      { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
+      { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds },
       host,
     );
     for (const w of planned.warnings) ctx.log.warn(w);
@@ -139,7 +142,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     const hooks = spec.hooks ?? {};
     launched = launch(plan, {
       onStage1: (pid) => {
-        if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
+        if (planned.idMaps) writeIdMaps(pid, spec.linux ?? {}, planned.idMaps);
         cgroups?.addInitProcess(pid);
       },
       onHooks: (initPid, initPidfd) => {

@@ -8,6 +8,7 @@ import type { Process, Spec } from '../../spec/types.js';
 import type { CapabilityLimits } from '../capabilities.js';
 import { CAPABILITIES } from '../capabilities.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
+import { type IdMapFacts, readIdMapFacts } from '../idmap.js';
 import { parseMountInfo } from '../mountinfo.js';
 import { isBindMount } from '../mount-options.js';
 import { bindSource } from '../mounts.js';
@@ -47,6 +48,11 @@ export interface HostFacts extends ProcessFacts {
   resctrl: string | null;
   /** Namespaces the config joins by path that are the runtime's own. */
   runtimeNamespaces: ReadonlySet<NamespaceType>;
+  /**
+   * The runtime runs as a user other than root (runc's RootlessEUID): which ids it may map
+   * into a new user namespace, and how. Null for root.
+   */
+  unprivileged: IdMapFacts | null;
 }
 
 export interface ContainerPlace {
@@ -183,5 +189,6 @@ export function gatherHostFacts(spec: Spec, place: ContainerPlace): HostFacts {
     kcore: fs.existsSync('/proc/kcore'),
     resctrl: spec.linux?.intelRdt ? readResctrl() : null,
     runtimeNamespaces: runtimeNamespaces(spec),
+    unprivileged: (process.geteuid?.() ?? 0) !== 0 ? readIdMapFacts() : null,
   };
 }

@@ -41,6 +41,7 @@ export function fixedHost(over: Partial<Omit<HostFacts, 'paths'>> & { paths?: Re
     kcore: true,
     resctrl: null,
     runtimeNamespaces: new Set(),
+    unprivileged: null,
     ...rest,
   };
 }
