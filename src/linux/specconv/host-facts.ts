@@ -9,6 +9,7 @@ import type { CapabilityLimits } from '../capabilities.js';
 import { CAPABILITIES } from '../capabilities.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
 import { type IdMapFacts, readIdMapFacts } from '../idmap.js';
+import { runningInUserNamespace } from '../rootless.js';
 import { parseMountInfo } from '../mountinfo.js';
 import { isBindMount } from '../mount-options.js';
 import { bindSource } from '../mounts.js';
@@ -53,6 +54,12 @@ export interface HostFacts extends ProcessFacts {
    * into a new user namespace, and how. Null for root.
    */
   unprivileged: IdMapFacts | null;
+  /**
+   * The runtime itself runs in a user namespace (rootless podman runs it as its uid 0):
+   * device nodes cannot be made there, only bound from the host. Read only when the
+   * container would otherwise make them (no user namespace of its own).
+   */
+  runtimeInUserns: boolean;
 }
 
 export interface ContainerPlace {
@@ -190,5 +197,6 @@ export function gatherHostFacts(spec: Spec, place: ContainerPlace): HostFacts {
     resctrl: spec.linux?.intelRdt ? readResctrl() : null,
     runtimeNamespaces: runtimeNamespaces(spec),
     unprivileged: (process.geteuid?.() ?? 0) !== 0 ? readIdMapFacts() : null,
+    runtimeInUserns: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user') && runningInUserNamespace(),
   };
 }

@@ -95,7 +95,8 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
   });
 
   const setupMounts = ns.isNew('mount');
-  const inUserns = ns.has('user');
+  // Device nodes can only be bound from the host in a user namespace: the container's, or the runtime's own.
+  const inUserns = ns.has('user') || host.runtimeInUserns;
   const setupDev = setupMounts && !devIsBindMounted(view.mounts);
   const devices = setupDev ? planDevices(linux.devices, inUserns) : [];
   const symlinks = setupDev ? planDevSymlinks(host.kcore) : [];

@@ -135,6 +135,13 @@ describe('specconv: config.json -> plan', function () {
     });
   });
 
+  it('a runtime in a user namespace (rootless podman\'s) binds device nodes from the host, without one of the container\'s', function () {
+    const spec = readJson(path.join(RUNC_SPECS, 'runc-1.1.5-spec.json'));
+    const devices = (runtimeInUserns: boolean) => convertContainer(spec, OPTIONS, fixedHost({ runtimeInUserns })).draft.devices;
+    expect(devices(false).some((d) => d.bindFromHost)).to.equal(false);
+    expect(devices(true).map((d) => [d.path, d.bindFromHost])).to.deep.equal(devices(false).map((d) => [d.path, true]));
+  });
+
   describe('a Docker-shaped config (hybrid host, AppArmor, seccomp, prestart hook)', function () {
     const spec = readJson(path.join(FIXTURES, 'docker.config.json'));
     const cdir = '/var/lib/docker/containers/4f1c2a9d8e7b';

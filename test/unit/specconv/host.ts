@@ -42,6 +42,7 @@ export function fixedHost(over: Partial<Omit<HostFacts, 'paths'>> & { paths?: Re
     resctrl: null,
     runtimeNamespaces: new Set(),
     unprivileged: null,
+    runtimeInUserns: false,
     ...rest,
   };
 }
