@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { type OciConfig, makeRootlessBundle } from '../../helpers/bundle.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { hasCommand, skipWith } from '../../helpers/privileges.js';
 import { skipUnderRunc, underRunc } from '../lifecycle/support.js';
@@ -19,7 +20,6 @@ import {
   createUser,
   removeUser,
   requireRootless,
-  rootlessBundle,
   runtimeDirOf,
   stateDirName,
   subordinateMaps,
@@ -78,7 +78,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
     const written = JSON.parse(readFileSync(path.join(own, 'config.json'), 'utf8'));
     expect(written.linux.uidMappings).to.deep.equal([{ containerID: 0, hostID: user.uid, size: 1 }]);
     expect(written.linux.gidMappings).to.deep.equal([{ containerID: 0, hostID: user.gid, size: 1 }]);
-    const b = rootlessBundle(user, ['sh', '-c', SHOW_MAPS], (c) => {
+    const b = makeRootlessBundle(user, ['sh', '-c', SHOW_MAPS], (c) => {
       c.linux = written.linux;
       c.mounts = written.mounts;
     });
@@ -87,7 +87,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('keeps its state in $XDG_RUNTIME_DIR/<runtime>, made private (0700, sticky) and the user\'s; `list` names the owner', function () {
-    const b = rootlessBundle(user, ['sleep', '60']);
+    const b = makeRootlessBundle(user, ['sleep', '60']);
     const id = uniqueId('rl');
     ok(asUser(user, ['create', '--bundle', b.dir, id], { xdg }));
     const root = statSync(stateRoot());
@@ -101,7 +101,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('create, start, exec, kill, delete', async function () {
-    const b = rootlessBundle(user, ['sleep', '60']);
+    const b = makeRootlessBundle(user, ['sleep', '60']);
     const id = uniqueId('rl');
     ok(asUser(user, ['create', '--bundle', b.dir, id], { xdg }));
     const created = JSON.parse(ok(asUser(user, ['state', id], { xdg })));
@@ -118,12 +118,12 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('a subordinate-id map goes through newuidmap/newgidmap: 65537 ids, setgroups allowed, a container user runs as its subordinate host uid', function () {
-    const b = rootlessBundle(user, ['sh', '-c', SHOW_MAPS], subordinateMaps(user));
+    const b = makeRootlessBundle(user, ['sh', '-c', SHOW_MAPS], subordinateMaps(user));
     const out = fields(ok(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg })));
     const [su, sg] = [user.subuid!.start, user.subgid!.start];
     expect(out).to.deep.equal(['0', String(user.uid), '1', '1', String(su), '65536', '0', String(user.gid), '1', '1', String(sg), '65536', 'allow', '0', '0']);
 
-    const sleeper = rootlessBundle(user, ['sleep', '60'], (c) => {
+    const sleeper = makeRootlessBundle(user, ['sleep', '60'], (c) => {
       subordinateMaps(user)(c);
       c.process!.user = { uid: 1000, gid: 1000 };
     });
@@ -138,15 +138,15 @@ describe('rootless: a user without delegated cgroups runs containers', function 
 
   it('additional gids: set through a subordinate gid map; refused with a 1-id map, whose user namespace denies setgroups', function () {
     skipUnderRunc(this, 'runc 1.1.5 refuses additional gids to every rootless container');
-    const withGroups = (c: Parameters<NonNullable<Parameters<typeof rootlessBundle>[2]>>[0]) => {
+    const withGroups = (c: OciConfig) => {
       c.process!.user = { uid: 0, gid: 0, additionalGids: [5, 6] };
     };
-    const mapped = rootlessBundle(user, ['id', '-G'], (c) => {
+    const mapped = makeRootlessBundle(user, ['id', '-G'], (c) => {
       subordinateMaps(user)(c);
       withGroups(c);
     });
     expect(fields(ok(asUser(user, ['run', '--bundle', mapped.dir, uniqueId('rl')], { xdg })))).to.deep.equal(['0', '5', '6']);
-    const one = rootlessBundle(user, ['id', '-G'], withGroups);
+    const one = makeRootlessBundle(user, ['id', '-G'], withGroups);
     const err = fails(asUser(user, ['run', '--bundle', one.dir, uniqueId('rl')], { xdg }));
     expect(err).to.match(/cannot set any additional groups in a rootless container/);
     expect(readdirSync(stateRoot())).to.deep.equal([]);
@@ -154,7 +154,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
 
   it('no cgroup is delegated here: limits are not applied, with a warning naming them; pause says there is no cgroup', function () {
     skipUnderRunc(this, 'runc 1.1.5 refuses limits it cannot apply ("container could not join or create cgroup")');
-    const b = rootlessBundle(user, ['sleep', '60'], (c) => {
+    const b = makeRootlessBundle(user, ['sleep', '60'], (c) => {
       c.linux!.resources = { memory: { limit: 67108864 }, pids: { limit: 50 } };
     });
     const id = uniqueId('rl');
@@ -168,7 +168,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('a cgroupsPath this user cannot use: refused, naming linux.cgroupsPath; nothing left', function () {
-    const b = rootlessBundle(user, ['true'], (c) => {
+    const b = makeRootlessBundle(user, ['true'], (c) => {
       c.linux!.cgroupsPath = `/tsrunc-rootless-${uniqueId('cg')}`;
     });
     const err = fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg }));
@@ -178,7 +178,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('no XDG_RUNTIME_DIR: an error naming it and --root, nothing made; with --root it runs', function () {
-    const b = rootlessBundle(user, ['true']);
+    const b = makeRootlessBundle(user, ['true']);
     const id = uniqueId('rl');
     const err = fails(asUser(user, ['run', '--bundle', b.dir, id], { xdg: null }));
     // runc falls back to /run/runc: "mkdir /run/runc: permission denied".
@@ -190,7 +190,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('a config without a user namespace: refused with runc\'s words', function () {
-    const b = rootlessBundle(user, ['true'], (c) => {
+    const b = makeRootlessBundle(user, ['true'], (c) => {
       c.linux!.namespaces = c.linux!.namespaces.filter((n: { type: string }) => n.type !== 'user');
       delete c.linux!.uidMappings;
       delete c.linux!.gidMappings;
@@ -201,7 +201,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
 
   it('host ids that are not the user\'s subordinate ids: refused naming the mapping, /etc/subuid and the usermod that fixes it', function () {
     const start = user.subuid!.start + user.subuid!.count;
-    const b = rootlessBundle(user, ['true'], (c) => {
+    const b = makeRootlessBundle(user, ['true'], (c) => {
       c.linux!.uidMappings = [{ containerID: 0, hostID: user.uid, size: 1 }, { containerID: 1, hostID: start, size: 10 }];
     });
     const err = fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg }));
@@ -216,7 +216,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   it('a user with no subordinate ids: the same, saying it has none', function () {
     const bxdg = runtimeDirOf(bare);
     places.push({ xdg: bxdg });
-    const b = rootlessBundle(bare, ['true'], (c) => {
+    const b = makeRootlessBundle(bare, ['true'], (c) => {
       c.linux!.gidMappings = [{ containerID: 0, hostID: bare.gid, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }];
     });
     const err = fails(asUser(bare, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg: bxdg }));
@@ -226,7 +226,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   it('no newuidmap on $PATH: a subordinate-id map is refused, naming the tool and its package', function () {
-    const b = rootlessBundle(user, ['true'], subordinateMaps(user));
+    const b = makeRootlessBundle(user, ['true'], subordinateMaps(user));
     const err = fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg, env: { PATH: '/nonexistent' } }));
     expect(readdirSync(stateRoot())).to.deep.equal([]);
     if (!underRunc()) expect(err).to.match(/linux\.uidMappings: mapping uids other than this user's own \(\d+\) needs newuidmap, which is not in \$PATH: install it/);
@@ -235,7 +235,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   it('user namespaces disabled (user.max_user_namespaces = 0): the error names the sysctl that allows them', async function () {
     for (const cmd of ['unshare', 'setpriv']) if (!hasCommand(cmd)) skipWith(this, `needs the command \`${cmd}\``);
     // The limit is per user namespace: 0 in one made for the test stands for a host with it at 0.
-    const b = rootlessBundle(user, ['true']);
+    const b = makeRootlessBundle(user, ['true']);
     const inner = `echo 0 > /proc/sys/user/max_user_namespaces && exec setpriv --reuid=${user.uid} --regid=${user.gid} --clear-groups env XDG_RUNTIME_DIR=${xdg} HOME=/ ${runtimeBin()} run --bundle ${b.dir} ${uniqueId('rl')}`;
     // Mapped only once it waits on stdin: the second sh starts as root of the namespace.
     const child = spawn('unshare', ['--user', 'sh', '-c', `read go; exec sh -c '${inner}'`], { stdio: ['pipe', 'pipe', 'pipe'] });

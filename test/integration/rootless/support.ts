@@ -11,12 +11,11 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { type Bundle, type OciConfig, makeBundle } from '../../helpers/bundle.js';
+import type { OciConfig } from '../../helpers/bundle.js';
 import { RUN_ID, makeTempDir } from '../../helpers/context.js';
 import { hasCommand, isRoot, skipWith } from '../../helpers/privileges.js';
 import type { RtResult } from '../../helpers/runtime.js';
 import { runtimeBin } from '../../helpers/runtime.js';
-import { defaultSpec } from '../../../src/spec/defaults.js';
 import { sleepMs } from '../../../src/util/sleep.js';
 
 export interface IdRange {
@@ -145,23 +144,6 @@ export function asUser(user: TestUser, args: string[], opts: AsUserOptions): RtR
   for (const ext of ['.out', '.err']) rmSync(`${base}${ext}`, { force: true });
   if (r.error) result.error = r.error;
   return result;
-}
-
-/**
- * A bundle with the config `spec --rootless` writes for this user (root mapped to the
- * user's own uid and gid), terminal off, running `args`; `mutate` has the last word.
- */
-export function rootlessBundle(user: TestUser, args: string[], mutate?: (c: OciConfig) => void): Bundle {
-  const spec = defaultSpec({ rootless: true, uid: user.uid, gid: user.gid }) as OciConfig;
-  return makeBundle({
-    cgroupsPath: null,
-    mutate: (c) => {
-      c.mounts = spec.mounts;
-      c.linux = spec.linux;
-      c.process!.args = args;
-      mutate?.(c);
-    },
-  });
 }
 
 /** Maps root to the user and ids 1..65536 to its subordinate range (as podman does). */
