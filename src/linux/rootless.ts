@@ -72,10 +72,17 @@ export interface RootlessFacts {
   systemdOwnerUid: () => number;
 }
 
+let ownUserns: boolean | undefined;
+/** This process runs in a user namespace (read once). */
+export function runtimeInUserNamespace(): boolean {
+  ownUserns ??= runningInUserNamespace();
+  return ownUserns;
+}
+
 export function hostRootlessFacts(): RootlessFacts {
   return {
     euid: process.geteuid?.() ?? 0,
-    inUserNamespace: () => runningInUserNamespace(),
+    inUserNamespace: runtimeInUserNamespace,
     systemdOwnerUid: () => cgroupOwnerUid(),
   };
 }

@@ -9,7 +9,7 @@ import type { CapabilityLimits } from '../capabilities.js';
 import { CAPABILITIES } from '../capabilities.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
 import { type IdMapFacts, readIdMapFacts } from '../idmap.js';
-import { runningInUserNamespace } from '../rootless.js';
+import { runtimeInUserNamespace } from '../rootless.js';
 import { parseMountInfo } from '../mountinfo.js';
 import { isBindMount } from '../mount-options.js';
 import { bindSource } from '../mounts.js';
@@ -197,6 +197,6 @@ export function gatherHostFacts(spec: Spec, place: ContainerPlace): HostFacts {
     resctrl: spec.linux?.intelRdt ? readResctrl() : null,
     runtimeNamespaces: runtimeNamespaces(spec),
     unprivileged: (process.geteuid?.() ?? 0) !== 0 ? readIdMapFacts() : null,
-    runtimeInUserns: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user') && runningInUserNamespace(),
+    runtimeInUserns: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user') && runtimeInUserNamespace(),
   };
 }
