@@ -71,6 +71,8 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   });
 
   const stateRoot = () => path.join(xdg, stateDirName());
+  /** What the state root holds; a refusal before anything was claimed may not even make it. */
+  const stateEntries = (): string[] => (existsSync(stateRoot()) ? readdirSync(stateRoot()) : []);
 
   it('`spec --rootless` maps root to the user; the container runs with that 1-id map, setgroups denied', function () {
     const own = runtimeDirOf(user); // a directory of the user's to write config.json into
@@ -97,7 +99,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
     const listed = JSON.parse(ok(asUser(user, ['list', '--format', 'json'], { xdg })));
     expect(listed.map((c: { id: string; owner: string }) => [c.id, c.owner])).to.deep.equal([[id, user.name]]);
     ok(asUser(user, ['delete', '--force', id], { xdg }));
-    expect(readdirSync(stateRoot())).to.deep.equal([]);
+    expect(stateEntries(), 'left in the state root').to.deep.equal([]);
   });
 
   it('create, start, exec, kill, delete', async function () {
@@ -149,7 +151,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
     const one = makeRootlessBundle(user, ['id', '-G'], withGroups);
     const err = fails(asUser(user, ['run', '--bundle', one.dir, uniqueId('rl')], { xdg }));
     expect(err).to.match(/cannot set any additional groups in a rootless container/);
-    expect(readdirSync(stateRoot())).to.deep.equal([]);
+    expect(stateEntries(), 'left in the state root').to.deep.equal([]);
   });
 
   it('no cgroup is delegated here: limits are not applied, with a warning naming them; pause says there is no cgroup', function () {
@@ -174,7 +176,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
     const err = fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg }));
     // runc: "mkdir /sys/fs/cgroup/<controller>/...: permission denied".
     if (!underRunc()) expect(err).to.match(/linux\.cgroupsPath: rootless: cannot use cgroup .* leave linux\.cgroupsPath out/);
-    expect(readdirSync(stateRoot())).to.deep.equal([]);
+    expect(stateEntries(), 'left in the state root').to.deep.equal([]);
   });
 
   it('no XDG_RUNTIME_DIR: an error naming it and --root, nothing made; with --root it runs', function () {
@@ -196,7 +198,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
       delete c.linux!.gidMappings;
     });
     expect(fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg }))).to.match(/rootless container requires user namespaces/);
-    expect(readdirSync(stateRoot())).to.deep.equal([]);
+    expect(stateEntries(), 'left in the state root').to.deep.equal([]);
   });
 
   it('host ids that are not the user\'s subordinate ids: refused naming the mapping, /etc/subuid and the usermod that fixes it', function () {
@@ -205,7 +207,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
       c.linux!.uidMappings = [{ containerID: 0, hostID: user.uid, size: 1 }, { containerID: 1, hostID: start, size: 10 }];
     });
     const err = fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg }));
-    expect(readdirSync(stateRoot())).to.deep.equal([]);
+    expect(stateEntries(), 'left in the state root').to.deep.equal([]);
     // runc passes on newuidmap's words: "uid range [1-11) -> [...) not allowed".
     if (underRunc()) return;
     expect(err).to.include(`linux.uidMappings[1]: host uids ${start}-${start + 9} are not subordinate uids of user ${user.name}`);
@@ -228,7 +230,7 @@ describe('rootless: a user without delegated cgroups runs containers', function 
   it('no newuidmap on $PATH: a subordinate-id map is refused, naming the tool and its package', function () {
     const b = makeRootlessBundle(user, ['true'], subordinateMaps(user));
     const err = fails(asUser(user, ['run', '--bundle', b.dir, uniqueId('rl')], { xdg, env: { PATH: '/nonexistent' } }));
-    expect(readdirSync(stateRoot())).to.deep.equal([]);
+    expect(stateEntries(), 'left in the state root').to.deep.equal([]);
     if (!underRunc()) expect(err).to.match(/linux\.uidMappings: mapping uids other than this user's own \(\d+\) needs newuidmap, which is not in \$PATH: install it/);
   });
 
