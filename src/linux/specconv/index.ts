@@ -20,6 +20,7 @@ import type { Hook, Process, Spec } from '../../spec/types.js';
 import type { NamespaceState } from '../../state/types.js';
 import { RuntimeError } from '../../util/errors.js';
 import { planDevSymlinks, planDevices } from '../devices.js';
+import { type IdMapWriting, planIdMapWriting } from '../idmap.js';
 import { idmapTree } from '../idmap-mounts.js';
 import { applyMountLabel } from '../lsm.js';
 import { ROOTFS_PROPAGATION } from '../mount-options.js';
@@ -43,8 +44,6 @@ export interface ContainerOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
-  /** The runtime runs without privileges (setgroups is denied in its user namespace). */
-  rootless: boolean;
 }
 
 export interface ContainerConversion {
@@ -54,6 +53,8 @@ export interface ContainerConversion {
   /** CLONE_NEW* of every namespace the container has (new or joined), for setns later. */
   nsFlags: number;
   newUserns: boolean;
+  /** How the runtime writes the new user namespace's id maps (null: no new user namespace). */
+  idMaps: IdMapWriting | null;
   /** Warnings for the log (capabilities that cannot be granted). */
   warnings: string[];
 }
@@ -88,18 +89,22 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
     if (!n.path && flag !== CLONE_NEWUSER) unshareFlags |= flag;
   }
   const newUserns = ns.isNew('user');
+  const idMaps = newUserns ? planIdMapWriting(linux, host.unprivileged) : null;
   const joins = JOIN_ORDER.flatMap((type) => {
     const path = ns.joinedPath(type);
     return path ? [{ nstype: NAMESPACES[type].flag, path, field: `${ns.field(type)}.path` }] : [];
   });
 
   const setupMounts = ns.isNew('mount');
-  const inUserns = ns.has('user');
+  // Device nodes can only be bound from the host in a user namespace: the container's, or the runtime's own.
+  const inUserns = ns.has('user') || host.runtimeInUserns;
+  // Only a runtime that is root on the host can make device nodes, and clone its mounts for the container's namespace.
+  const hostRoot = host.unprivileged === null && !host.runtimeInUserns;
   const setupDev = setupMounts && !devIsBindMounted(view.mounts);
   const devices = setupDev
     ? planDevices(
         linux.devices,
-        inUserns ? { makeNodes: newUserns && !opts.rootless, uidMappings: linux.uidMappings, gidMappings: linux.gidMappings } : null,
+        inUserns ? { makeNodes: newUserns && hostRoot, uidMappings: linux.uidMappings, gidMappings: linux.gidMappings } : null,
       )
     : [];
   const symlinks = setupDev ? planDevSymlinks(host.kcore) : [];
@@ -117,8 +122,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
         cgroup: host.cgroup,
         isDirectory,
         idmap: (v) => idmapTree(v, linux),
-        // A rootless runtime cannot clone mounts of its own user namespace's mount tree for another.
-        detachBinds: newUserns && !opts.rootless,
+        detachBinds: newUserns && hostRoot,
         laterPaths: [...devices.map((d) => d.path), ...symlinks.map((s) => s.path), '/dev/console'],
       })
     : [];
@@ -131,7 +135,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
     convertProcess(process, {
       field: 'process',
       limits: host,
-      setGroups: !(opts.rootless && newUserns),
+      setGroups: !idMaps?.denySetgroups,
       oomScoreAdj: process.oomScoreAdj ?? null,
       personality: personalityOf(spec),
       memoryPolicy: memoryPolicyOf(spec),
@@ -169,7 +173,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       loopbackUp: ns.isNew('network'),
     },
   );
-  return { draft, namespaces, nsFlags, newUserns, warnings };
+  return { draft, namespaces, nsFlags, newUserns, idMaps, warnings };
 }
 
 /**
@@ -194,8 +198,8 @@ export interface ExecOptions {
   /** CLONE_NEW* set of the container's namespaces. */
   nsFlags: number;
   preserveFds: number;
-  /** The container was made rootless (its user namespace denies setgroups). */
-  rootless: boolean;
+  /** The container's user namespace denies setgroups (a rootless one mapping only its own gid). */
+  setgroupsDenied: boolean;
   /** Session keyring to join (runc joins the container's "_ses.<id>"), null with --no-new-keyring. */
   keyringName: string | null;
 }
@@ -213,13 +217,12 @@ export function convertExec(spec: Spec, proc: Process, opts: ExecOptions, host: 
   }
   const process = effectiveProcess(proc, spec);
   throwProblems(processProblems({ process, field: opts.field, host }));
-  const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
   const warnings: string[] = [];
   const draft = draftPlan(
     convertProcess(process, {
       field: opts.field,
       limits: host,
-      setGroups: !(opts.rootless && newUserns && opts.nsFlags & CLONE_NEWUSER),
+      setGroups: !opts.setgroupsDenied,
       oomScoreAdj: spec.process?.oomScoreAdj ?? null,
       personality: personalityOf(spec),
       memoryPolicy: memoryPolicyOf(spec),
