@@ -57,6 +57,19 @@ function hookEnvironment(env: readonly string[] | undefined): NodeJS.ProcessEnv 
   return out;
 }
 
+/**
+ * A runtime-namespace hook's working directory: the bundle, as runc's hooks get it (runc
+ * changes into the bundle), not the caller's directory; "/" once the bundle is gone
+ * (a poststop after the engine removed it).
+ */
+function hookCwd(bundle: string): string {
+  try {
+    return fs.statSync(bundle).isDirectory() ? bundle : '/';
+  } catch {
+    return '/';
+  }
+}
+
 function hookLabel(kind: HookKind, i: number, hook: Hook): string {
   return `error running ${kind} hook #${i} (${hook.path})`;
 }
@@ -208,7 +221,7 @@ function signalText(sig: number): string {
 const SIGNAL_WORDS: Readonly<Record<string, string>> = { SIGKILL: 'killed', SIGTERM: 'terminated', SIGSEGV: 'segmentation fault', SIGABRT: 'aborted' };
 
 /** Start one hook in the runtime's namespaces; throws a HookError when it cannot be started. */
-function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
+function startHostHook(kind: HookKind, i: number, hook: Hook, bundle: string): RunningHook {
   const addon = native();
   const { theirs, ours } = hookPipes();
   const args = hookArgs(hook);
@@ -218,7 +231,7 @@ function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
   };
   let child;
   try {
-    child = spawn(hook.path, args.slice(1), { argv0: args[0], env: hookEnvironment(hook.env), stdio: theirs });
+    child = spawn(hook.path, args.slice(1), { argv0: args[0], env: hookEnvironment(hook.env), cwd: hookCwd(bundle), stdio: theirs });
   } catch {
     // Bun throws at once where Node reports later (below).
     throw cannotStart();
@@ -245,7 +258,7 @@ function whyNotExecutable(file: string): string {
 
 /** Run one hook in the runtime's namespaces; throws a HookError when it fails. */
 function runHostHook(kind: HookKind, i: number, hook: Hook, state: HookState): void {
-  superviseHook(kind, i, hook, startHostHook(kind, i, hook), state);
+  superviseHook(kind, i, hook, startHostHook(kind, i, hook, state.bundle), state);
 }
 
 /** Run hooks in the runtime's namespaces, in order; the first failure throws. */

@@ -7,7 +7,7 @@
 // ignores a failing startContainer hook (start exits 0), and stops at the first failing
 // poststop hook.
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { validateState } from '../../../src/spec/validate.js';
 import { type OciConfig, makeBundle } from '../../helpers/bundle.js';
@@ -211,6 +211,21 @@ describe('hooks: arguments, environment, stdin, timeout', function () {
     expect(r.status, describeResult(r)).to.equal(0);
     expect(readFileSync(`${out}/environ`, 'utf8').split('\0').filter(Boolean)).to.deep.equal(['ONLY=1']);
     expect(readFileSync(`${out}/fds`, 'utf8').split('\n').filter(Boolean)).to.deep.equal(['0', '1', '2', '3']);
+  });
+
+  it('a hook runs in the bundle directory (as runc\'s), not the caller\'s, with no signal blocked or ignored', function () {
+    const out = makeTempDir('hookout');
+    const caller = makeTempDir('caller');
+    const b = makeBundle({
+      args: ['true'],
+      mutate: (c) => (c.hooks = { createRuntime: [shHook(`pwd -P > ${shQuote(`${out}/cwd`)}; exec /bin/grep -E "^Sig(Blk|Ign)" /proc/self/status > ${shQuote(`${out}/signals`)}`)] }),
+    });
+    const id = uniqueId();
+    const r = rt(['create', '--bundle', b.dir, id], { cwd: caller });
+    if (r.status === 0) rtOk(['delete', '--force', id]);
+    expect(r.status, describeResult(r)).to.equal(0);
+    expect(readFileSync(`${out}/cwd`, 'utf8').trim()).to.equal(realpathSync(b.dir));
+    expect(readFileSync(`${out}/signals`, 'utf8')).to.match(/^SigBlk:\s+0+\nSigIgn:\s+0+\n$/);
   });
 
   it('a startContainer hook without `env` gets the container process\'s environment (as runc)', function () {
