@@ -13,7 +13,7 @@ import { gatherHostFacts } from '../linux/specconv/host-facts.js';
 import { openPlan } from '../linux/specconv/open.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
 import { realtimePlacementError } from '../linux/process-attrs.js';
-import { writeIdMaps } from '../linux/idmap.js';
+import { giveStdioToMappedRoot, writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
@@ -116,6 +116,8 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
 
+    // The container's stdio is the runtime's own unless a terminal replaces it.
+    if (planned.idMaps && !spec.process?.terminal) giveStdioToMappedRoot(spec.linux ?? {});
     const hooks = spec.hooks ?? {};
     launched = launch(plan, {
       onStage1: (pid) => {

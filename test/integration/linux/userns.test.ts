@@ -1,12 +1,14 @@
 // User namespaces (config-linux.md "User namespace mappings"): the id maps the container
 // sees, what its ids are on the host, setgroups, and a rootfs owned by the mapped root.
 import { expect } from 'chai';
-import { chmodSync, mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
-import { makeTempDir } from '../../helpers/context.js';
+import { makeTempDir, testRoot } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireRoot } from '../../helpers/privileges.js';
+import { runtimeBin, uniqueId } from '../../helpers/runtime.js';
 import {
   USERNS_HOST_ID,
   USERNS_SIZE,
@@ -174,6 +176,27 @@ describe('linux: user namespace', function () {
       const out = runShOk('grep " /dev/null " /proc/self/mountinfo', (c) => useUserns(c));
       const opts = out.split(' ')[5]!.split(',');
       expect(opts).to.include.members(['nosuid', 'noexec']);
+    });
+
+    it('a file given as the container\'s stdout becomes its user\'s (crun), so the process can reopen it', function () {
+      const out = path.join(makeTempDir('stdio'), 'out');
+      const b = makeBundle({
+        args: ['sh', '-c', ': >> /proc/self/fd/1 && echo reopened'],
+        mutate: (c) => {
+          useUserns(c);
+          c.process!.user = { uid: 1000, gid: 1000 };
+        },
+      });
+      const fd = openSync(out, 'w', 0o600);
+      let status: number | null;
+      try {
+        status = spawnSync(runtimeBin(), ['--root', testRoot(), 'run', '--bundle', b.dir, uniqueId()], { stdio: ['ignore', fd, 'pipe'], timeout: 30_000 }).status;
+      } finally {
+        closeSync(fd);
+      }
+      expect(status, readFileSync(out, 'utf8')).to.equal(0);
+      expect(readFileSync(out, 'utf8')).to.equal('reopened\n');
+      expect(statSync(out)).to.include({ uid: USERNS_HOST_ID + 1000, gid: USERNS_HOST_ID + 1000 });
     });
 
     it('a device the host has no node for is made from its major:minor (crun\'s precreate_device)', function () {
