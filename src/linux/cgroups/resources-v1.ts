@@ -104,7 +104,7 @@ function cpuV1(c: LinuxCPU): CgroupStep[] {
 }
 
 /** cpuset.cpus/cpuset.mems: same names on v1 and v2. */
-export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
+function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
   const out: CgroupWrite[] = [];
   if (c.cpus) out.push(write('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus'));
   if (c.mems) out.push(write('cpuset', 'cpuset.mems', c.mems, 'cpu.mems'));
@@ -115,7 +115,7 @@ export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
  * pids.max: same on v1 and v2; negative is "max". 0 is "not set", as runc reads it: a
  * limit of 0 would only make the container's first fork fail.
  */
-export function pidsWrites(limit: Int64 | undefined): CgroupWrite[] {
+function pidsWrites(limit: Int64 | undefined): CgroupWrite[] {
   if (!given(limit)) return [];
   return [write('pids', 'pids.max', isUnlimited(limit) ? 'max' : String(limit), 'pids.limit')];
 }
@@ -159,7 +159,7 @@ function blkioV1(b: LinuxBlockIO, ctx: PlanContext): CgroupStep[] {
 }
 
 /** rdma.max lines: same on v1 and v2. */
-export function rdmaWrites(r: LinuxResources): CgroupWrite[] {
+function rdmaWrites(r: LinuxResources): CgroupWrite[] {
   return Object.entries(r.rdma ?? {}).map(([dev, l]) => {
     let line = dev;
     if (l.hcaHandles !== undefined && l.hcaHandles !== null) line += ` hca_handle=${l.hcaHandles}`;
@@ -167,6 +167,13 @@ export function rdmaWrites(r: LinuxResources): CgroupWrite[] {
     return write('rdma', 'rdma.max', line, `rdma.${dev}`);
   });
 }
+
+/** The groups whose files and values are the same on v1 and v2: one entry serves both tables. */
+export const SAME_ON_V1_AND_V2: Readonly<Pick<Record<GroupId, TableEntry>, 'cpuset' | 'pids' | 'rdma'>> = {
+  cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
+  pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
+  rdma: { controller: 'rdma', plan: rdmaWrites },
+};
 
 /**
  * Device rules reduced to their end state. From a cgroup that is already deny-by-default
@@ -196,8 +203,7 @@ function devicesV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
 export const V1_TABLE: Readonly<Record<GroupId, TableEntry>> = {
   memory: { controller: 'memory', plan: (r, ctx) => memoryV1(r.memory ?? {}, ctx) },
   cpu: { controller: 'cpu', plan: (r) => cpuV1(r.cpu ?? {}) },
-  cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
-  pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
+  ...SAME_ON_V1_AND_V2,
   blockIO: { controller: 'blkio', plan: (r, ctx) => blkioV1(r.blockIO ?? {}, ctx) },
   hugetlb: { controller: 'hugetlb', plan: hugetlbWrites('limit_in_bytes', 'rsvd.limit_in_bytes') },
   netClass: {
@@ -208,6 +214,5 @@ export const V1_TABLE: Readonly<Record<GroupId, TableEntry>> = {
     controller: 'net_prio',
     plan: (r) => (r.network?.priorities ?? []).map((p, i) => write('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `network.priorities[${i}]`)),
   },
-  rdma: { controller: 'rdma', plan: rdmaWrites },
   devices: { controller: 'devices', plan: devicesV1 },
 };

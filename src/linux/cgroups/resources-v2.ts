@@ -6,7 +6,7 @@ import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottle
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules } from './device-rules.js';
 import { type CgroupStep, type GroupId, type Int64, type PlanContext, RESOURCES_FIELD, type TableEntry, devNo, given, hugetlbWrites, int64, isUnlimited, write } from './plan.js';
-import { KERNEL_MEMORY_WARNING, THROTTLES, checkCpuShares, cpusetWrites, pidsWrites, rdmaWrites } from './resources-v1.js';
+import { KERNEL_MEMORY_WARNING, SAME_ON_V1_AND_V2, THROTTLES, checkCpuShares } from './resources-v1.js';
 
 /** runc's numToStr: -1 is "max", 0 is "leave alone" (""). */
 const v2Num = (n: Int64): string => (n === 0 ? '' : isUnlimited(n) ? 'max' : String(n));
@@ -115,13 +115,11 @@ const noNetwork =
 export const V2_TABLE: Readonly<Record<GroupId, TableEntry>> = {
   memory: { controller: 'memory', plan: (r, ctx) => memoryV2(r.memory ?? {}, ctx) },
   cpu: { controller: 'cpu', plan: (r) => cpuV2(r.cpu ?? {}) },
-  cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
-  pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
+  ...SAME_ON_V1_AND_V2,
   blockIO: { controller: 'io', plan: (r, ctx) => ioV2(r.blockIO ?? {}, ctx) },
   hugetlb: { controller: 'hugetlb', plan: hugetlbWrites('max', 'rsvd.max') },
   netClass: { controller: null, plan: noNetwork('network.classID') },
   netPriority: { controller: null, plan: noNetwork('network.priorities') },
-  rdma: { controller: 'rdma', plan: rdmaWrites },
   devices: {
     controller: 'devices',
     plan: (r) => [
