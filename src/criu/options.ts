@@ -1,5 +1,5 @@
 // Command-line values turned into CRIU's terms, checked before anything is touched.
-import { CLONE_NEWNET } from '../linux/namespaces.js';
+import { NAMESPACES } from '../linux/namespaces.js';
 import { UsageError } from '../util/errors.js';
 import type { CriuCgMode, CriuOpts, CriuPageServerInfo } from './generated/rpc.js';
 
@@ -19,14 +19,14 @@ export function cgroupsMode(value: string | undefined): CriuCgMode {
 }
 
 /** --empty-ns: the namespaces CRIU makes but does not restore the contents of. */
-const EMPTY_NS: Readonly<Record<string, number>> = { network: CLONE_NEWNET };
+const EMPTY_NS: Readonly<Record<string, number>> = { network: NAMESPACES.network.flag };
 
 /**
  * The CLONE_NEW* mask for CRIU's empty_ns. The network namespace is always in it, as in
  * runc: the runtime does not manage network devices, so their configuration is not saved.
  */
 export function emptyNamespaces(names: readonly string[]): number {
-  let mask = CLONE_NEWNET;
+  let mask = NAMESPACES.network.flag;
   for (const name of names) {
     const flag = EMPTY_NS[name];
     if (flag === undefined) throw new UsageError(`--empty-ns: namespace "${name}" is not supported (only "network")`);
