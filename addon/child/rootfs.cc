@@ -61,6 +61,20 @@ long open_dev_null(int flags, Step step) {
   return fd;
 }
 
+// Calls each(fd, path) for every path of the list that exists in the root, with the
+// message index on it; a path that does not exist is skipped, as in runc. `each` owns fd.
+template <typename Each>
+void for_each_existing(const proto::Strv &paths, Step step, Each each) {
+  for (uint32_t i = 0; i < paths.count; i++) {
+    const char *path = strv_at(paths, i);
+    set_index(i);
+    long fd = open_in_root(g_root_fd, path, 0);
+    if (fd == -ENOENT) continue;
+    each(check(fd, step), path);
+  }
+  clear_index();
+}
+
 // Mount attributes and propagation on the mount now at `dest`.
 void apply_mount_attrs(const Mount &m, const char *dest) {
   if (!(m.attr_set | m.attr_clr | m.rattr_set | m.rattr_clr | m.propagation)) return;
@@ -379,19 +393,13 @@ void apply_sysctls(const Plan *p) {
 }
 
 void apply_readonly_paths(const Plan *p) {
-  for (uint32_t i = 0; i < p->readonly_paths.count; i++) {
-    const char *path = strv_at(p->readonly_paths, i);
-    set_index(i);
-    long fd = open_in_root(g_root_fd, path, 0);
-    if (fd == -ENOENT) continue;
-    check(fd, Step::READONLY_PATH);
+  for_each_existing(p->readonly_paths, Step::READONLY_PATH, [](long fd, const char *path) {
     check(bind_fd_onto((int)fd, (int)fd, true), Step::READONLY_PATH);
     close_checked(fd, Step::READONLY_PATH);
     fd = check(open_in_root(g_root_fd, path, 0), Step::READONLY_PATH);
     check(setattr_fd((int)fd, MOUNT_ATTR_RDONLY, 0, 0, true), Step::READONLY_PATH);
     close_checked(fd, Step::READONLY_PATH);
-  }
-  clear_index();
+  });
 }
 
 void reopen_dev_null(const Plan *p) {
@@ -422,13 +430,8 @@ void apply_masked_paths(const Plan *p) {
   // very fd, so nothing can be swapped in between.
   long null_fd = kWeakenProcfs ? check(open_in_root(g_root_fd, "/dev/null", 0), Step::MASK_NULL)
                                : open_dev_null(O_PATH, Step::MASK_NULL);
-  struct stat st;
-  for (uint32_t i = 0; i < p->masked_paths.count; i++) {
-    const char *path = strv_at(p->masked_paths, i);
-    set_index(i);
-    long fd = open_in_root(g_root_fd, path, 0);
-    if (fd == -ENOENT) continue;
-    check(fd, Step::MASKED_PATH);
+  for_each_existing(p->masked_paths, Step::MASKED_PATH, [null_fd](long fd, const char *) {
+    struct stat st;
     check(sys::fstatat((int)fd, "", &st, AT_EMPTY_PATH), Step::MASKED_PATH);
     if (S_ISDIR(st.st_mode)) {
       // A fresh, empty, read-only tmpfs over the directory.
@@ -442,8 +445,7 @@ void apply_masked_paths(const Plan *p) {
       check(bind_fd_onto((int)null_fd, (int)fd, false), Step::MASKED_PATH);
     }
     close_checked(fd, Step::MASKED_PATH);
-  }
-  clear_index();
+  });
   close_checked(null_fd, Step::MASK_NULL);
 }
 

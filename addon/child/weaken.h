@@ -21,30 +21,21 @@
 //                          points, and the pty is not checked to be the container's devpts
 #pragma once
 
+// A class macro is either undefined or defined by -D (as 1). TSR_WEAKENED(M) reads it as a
+// constant expression, true only when M is defined as 1: the pasted name TSR_IF_1_ exists
+// only then, and its expansion "~, true" pushes true into the picked argument's place (the
+// kernel's IS_ENABLED idiom). A class is thus named once, here, and nowhere else.
+#define TSR_IF_1_ ~, true
+#define TSR_SECOND_(ignored, value, ...) value
+#define TSR_PICK_(maybe_pair) TSR_SECOND_(maybe_pair, false, ~)
+#define TSR_PASTE_(value) TSR_PICK_(TSR_IF_##value##_)
+#define TSR_WEAKENED(macro) TSR_PASTE_(macro)
+
 namespace tsr {
 
-#ifdef TSRUNC_WEAKEN_EXE
-constexpr bool kWeakenExe = true;
-#else
-constexpr bool kWeakenExe = false;
-#endif
-
-#ifdef TSRUNC_WEAKEN_FDS
-constexpr bool kWeakenFds = true;
-#else
-constexpr bool kWeakenFds = false;
-#endif
-
-#ifdef TSRUNC_WEAKEN_PROCFS
-constexpr bool kWeakenProcfs = true;
-#else
-constexpr bool kWeakenProcfs = false;
-#endif
-
-#ifdef TSRUNC_WEAKEN_CONSOLE
-constexpr bool kWeakenConsole = true;
-#else
-constexpr bool kWeakenConsole = false;
-#endif
+constexpr bool kWeakenExe = TSR_WEAKENED(TSRUNC_WEAKEN_EXE);
+constexpr bool kWeakenFds = TSR_WEAKENED(TSRUNC_WEAKEN_FDS);
+constexpr bool kWeakenProcfs = TSR_WEAKENED(TSRUNC_WEAKEN_PROCFS);
+constexpr bool kWeakenConsole = TSR_WEAKENED(TSRUNC_WEAKEN_CONSOLE);
 
 }  // namespace tsr

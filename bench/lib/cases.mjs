@@ -6,6 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { rssOf } from './context.mjs';
 
+/** One "peak RSS: <command>" row (id rss-<command>) a command; the first opens `section`. */
+function peakRssRows(section, commands) {
+  return commands.map((cmd, i) => ({ id: `rss-${cmd}`, ...(i === 0 && { section }), title: `peak RSS: ${cmd}`, unit: 'KiB' }));
+}
+
 /**
  * Table rows, in order. unit: ms | KiB | count. single: one runtime invocation per sample
  * (its floor is one empty program). floor: false where the floor has nothing to compare.
@@ -28,13 +33,7 @@ export const METRICS = [
   { id: 'confined-notime', title: 'the same without the time ns', unit: 'ms', single: true },
   { id: 'latency-invoke', section: 'start → program’s first instruction (ms)', title: 'from invoking start', unit: 'ms', floor: false },
   { id: 'latency-return', title: 'from start returning (<0: before)', unit: 'ms', floor: false, ratio: false },
-  { id: 'rss-run', section: 'Memory (MiB)', title: 'peak RSS: run', unit: 'KiB' },
-  { id: 'rss-create', title: 'peak RSS: create', unit: 'KiB' },
-  { id: 'rss-start', title: 'peak RSS: start', unit: 'KiB' },
-  { id: 'rss-state', title: 'peak RSS: state', unit: 'KiB' },
-  { id: 'rss-kill', title: 'peak RSS: kill', unit: 'KiB' },
-  { id: 'rss-delete', title: 'peak RSS: delete', unit: 'KiB' },
-  { id: 'rss-exec', title: 'peak RSS: exec', unit: 'KiB' },
+  ...peakRssRows('Memory (MiB)', ['run', 'create', 'start', 'state', 'kill', 'delete', 'exec']),
   { id: 'waiting-rss', title: 'created, waiting for start: RSS', unit: 'KiB', floor: false },
   { id: 'waiting-anon', title: 'created, waiting: anonymous RSS', unit: 'KiB', floor: false },
   { id: 'podman', section: 'Engines', title: 'podman run --rm IMAGE true (ms)', unit: 'ms', floor: false },

@@ -28,3 +28,23 @@ export interface Command {
   preflight?(flags: FlagValues): void;
   run(ctx: RuntimeContext, parsed: Parsed): number | Promise<number>;
 }
+
+/** What a command says of itself: its name, the help texts and the example. */
+export type CommandText = Pick<Command, 'name' | 'summary' | 'description' | 'example'>;
+
+/**
+ * A command whose one argument is a container id and that has no flags (start, state,
+ * pause, resume): runc's usage and arity, `op` does the work and the status is 0.
+ */
+export function containerCommand(text: CommandText, op: (ctx: RuntimeContext, id: string) => void): Command {
+  return {
+    ...text,
+    usage: '<container-id>',
+    flags: [],
+    exactArgs: 1,
+    run(ctx, { args }) {
+      op(ctx, args[0] as string);
+      return 0;
+    },
+  };
+}

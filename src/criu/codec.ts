@@ -1,4 +1,4 @@
-// CRIU's RPC messages (src/criu/rpc.proto) to and from bytes, with protobufjs. The bundle
+// CRIU's RPC messages (schemas/criu-rpc.proto) to and from bytes, with protobufjs. The bundle
 // puts this module, protobufjs and the schema in a file of their own, loaded on first use
 // (scripts/esbuild-lazy-criu.mjs): only checkpoint and restore pay for them.
 import protobuf from 'protobufjs/light.js';

@@ -3,30 +3,22 @@ import { ConfigError } from '../util/errors.js';
 
 export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
 
-export const CLONE_NEWTIME = 0x00000080;
-export const CLONE_NEWNS = 0x00020000;
-export const CLONE_NEWCGROUP = 0x02000000;
-export const CLONE_NEWUTS = 0x04000000;
-export const CLONE_NEWIPC = 0x08000000;
-export const CLONE_NEWUSER = 0x10000000;
-export const CLONE_NEWPID = 0x20000000;
-export const CLONE_NEWNET = 0x40000000;
-
 interface NamespaceInfo {
+  /** Its CLONE_NEW* flag (linux/sched.h). */
   flag: number;
   /** Entry under /proc/<pid>/ns/. */
   proc: string;
 }
 
 export const NAMESPACES: Readonly<Record<NamespaceType, NamespaceInfo>> = {
-  pid: { flag: CLONE_NEWPID, proc: 'pid' },
-  network: { flag: CLONE_NEWNET, proc: 'net' },
-  mount: { flag: CLONE_NEWNS, proc: 'mnt' },
-  ipc: { flag: CLONE_NEWIPC, proc: 'ipc' },
-  uts: { flag: CLONE_NEWUTS, proc: 'uts' },
-  user: { flag: CLONE_NEWUSER, proc: 'user' },
-  cgroup: { flag: CLONE_NEWCGROUP, proc: 'cgroup' },
-  time: { flag: CLONE_NEWTIME, proc: 'time' },
+  pid: { flag: 0x20000000, proc: 'pid' },
+  network: { flag: 0x40000000, proc: 'net' },
+  mount: { flag: 0x00020000, proc: 'mnt' },
+  ipc: { flag: 0x08000000, proc: 'ipc' },
+  uts: { flag: 0x04000000, proc: 'uts' },
+  user: { flag: 0x10000000, proc: 'user' },
+  cgroup: { flag: 0x02000000, proc: 'cgroup' },
+  time: { flag: 0x00000080, proc: 'time' },
 };
 
 /**

@@ -11,7 +11,7 @@ import { requireCriu } from '../criu/binary.js';
 import { dumpMounts, dumpNamespaces, hostBinds, maskedFiles } from '../criu/external.js';
 import type { CriuCgMode, CriuOpts, CriuPageServerInfo, CriuReq } from '../criu/generated/rpc.js';
 import { prepareDir, prepareEmptyDir, stdioDescriptors, writeDescriptors } from '../criu/images.js';
-import { cgroupsMode, emptyNamespaces, pageServer } from '../criu/options.js';
+import { type SharedCriuFlags, cgroupsMode, emptyNamespaces, pageServer, sharedCriuOpts } from '../criu/options.js';
 import { type FeatureNeeds, criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
 import { CriuSession } from '../criu/swrk.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
@@ -22,28 +22,19 @@ import { ContainerStateError, RuntimeError, UsageError, describeFsError } from '
 import type { RuntimeContext } from './context.js';
 import { destroyContainer, killAndWait, liveStatus, readSnapshot } from './container.js';
 
-export interface CheckpointOptions {
+export interface CheckpointOptions extends SharedCriuFlags {
   id: string;
   /** Default: ./checkpoint (runc's). */
   imagePath?: string;
-  workPath?: string;
   /** Relative to the image path (a previous --pre-dump). */
   parentPath?: string;
   leaveRunning?: boolean;
-  tcpEstablished?: boolean;
   tcpSkipInFlight?: boolean;
   linkRemap?: boolean;
-  extUnixSk?: boolean;
-  shellJob?: boolean;
-  lazyPages?: boolean;
   /** An fd of ours CRIU's lazy-pages readiness is reported on (a \0 byte); -1: none. */
   statusFd?: number;
   pageServer?: string;
-  fileLocks?: boolean;
   preDump?: boolean;
-  manageCgroupsMode?: string;
-  emptyNs?: string[];
-  autoDedup?: boolean;
 }
 
 const LOG_FILE = 'dump.log';
@@ -98,28 +89,13 @@ interface DumpSettings {
 /** The DUMP (or PRE_DUMP) request for the container; CRIU opens our fds through /proc. */
 function dumpRequest(opts: CheckpointOptions, s: DumpSettings, rec: ContainerRecord, spec: Spec, imagesFd: number, workFd: number): CriuReq {
   const criuOpts: CriuOpts = {
-    images_dir_fd: imagesFd,
-    log_level: 4,
-    log_file: LOG_FILE,
-    root: rec.rootfs,
+    ...sharedCriuOpts(opts, { imagesFd, workFd, logFile: LOG_FILE, root: rec.rootfs, mode: s.mode, emptyNs: s.emptyNs }),
     pid: rec.pid,
-    manage_cgroups: true,
-    manage_cgroups_mode: s.mode,
-    notify_scripts: true,
-    shell_job: opts.shellJob === true,
     leave_running: opts.leaveRunning === true,
-    tcp_established: opts.tcpEstablished === true,
     tcp_skip_in_flight: opts.tcpSkipInFlight === true,
     link_remap: opts.linkRemap === true,
-    ext_unix_sk: opts.extUnixSk === true,
-    file_locks: opts.fileLocks === true,
-    empty_ns: s.emptyNs,
-    orphan_pts_master: true,
-    auto_dedup: opts.autoDedup === true,
-    lazy_pages: opts.lazyPages === true,
     external: dumpNamespaces(spec, rec.pid),
   };
-  if (workFd >= 0) criuOpts.work_dir_fd = workFd;
   const freezer = freezerCgroup(rec);
   if (freezer) criuOpts.freeze_cgroup = freezer;
   if (s.ps) criuOpts.ps = s.ps;

@@ -17,7 +17,7 @@ import { requireCriu } from '../criu/binary.js';
 import { type HostBind, type RestoreNamespaces, hostBinds, mountpoints, restoreMounts, restoreNamespaces } from '../criu/external.js';
 import type { CgroupRoot, CriuCgMode, CriuOpts, CriuReq, CriuVersion, InheritFd } from '../criu/generated/rpc.js';
 import { checkImageDir, prepareDir, readDescriptors } from '../criu/images.js';
-import { cgroupsMode, emptyNamespaces } from '../criu/options.js';
+import { type SharedCriuFlags, cgroupsMode, emptyNamespaces, sharedCriuOpts } from '../criu/options.js';
 import { criuFailure, explainCriuFailures, requireFeatures } from '../criu/outcome.js';
 import { CriuSession } from '../criu/swrk.js';
 import { loadConfig } from '../spec/load.js';
@@ -33,23 +33,14 @@ import { hookState, killAndWait } from './container.js';
 import { waitInForeground } from './foreground.js';
 import { abandonNewContainer, claimNewContainer, newContainerRecord, settleNewContainer } from './new-container.js';
 
-export interface RestoreOptions {
+export interface RestoreOptions extends SharedCriuFlags {
   id: string;
   bundle?: string;
   /** Default: ./checkpoint (runc's). */
   imagePath?: string;
-  workPath?: string;
   detach?: boolean;
   pidFile?: string;
   consoleSocket?: string;
-  tcpEstablished?: boolean;
-  extUnixSk?: boolean;
-  shellJob?: boolean;
-  fileLocks?: boolean;
-  manageCgroupsMode?: string;
-  lazyPages?: boolean;
-  emptyNs?: string[];
-  autoDedup?: boolean;
   lsmProfile?: string;
   lsmMountContext?: string;
 }
@@ -113,29 +104,14 @@ interface RestoreInputs {
 function restoreRequest(r: RestoreInputs, criuPid: number, binds: HostBind[], namespaces: RestoreNamespaces, imagesFd: number, workFd: number): CriuReq {
   const { opts, spec } = r;
   const criuOpts: CriuOpts = {
-    images_dir_fd: imagesFd,
+    ...sharedCriuOpts(opts, { imagesFd, workFd, logFile: LOG_FILE, root: r.rootfs, mode: r.mode, emptyNs: r.emptyNs }),
     evasive_devices: true,
-    log_level: 4,
-    log_file: LOG_FILE,
     rst_sibling: true,
-    root: r.rootfs,
-    manage_cgroups: true,
-    manage_cgroups_mode: r.mode,
-    notify_scripts: true,
-    shell_job: opts.shellJob === true,
-    ext_unix_sk: opts.extUnixSk === true,
-    tcp_established: opts.tcpEstablished === true,
-    file_locks: opts.fileLocks === true,
-    empty_ns: r.emptyNs,
-    orphan_pts_master: true,
-    auto_dedup: opts.autoDedup === true,
-    lazy_pages: opts.lazyPages === true,
     cg_root: cgroupRoots(criuPid),
     ext_mnt: restoreMounts(binds, (spec.linux?.maskedPaths ?? []).length > 0),
     inherit_fd: [...stdioPipes(r.descriptors), ...namespaces.inheritFd],
     join_ns: namespaces.joinNs,
   };
-  if (workFd >= 0) criuOpts.work_dir_fd = workFd;
   if (opts.lsmProfile) criuOpts.lsm_profile = opts.lsmProfile;
   if (opts.lsmMountContext) criuOpts.lsm_mount_context = opts.lsmMountContext;
   return { type: 'RESTORE', opts: criuOpts };

@@ -1,6 +1,7 @@
 // checkpoint and restore (CRIU), with runc's flags.
 import { type FlagSpec, flag } from '../args.js';
 import type { Command } from '../command.js';
+import type { SharedCriuFlags } from '../../criu/options.js';
 import { checkpoint } from '../../operations/checkpoint.js';
 import { restore } from '../../operations/restore.js';
 
@@ -19,7 +20,7 @@ const SHARED_FLAGS: FlagSpec[] = [
 
 type Flags = Parameters<Command['run']>[1]['flags'];
 
-function sharedOptions(f: Flags) {
+function sharedOptions(f: Flags): SharedCriuFlags {
   return {
     workPath: flag.str(f, 'work-path'),
     tcpEstablished: flag.bool(f, 'tcp-established'),

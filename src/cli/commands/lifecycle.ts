@@ -1,6 +1,6 @@
 // create, start, run, delete: the lifecycle commands, with runc's flags.
 import { type FlagSpec, flag } from '../args.js';
-import type { Command } from '../command.js';
+import { type Command, containerCommand } from '../command.js';
 import { checkPreservedFds, preservedFdCount } from '../inherited-fds.js';
 import { create } from '../../operations/create.js';
 import { deleteContainer } from '../../operations/delete.js';
@@ -29,6 +29,15 @@ function wrapStartFailure(cmd: string, err: unknown): never {
   }
   if (err instanceof FileError) throw new RuntimeError(`ts-runc ${cmd} failed: ${err.message}`, err.exitCode);
   throw err;
+}
+
+/** Runs a synchronous start step (create, start) with its failures worded as wrapStartFailure says. */
+function reportStartFailure(cmd: string, op: () => void): void {
+  try {
+    op();
+  } catch (err) {
+    wrapStartFailure(cmd, err);
+  }
 }
 
 function createOptions(id: string, f: Parsed['flags']) {
@@ -69,37 +78,24 @@ ts-runc start mycontainer`,
   exactArgs: 1,
   preflight: checkPreservedFds,
   run(ctx, { flags, args }) {
-    try {
-      const created = create(ctx, createOptions(args[0] as string, flags));
-      fs.closeSync(created.pidfd);
-    } catch (err) {
-      wrapStartFailure('create', err);
-    }
+    reportStartFailure('create', () => fs.closeSync(create(ctx, createOptions(args[0] as string, flags)).pidfd));
     return 0;
   },
 };
 
-export const startCommand: Command = {
-  name: 'start',
-  usage: '<container-id>',
-  summary: 'executes the user defined process in a created container',
-  description: `Runs the program of a created container (process.args of its config.json): the
+export const startCommand = containerCommand(
+  {
+    name: 'start',
+    summary: 'executes the user defined process in a created container',
+    description: `Runs the program of a created container (process.args of its config.json): the
 startContainer hooks run, the program is executed, then the poststart hooks run. A
 container can be started once; use "exec" to run more processes in it.`,
-  example: `ts-runc create mycontainer
+    example: `ts-runc create mycontainer
 ts-runc start mycontainer
 ts-runc state mycontainer    # "status": "running"`,
-  flags: [],
-  exactArgs: 1,
-  run(ctx, { args }) {
-    try {
-      start(ctx, args[0] as string);
-    } catch (err) {
-      wrapStartFailure('start', err);
-    }
-    return 0;
   },
-};
+  (ctx, id) => reportStartFailure('start', () => start(ctx, id)),
+);
 
 export const runCommand: Command = {
   name: 'run',

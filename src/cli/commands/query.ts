@@ -1,7 +1,7 @@
 // state, list, kill, spec.
 import path from 'node:path';
 import { flag } from '../args.js';
-import type { Command } from '../command.js';
+import { type Command, containerCommand } from '../command.js';
 import { print, printJson } from '../output.js';
 import { kill } from '../../operations/kill.js';
 import { list, state } from '../../operations/query.js';
@@ -9,22 +9,18 @@ import { writeDefaultSpec } from '../../operations/spec.js';
 import { parseSignal } from '../../linux/signals.js';
 import { UsageError } from '../../util/errors.js';
 
-export const stateCommand: Command = {
-  name: 'state',
-  usage: '<container-id>',
-  summary: 'output the state of a container',
-  description: `Prints the state of a container as JSON (runtime-spec "State"): its id, status
+export const stateCommand = containerCommand(
+  {
+    name: 'state',
+    summary: 'output the state of a container',
+    description: `Prints the state of a container as JSON (runtime-spec "State"): its id, status
 (creating, created, running, paused or stopped), the pid of its process, its bundle,
 and its annotations.`,
-  example: `ts-runc state mycontainer
+    example: `ts-runc state mycontainer
 ts-runc state mycontainer | jq -r .status`,
-  flags: [],
-  exactArgs: 1,
-  run(ctx, { args }) {
-    printJson(state(ctx, args[0] as string), 2);
-    return 0;
   },
-};
+  (ctx, id) => printJson(state(ctx, id), 2),
+);
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];

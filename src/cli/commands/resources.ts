@@ -1,7 +1,7 @@
 // update, pause, resume, ps, events: the cgroup-backed commands, with runc's flags.
 import path from 'node:path';
 import { type FlagSpec, type FlagValues, flag } from '../args.js';
-import type { Command } from '../command.js';
+import { type Command, containerCommand } from '../command.js';
 import { print, printJson } from '../output.js';
 import { events } from '../../operations/events.js';
 import { pause, resume } from '../../operations/pause.js';
@@ -114,34 +114,26 @@ echo '{"memory": {"limit": 268435456}}' | ts-runc update --resources - mycontain
 
 // ---- pause, resume --------------------------------------------------------------------
 
-export const pauseCommand: Command = {
-  name: 'pause',
-  usage: '<container-id>',
-  summary: 'pause suspends all processes inside the container',
-  description: `Suspends every process of the container (the cgroup freezer). "resume" continues them.`,
-  example: `ts-runc pause mycontainer
+export const pauseCommand = containerCommand(
+  {
+    name: 'pause',
+    summary: 'pause suspends all processes inside the container',
+    description: `Suspends every process of the container (the cgroup freezer). "resume" continues them.`,
+    example: `ts-runc pause mycontainer
 ts-runc state mycontainer    # "status": "paused"`,
-  flags: [],
-  exactArgs: 1,
-  run(ctx, { args }) {
-    pause(ctx, args[0] as string);
-    return 0;
   },
-};
+  pause,
+);
 
-export const resumeCommand: Command = {
-  name: 'resume',
-  usage: '<container-id>',
-  summary: 'resumes all processes that have been previously paused',
-  description: `Continues the processes of a container that "pause" suspended.`,
-  example: `ts-runc resume mycontainer`,
-  flags: [],
-  exactArgs: 1,
-  run(ctx, { args }) {
-    resume(ctx, args[0] as string);
-    return 0;
+export const resumeCommand = containerCommand(
+  {
+    name: 'resume',
+    summary: 'resumes all processes that have been previously paused',
+    description: `Continues the processes of a container that "pause" suspended.`,
+    example: `ts-runc resume mycontainer`,
   },
-};
+  resume,
+);
 
 // ---- ps -------------------------------------------------------------------------------
 

@@ -10,8 +10,8 @@ import type { DeviceState } from './device-rules.js';
 import { type CgroupDirs, UNIFIED } from './dirs.js';
 import { CgroupWriteError, readCgroupFile, readUint, writeCgroupFile } from './fs.js';
 import { type CgroupStep, type CgroupWrite, GROUP_FIELDS, type GroupId, type PlanContext, RESOURCES_FIELD, hostHugePageSizes } from './plan.js';
-import { V1_TABLE } from './resources-v1.js';
-import { V2_PSEUDO_CONTROLLERS, V2_TABLE } from './resources-v2.js';
+import { type CgroupVersion, RESOURCE_GROUPS } from './resources.js';
+import { V2_PSEUDO_CONTROLLERS } from './resources-v2.js';
 
 export interface ApplyOptions {
   /** Changing a running container (`update`): checkBeforeUpdate applies. */
@@ -30,11 +30,11 @@ export interface PlacedStep {
 }
 
 /** Where a group of fields is applied on this host: v1, v2, or nowhere. */
-function groupHome(cg: CgroupDirs, group: GroupId): 1 | 2 | null {
-  const v1 = V1_TABLE[group].controller;
+function groupHome(cg: CgroupDirs, group: GroupId): CgroupVersion | null {
+  const v1 = RESOURCE_GROUPS[group][1].controller;
   if (v1 && cg.hasV1(v1)) return 1;
   if (cg.dirs[UNIFIED] === undefined) return null;
-  const v2 = V2_TABLE[group].controller;
+  const v2 = RESOURCE_GROUPS[group][2].controller;
   // Fields v2 has no controller for are only "ignored with a warning" on a pure v2 host.
   if (v2 === null) return cg.mode === 'v2' ? 2 : null;
   if (V2_PSEUDO_CONTROLLERS.has(v2) || cg.v2Available().has(v2)) return 2;
@@ -91,11 +91,10 @@ export function planResources(cg: CgroupDirs, res: LinuxResources, opts: ApplyOp
     if (field === null) continue;
     const home = groupHome(cg, group);
     if (home === null) {
-      const name = V1_TABLE[group].controller ?? group;
+      const name = RESOURCE_GROUPS[group][1].controller ?? group;
       throw new ConfigError(`${RESOURCES_FIELD}.${field}`, `cannot set ${name} limit: the ${name} cgroup controller is not available on this host`);
     }
-    const table = home === 1 ? V1_TABLE : V2_TABLE;
-    for (const step of table[group].plan(res, ctx)) out.push({ version: home, step });
+    for (const step of RESOURCE_GROUPS[group][home].plan(res, ctx)) out.push({ version: home, step });
   }
   out.push(...unifiedSteps(cg, res.unified ?? {}));
   return out;

@@ -1,20 +1,17 @@
 // linux.resources on cgroup v1: which file of which controller each field goes to, and how
 // its value is written. Zero means "not set" where runc treats it so (memory sizes, CPU
 // shares/quota/period, block IO weights, pids.limit).
-import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
+import type { LinuxBlockIO, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules, v1RuleText } from './device-rules.js';
 import {
   type CgroupStep,
   type CgroupWrite,
-  type GroupId,
   type Int64,
   type PlanContext,
   RESOURCES_FIELD,
-  type TableEntry,
   devNo,
   given,
-  hugetlbWrites,
   isUnlimited,
   write,
 } from './plan.js';
@@ -31,7 +28,8 @@ const MEMORY_LIMIT = 'memory.limit_in_bytes';
 const CPU_SHARES_MIN = 2;
 const CPU_SHARES_MAX = 262144;
 
-function memoryV1(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
+export function memoryV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
+  const m = r.memory ?? {};
   const out: CgroupStep[] = [];
   const limit = given(m.limit) ? m.limit : undefined;
   let swap = given(m.swap) ? m.swap : undefined;
@@ -87,7 +85,8 @@ export function checkCpuShares(shares: Int64): void {
   if (shares > CPU_SHARES_MAX) throw new ConfigError(`${RESOURCES_FIELD}.cpu.shares`, `the maximum allowed cpu-shares is ${CPU_SHARES_MAX}`);
 }
 
-function cpuV1(c: LinuxCPU): CgroupStep[] {
+export function cpuV1(r: LinuxResources): CgroupStep[] {
+  const c = r.cpu ?? {};
   const out: CgroupStep[] = [];
   if (given(c.shares)) {
     checkCpuShares(c.shares);
@@ -104,7 +103,8 @@ function cpuV1(c: LinuxCPU): CgroupStep[] {
 }
 
 /** cpuset.cpus/cpuset.mems: same names on v1 and v2. */
-export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
+export function cpusetWrites(r: LinuxResources): CgroupWrite[] {
+  const c = r.cpu ?? {};
   const out: CgroupWrite[] = [];
   if (c.cpus) out.push(write('cpuset', 'cpuset.cpus', c.cpus, 'cpu.cpus'));
   if (c.mems) out.push(write('cpuset', 'cpuset.mems', c.mems, 'cpu.mems'));
@@ -115,7 +115,8 @@ export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
  * pids.max: same on v1 and v2; negative is "max". 0 is "not set", as runc reads it: a
  * limit of 0 would only make the container's first fork fail.
  */
-export function pidsWrites(limit: Int64 | undefined): CgroupWrite[] {
+export function pidsWrites(r: LinuxResources): CgroupWrite[] {
+  const limit = r.pids?.limit;
   if (!given(limit)) return [];
   return [write('pids', 'pids.max', isUnlimited(limit) ? 'max' : String(limit), 'pids.limit')];
 }
@@ -128,7 +129,8 @@ export const THROTTLES: readonly { field: keyof LinuxBlockIO; v1: string; v2: st
   { field: 'throttleWriteIOPSDevice', v1: 'blkio.throttle.write_iops_device', v2: 'wiops' },
 ];
 
-function blkioV1(b: LinuxBlockIO, ctx: PlanContext): CgroupStep[] {
+export function blkioV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
+  const b = r.blockIO ?? {};
   const out: CgroupStep[] = [];
   // CFQ's blkio.weight is gone from current kernels; BFQ offers blkio.bfq.weight instead.
   const cfq = ctx.exists('blkio', 'blkio.weight') || !ctx.exists('blkio', 'blkio.bfq.weight');
@@ -175,7 +177,7 @@ export function rdmaWrites(r: LinuxResources): CgroupWrite[] {
  * already in use, and a cgroup with children (which refuses "a") can be reused. Otherwise
  * "a" to devices.deny empties the list first.
  */
-function devicesV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
+export function devicesV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
   const state = reduceDeviceRules(deviceRulesFromSpec(r.devices, `${RESOURCES_FIELD}.devices`));
   const field = 'devices';
   const wanted = state.exceptions.map(v1RuleText);
@@ -193,21 +195,12 @@ function devicesV1(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-export const V1_TABLE: Readonly<Record<GroupId, TableEntry>> = {
-  memory: { controller: 'memory', plan: (r, ctx) => memoryV1(r.memory ?? {}, ctx) },
-  cpu: { controller: 'cpu', plan: (r) => cpuV1(r.cpu ?? {}) },
-  cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
-  pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
-  blockIO: { controller: 'blkio', plan: (r, ctx) => blkioV1(r.blockIO ?? {}, ctx) },
-  hugetlb: { controller: 'hugetlb', plan: hugetlbWrites('limit_in_bytes', 'rsvd.limit_in_bytes') },
-  netClass: {
-    controller: 'net_cls',
-    plan: (r) => [write('net_cls', 'net_cls.classid', String(r.network?.classID), 'network.classID')],
-  },
-  netPriority: {
-    controller: 'net_prio',
-    plan: (r) => (r.network?.priorities ?? []).map((p, i) => write('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `network.priorities[${i}]`)),
-  },
-  rdma: { controller: 'rdma', plan: rdmaWrites },
-  devices: { controller: 'devices', plan: devicesV1 },
-};
+/** net_cls.classid: v1 only. */
+export function netClassV1(r: LinuxResources): CgroupWrite[] {
+  return [write('net_cls', 'net_cls.classid', String(r.network?.classID), 'network.classID')];
+}
+
+/** net_prio.ifpriomap, one line an interface: v1 only. */
+export function netPriorityV1(r: LinuxResources): CgroupWrite[] {
+  return (r.network?.priorities ?? []).map((p, i) => write('net_prio', 'net_prio.ifpriomap', `${p.name} ${p.priority}`, `network.priorities[${i}]`));
+}

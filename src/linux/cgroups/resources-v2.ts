@@ -2,11 +2,11 @@
 // conversions runc applies (CPU shares to cpu.weight, blkio weight to io.weight, memory+swap
 // to memory.swap.max, -1 to "max"). Fields v2 has no file for are ignored with a warning,
 // except realtime CPU limits, which would silently change scheduling: those are refused.
-import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
+import type { LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules } from './device-rules.js';
-import { type CgroupStep, type GroupId, type Int64, type PlanContext, RESOURCES_FIELD, type TableEntry, devNo, given, hugetlbWrites, int64, isUnlimited, write } from './plan.js';
-import { KERNEL_MEMORY_WARNING, THROTTLES, checkCpuShares, cpusetWrites, pidsWrites, rdmaWrites } from './resources-v1.js';
+import { type CgroupStep, type Int64, type PlanContext, RESOURCES_FIELD, devNo, given, int64, isUnlimited, write } from './plan.js';
+import { KERNEL_MEMORY_WARNING, THROTTLES, checkCpuShares } from './resources-v1.js';
 
 /** runc's numToStr: -1 is "max", 0 is "leave alone" (""). */
 const v2Num = (n: Int64): string => (n === 0 ? '' : isUnlimited(n) ? 'max' : String(n));
@@ -36,7 +36,8 @@ export function swapToV2(swap: Int64, limit: Int64): Int64 {
   return int64(BigInt(swap) - BigInt(limit));
 }
 
-function memoryV2(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
+export function memoryV2(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
+  const m = r.memory ?? {};
   const out: CgroupStep[] = [];
   const limit = given(m.limit) ? m.limit : 0;
   const swap = given(m.swap) ? m.swap : 0;
@@ -65,7 +66,8 @@ function memoryV2(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-function cpuV2(c: LinuxCPU): CgroupStep[] {
+export function cpuV2(r: LinuxResources): CgroupStep[] {
+  const c = r.cpu ?? {};
   const out: CgroupStep[] = [];
   for (const field of ['realtimeRuntime', 'realtimePeriod'] as const) {
     if (given(c[field])) throw new ConfigError(`${RESOURCES_FIELD}.cpu.${field}`, 'realtime CPU limits are not supported on cgroup v2');
@@ -83,7 +85,8 @@ function cpuV2(c: LinuxCPU): CgroupStep[] {
   return out;
 }
 
-function ioV2(b: LinuxBlockIO, ctx: PlanContext): CgroupStep[] {
+export function ioV2(r: LinuxResources, ctx: PlanContext): CgroupStep[] {
+  const b = r.blockIO ?? {};
   const out: CgroupStep[] = [];
   // BFQ takes blkio's own scale; without it io.weight gets the converted value.
   const bfq = ctx.exists('io', 'io.bfq.weight');
@@ -105,30 +108,18 @@ function ioV2(b: LinuxBlockIO, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-const noNetwork =
+export const noNetwork =
   (field: string) =>
   (_r: LinuxResources, ctx: PlanContext): CgroupStep[] => {
     ctx.warn(`${RESOURCES_FIELD}.${field} is ignored: cgroup v2 has no net_cls or net_prio controller`);
     return [];
   };
 
-export const V2_TABLE: Readonly<Record<GroupId, TableEntry>> = {
-  memory: { controller: 'memory', plan: (r, ctx) => memoryV2(r.memory ?? {}, ctx) },
-  cpu: { controller: 'cpu', plan: (r) => cpuV2(r.cpu ?? {}) },
-  cpuset: { controller: 'cpuset', plan: (r) => cpusetWrites(r.cpu ?? {}) },
-  pids: { controller: 'pids', plan: (r) => pidsWrites(r.pids?.limit) },
-  blockIO: { controller: 'io', plan: (r, ctx) => ioV2(r.blockIO ?? {}, ctx) },
-  hugetlb: { controller: 'hugetlb', plan: hugetlbWrites('max', 'rsvd.max') },
-  netClass: { controller: null, plan: noNetwork('network.classID') },
-  netPriority: { controller: null, plan: noNetwork('network.priorities') },
-  rdma: { controller: 'rdma', plan: rdmaWrites },
-  devices: {
-    controller: 'devices',
-    plan: (r) => [
-      { kind: 'device-program', state: reduceDeviceRules(deviceRulesFromSpec(r.devices, `${RESOURCES_FIELD}.devices`)), field: `${RESOURCES_FIELD}.devices` },
-    ],
-  },
-};
+/** The device rules as one eBPF program (v2 has no devices files). */
+export function devicesV2(r: LinuxResources): CgroupStep[] {
+  const field = `${RESOURCES_FIELD}.devices`;
+  return [{ kind: 'device-program', state: reduceDeviceRules(deviceRulesFromSpec(r.devices, field)), field }];
+}
 
 /** Controllers that exist only as core cgroup2 files or eBPF, never in cgroup.controllers. */
 export const V2_PSEUDO_CONTROLLERS: ReadonlySet<string> = new Set(['cgroup', 'devices', 'freezer']);

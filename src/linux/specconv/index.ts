@@ -25,7 +25,7 @@ import { idmapTree } from '../idmap-mounts.js';
 import { applyMountLabel } from '../lsm.js';
 import { ROOTFS_PROPAGATION } from '../mount-options.js';
 import { cleanDest, devIsBindMounted, planMounts } from '../mounts.js';
-import { CLONE_NEWNS, CLONE_NEWUSER, JOIN_ORDER, NAMESPACES, type NamespaceType } from '../namespaces.js';
+import { JOIN_ORDER, NAMESPACES, type NamespaceType } from '../namespaces.js';
 import { PERSONALITY_DOMAINS, cpuAffinityOf, lookup, memoryPolicyOf } from '../process-attrs.js';
 import { guardProcMounts } from '../proc-mounts.js';
 import { sysctlKey } from '../sysctl.js';
@@ -86,7 +86,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
   for (const n of linux.namespaces ?? []) {
     const flag = NAMESPACES[n.type as NamespaceType].flag;
     nsFlags |= flag;
-    if (!n.path && flag !== CLONE_NEWUSER) unshareFlags |= flag;
+    if (!n.path && flag !== NAMESPACES.user.flag) unshareFlags |= flag;
   }
   const newUserns = ns.isNew('user');
   const idMaps = newUserns ? planIdMapWriting(linux, host.unprivileged) : null;
@@ -210,7 +210,7 @@ export interface ExecOptions {
  * runtime has put it in the cgroups, and forks the process into the PID namespace.
  */
 export function convertExec(spec: Spec, proc: Process, opts: ExecOptions, host: ProcessFacts): { draft: PlanDraft; warnings: string[] } {
-  if (!(opts.nsFlags & CLONE_NEWNS)) {
+  if (!(opts.nsFlags & NAMESPACES.mount.flag)) {
     // Without a mount namespace the container's root is a chroot of its init, which a
     // joining process does not inherit; it would see the host's file system.
     throw new RuntimeError('exec into a container without its own mount namespace is not supported');

@@ -8,11 +8,15 @@ import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireCommand, requireRoot } from '../../helpers/privileges.js';
 import { rtOk, state, uniqueId } from '../../helpers/runtime.js';
 import { makeBundle } from '../../helpers/bundle.js';
-import { NS_PROC, dropNamespace, lines, nsLink, runSh, runShOk, setNamespace, useUserns, withSleeper } from './support.js';
+import { NAMESPACES } from '../../../src/linux/namespaces.js';
+import { dropNamespace, lines, nsLink, runSh, runShOk, setNamespace, useUserns, withSleeper } from './support.js';
+
+/** Each namespace type and its /proc/<pid>/ns entry. */
+const NS_ENTRIES = Object.entries(NAMESPACES).map(([type, info]) => [type, info.proc] as const);
 
 /** Every namespace type, new, in one config (user needs id maps). */
 function allNew(config: Parameters<typeof useUserns>[0]): void {
-  for (const type of Object.keys(NS_PROC)) setNamespace(config, type);
+  for (const type of Object.keys(NAMESPACES)) setNamespace(config, type);
   useUserns(config);
 }
 
@@ -23,7 +27,7 @@ describe('linux: namespaces', function () {
   });
 
   describe('new namespaces differ from the host', function () {
-    for (const [type, entry] of Object.entries(NS_PROC)) {
+    for (const [type, entry] of NS_ENTRIES) {
       it(`${type}: /proc/self/ns/${entry} inside is not the host's`, function () {
         const inside = runShOk(`readlink /proc/self/ns/${entry}`, allNew).trim();
         expect(inside).to.match(new RegExp(`^${entry}:\\[\\d+\\]$`));
@@ -34,7 +38,7 @@ describe('linux: namespaces', function () {
 
   describe('namespaces not listed are shared with the runtime', function () {
     // Without a mount namespace there is no /proc inside: mount is checked from the host.
-    for (const [type, entry] of Object.entries(NS_PROC).filter(([t]) => t !== 'mount')) {
+    for (const [type, entry] of NS_ENTRIES.filter(([t]) => t !== 'mount')) {
       it(`${type}: /proc/self/ns/${entry} inside is the host's`, function () {
         const inside = runShOk(`readlink /proc/self/ns/${entry}`, (c) => {
           dropNamespace(c, type);

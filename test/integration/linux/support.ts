@@ -13,18 +13,6 @@ import { type MountInfoLine, parseMountInfo } from '../../../src/linux/mountinfo
 import { type Bundle, type OciConfig, makeBundle } from '../../helpers/bundle.js';
 import { type RtResult, describeResult, rt, rtOk, state, uniqueId, waitFor } from '../../helpers/runtime.js';
 
-/** The namespace types of config-linux.md and their /proc/<pid>/ns entries. */
-export const NS_PROC: Readonly<Record<string, string>> = {
-  pid: 'pid',
-  network: 'net',
-  mount: 'mnt',
-  ipc: 'ipc',
-  uts: 'uts',
-  user: 'user',
-  cgroup: 'cgroup',
-  time: 'time',
-};
-
 /** The host id that root in a test user namespace maps to, and the size of the range. */
 export const USERNS_HOST_ID = 100000;
 export const USERNS_SIZE = 65536;

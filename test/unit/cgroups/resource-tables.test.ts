@@ -3,8 +3,8 @@
 // (which files exist, current values) is given per test.
 import { expect } from 'chai';
 import { type CgroupStep, type CgroupWrite, type GroupId, type PlanContext, hugePageSizeName } from '../../../src/linux/cgroups/plan.js';
-import { V1_TABLE } from '../../../src/linux/cgroups/resources-v1.js';
-import { V2_TABLE, blkioToIoWeight, sharesToWeight, swapToV2 } from '../../../src/linux/cgroups/resources-v2.js';
+import { type CgroupVersion, RESOURCE_GROUPS } from '../../../src/linux/cgroups/resources.js';
+import { blkioToIoWeight, sharesToWeight, swapToV2 } from '../../../src/linux/cgroups/resources-v2.js';
 import type { LinuxResources } from '../../../src/spec/types.js';
 import { ConfigError } from '../../../src/util/errors.js';
 
@@ -27,9 +27,9 @@ function context(f: Fake, warnings: string[]): PlanContext {
 }
 
 /** [file, value] pairs a table plans for one group. */
-function plan(table: typeof V1_TABLE, group: GroupId, res: LinuxResources, f: Fake = {}): { writes: [string, string][]; warnings: string[]; steps: CgroupStep[] } {
+function plan(version: CgroupVersion, group: GroupId, res: LinuxResources, f: Fake = {}): { writes: [string, string][]; warnings: string[]; steps: CgroupStep[] } {
   const warnings: string[] = [];
-  const steps = table[group].plan(res, context(f, warnings));
+  const steps = RESOURCE_GROUPS[group][version].plan(res, context(f, warnings));
   const writes = steps.filter((s): s is CgroupWrite => s.kind === 'write').map((w) => [w.file, w.value] as [string, string]);
   return { writes, warnings, steps };
 }
@@ -37,7 +37,7 @@ function plan(table: typeof V1_TABLE, group: GroupId, res: LinuxResources, f: Fa
 describe('cgroups: resource tables', function () {
   describe('v1', function () {
     it('memory: limit, reservation, swappiness, OOM killer, hierarchy', function () {
-      const { writes, warnings } = plan(V1_TABLE, 'memory', {
+      const { writes, warnings } = plan(1, 'memory', {
         memory: { limit: 67108864, reservation: 33554432, swappiness: 10, disableOOMKiller: true, useHierarchy: true },
       });
       expect(writes).to.deep.equal([
@@ -51,23 +51,23 @@ describe('cgroups: resource tables', function () {
     });
 
     it('memory: swap is raised before the limit when it grows past the current limit', function () {
-      const grow = plan(V1_TABLE, 'memory', { memory: { limit: 200 << 20, swap: 400 << 20 } }, { values: { 'memory.limit_in_bytes': BigInt(100 << 20) } });
+      const grow = plan(1, 'memory', { memory: { limit: 200 << 20, swap: 400 << 20 } }, { values: { 'memory.limit_in_bytes': BigInt(100 << 20) } });
       expect(grow.writes.map((w) => w[0])).to.deep.equal(['memory.memsw.limit_in_bytes', 'memory.limit_in_bytes']);
-      const shrink = plan(V1_TABLE, 'memory', { memory: { limit: 50 << 20, swap: 80 << 20 } }, { values: { 'memory.limit_in_bytes': BigInt(100 << 20) } });
+      const shrink = plan(1, 'memory', { memory: { limit: 50 << 20, swap: 80 << 20 } }, { values: { 'memory.limit_in_bytes': BigInt(100 << 20) } });
       expect(shrink.writes.map((w) => w[0])).to.deep.equal(['memory.limit_in_bytes', 'memory.memsw.limit_in_bytes']);
     });
 
     it('memory: -1 means unlimited, and unlimited memory unlimits swap too when swap is accounted', function () {
-      const { writes } = plan(V1_TABLE, 'memory', { memory: { limit: -1 } }, { files: ['memory.memsw.limit_in_bytes'] });
+      const { writes } = plan(1, 'memory', { memory: { limit: -1 } }, { files: ['memory.memsw.limit_in_bytes'] });
       expect(writes).to.deep.equal([
         ['memory.memsw.limit_in_bytes', '-1'],
         ['memory.limit_in_bytes', '-1'],
       ]);
-      expect(plan(V1_TABLE, 'memory', { memory: { limit: -1 } }).writes).to.deep.equal([['memory.limit_in_bytes', '-1']]);
+      expect(plan(1, 'memory', { memory: { limit: -1 } }).writes).to.deep.equal([['memory.limit_in_bytes', '-1']]);
     });
 
     it('memory: kernel is ignored with runc\'s warning, kernelTCP goes to kmem.tcp (as crun); useHierarchy false is ignored', function () {
-      const { writes, warnings } = plan(V1_TABLE, 'memory', { memory: { kernel: 1 << 20, kernelTCP: 1 << 20, useHierarchy: false } });
+      const { writes, warnings } = plan(1, 'memory', { memory: { kernel: 1 << 20, kernelTCP: 1 << 20, useHierarchy: false } });
       expect(writes).to.deep.equal([['memory.kmem.tcp.limit_in_bytes', '1048576']]);
       expect(warnings).to.deep.equal([
         'Kernel memory settings are ignored and will be removed',
@@ -76,21 +76,21 @@ describe('cgroups: resource tables', function () {
     });
 
     it('memory: swappiness outside 0-100 is refused with runc\'s words', function () {
-      expect(() => plan(V1_TABLE, 'memory', { memory: { swappiness: 101 } })).to.throw(
+      expect(() => plan(1, 'memory', { memory: { swappiness: 101 } })).to.throw(
         ConfigError,
         'linux.resources.memory.swappiness: invalid value:101. valid memory swappiness range is 0-100',
       );
     });
 
     it('memory: a refused limit is explained with usage and peak', function () {
-      const { steps } = plan(V1_TABLE, 'memory', { memory: { limit: 1000 } }, { values: { 'memory.usage_in_bytes': 5000n, 'memory.max_usage_in_bytes': 9000n } });
+      const { steps } = plan(1, 'memory', { memory: { limit: 1000 } }, { values: { 'memory.usage_in_bytes': 5000n, 'memory.max_usage_in_bytes': 9000n } });
       const w = steps[0] as CgroupWrite;
       expect(w.explain?.('EBUSY')).to.equal('unable to set memory limit to 1000 (current usage: 5000, peak usage: 9000)');
       expect(w.explain?.('EINVAL')).to.equal(undefined);
     });
 
     it('cpu: shares, period (retried after quota on EINVAL), quota, burst, realtime, idle', function () {
-      const { writes, steps } = plan(V1_TABLE, 'cpu', {
+      const { writes, steps } = plan(1, 'cpu', {
         cpu: { shares: 512, period: 100000, quota: 50000, burst: 10000, realtimePeriod: 1000000, realtimeRuntime: 950000, idle: 0 },
       });
       expect(writes).to.deep.equal([
@@ -106,18 +106,18 @@ describe('cgroups: resource tables', function () {
     });
 
     it('cpu: shares outside 2..262144 are refused', function () {
-      expect(() => plan(V1_TABLE, 'cpu', { cpu: { shares: 1 } })).to.throw(ConfigError, 'the minimum allowed cpu-shares is 2');
-      expect(() => plan(V1_TABLE, 'cpu', { cpu: { shares: 262145 } })).to.throw(ConfigError, 'the maximum allowed cpu-shares is 262144');
+      expect(() => plan(1, 'cpu', { cpu: { shares: 1 } })).to.throw(ConfigError, 'the minimum allowed cpu-shares is 2');
+      expect(() => plan(1, 'cpu', { cpu: { shares: 262145 } })).to.throw(ConfigError, 'the maximum allowed cpu-shares is 262144');
     });
 
     it('cpuset and pids (0 is not set, as runc reads it; -1 is max)', function () {
-      expect(plan(V1_TABLE, 'cpuset', { cpu: { cpus: '0-1', mems: '0' } }).writes).to.deep.equal([
+      expect(plan(1, 'cpuset', { cpu: { cpus: '0-1', mems: '0' } }).writes).to.deep.equal([
         ['cpuset.cpus', '0-1'],
         ['cpuset.mems', '0'],
       ]);
-      expect(plan(V1_TABLE, 'pids', { pids: { limit: 0 } }).writes).to.deep.equal([]);
-      expect(plan(V1_TABLE, 'pids', { pids: { limit: 5 } }).writes).to.deep.equal([['pids.max', '5']]);
-      expect(plan(V1_TABLE, 'pids', { pids: { limit: -1 } }).writes).to.deep.equal([['pids.max', 'max']]);
+      expect(plan(1, 'pids', { pids: { limit: 0 } }).writes).to.deep.equal([]);
+      expect(plan(1, 'pids', { pids: { limit: 5 } }).writes).to.deep.equal([['pids.max', '5']]);
+      expect(plan(1, 'pids', { pids: { limit: -1 } }).writes).to.deep.equal([['pids.max', 'max']]);
     });
 
     it('blkio: CFQ files when present, else BFQ; throttles per device; leaf weights warned without CFQ', function () {
@@ -132,7 +132,7 @@ describe('cgroups: resource tables', function () {
           throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 200 }],
         },
       };
-      const cfq = plan(V1_TABLE, 'blockIO', res, { files: ['blkio.weight', 'blkio.leaf_weight'] });
+      const cfq = plan(1, 'blockIO', res, { files: ['blkio.weight', 'blkio.leaf_weight'] });
       expect(cfq.writes).to.deep.equal([
         ['blkio.weight', '500'],
         ['blkio.leaf_weight', '300'],
@@ -143,7 +143,7 @@ describe('cgroups: resource tables', function () {
         ['blkio.throttle.read_iops_device', '8:16 100'],
         ['blkio.throttle.write_iops_device', '8:16 200'],
       ]);
-      const bfq = plan(V1_TABLE, 'blockIO', res, { files: ['blkio.bfq.weight'] });
+      const bfq = plan(1, 'blockIO', res, { files: ['blkio.bfq.weight'] });
       expect(bfq.writes.slice(0, 2)).to.deep.equal([
         ['blkio.bfq.weight', '500'],
         ['blkio.bfq.weight_device', '8:0 600'],
@@ -153,41 +153,41 @@ describe('cgroups: resource tables', function () {
     });
 
     it('hugetlb: limit and reservation files; unknown page sizes refused naming the entry', function () {
-      expect(plan(V1_TABLE, 'hugetlb', { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }] }, { files: ['hugetlb.2MB.rsvd.limit_in_bytes'] }).writes).to.deep.equal([
+      expect(plan(1, 'hugetlb', { hugepageLimits: [{ pageSize: '2MB', limit: 4194304 }] }, { files: ['hugetlb.2MB.rsvd.limit_in_bytes'] }).writes).to.deep.equal([
         ['hugetlb.2MB.limit_in_bytes', '4194304'],
         ['hugetlb.2MB.rsvd.limit_in_bytes', '4194304'],
       ]);
-      expect(() => plan(V1_TABLE, 'hugetlb', { hugepageLimits: [{ pageSize: '2MB', limit: 1 }, { pageSize: '3MB', limit: 1 }] })).to.throw(
+      expect(() => plan(1, 'hugetlb', { hugepageLimits: [{ pageSize: '2MB', limit: 1 }, { pageSize: '3MB', limit: 1 }] })).to.throw(
         ConfigError,
         'linux.resources.hugepageLimits[1].pageSize: "3MB" is not a huge page size of this host (sizes: 2MB, 1GB)',
       );
     });
 
     it('network and rdma', function () {
-      expect(plan(V1_TABLE, 'netClass', { network: { classID: 1048577 } }).writes).to.deep.equal([['net_cls.classid', '1048577']]);
-      expect(plan(V1_TABLE, 'netPriority', { network: { priorities: [{ name: 'eth0', priority: 5 }, { name: 'lo', priority: 1 }] } }).writes).to.deep.equal([
+      expect(plan(1, 'netClass', { network: { classID: 1048577 } }).writes).to.deep.equal([['net_cls.classid', '1048577']]);
+      expect(plan(1, 'netPriority', { network: { priorities: [{ name: 'eth0', priority: 5 }, { name: 'lo', priority: 1 }] } }).writes).to.deep.equal([
         ['net_prio.ifpriomap', 'eth0 5'],
         ['net_prio.ifpriomap', 'lo 1'],
       ]);
-      expect(plan(V1_TABLE, 'rdma', { rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, rxe3: { hcaObjects: 7 } } }).writes).to.deep.equal([
+      expect(plan(1, 'rdma', { rdma: { mlx5_1: { hcaHandles: 3, hcaObjects: 10000 }, rxe3: { hcaObjects: 7 } } }).writes).to.deep.equal([
         ['rdma.max', 'mlx5_1 hca_handle=3 hca_object=10000'],
         ['rdma.max', 'rxe3 hca_object=7'],
       ]);
     });
 
     it('devices: reset to deny-all, then the allow exceptions', function () {
-      const { writes } = plan(V1_TABLE, 'devices', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] });
+      const { writes } = plan(1, 'devices', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 10, minor: 229, access: 'rw' }] });
       expect(writes[0]).to.deep.equal(['devices.deny', 'a']);
       expect(writes).to.deep.include(['devices.allow', 'c 10:229 rw']);
       expect(writes).to.deep.include(['devices.allow', 'c 136:* rwm']);
       expect(writes.filter((w) => w[0] === 'devices.deny')).to.have.length(1);
       // A fresh cgroup under an allow-all parent also starts with the reset.
-      expect(plan(V1_TABLE, 'devices', { devices: [] }, { texts: { 'devices.list': 'a *:* rwm\n' } }).writes[0]).to.deep.equal(['devices.deny', 'a']);
+      expect(plan(1, 'devices', { devices: [] }, { texts: { 'devices.list': 'a *:* rwm\n' } }).writes[0]).to.deep.equal(['devices.deny', 'a']);
     });
 
     it('devices: from a deny-by-default cgroup, only the differences (never "deny all" in between)', function () {
       const list = 'c *:* m\nb *:* m\nc 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\nc 1:9 rwm\nc 5:0 rwm\nc 5:2 rwm\nc 10:200 rwm\nc 136:* rwm\nc 4:1 rw\n';
-      const { writes } = plan(V1_TABLE, 'devices', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: 8, minor: 0, access: 'r' }] }, { texts: { 'devices.list': list } });
+      const { writes } = plan(1, 'devices', { devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'b', major: 8, minor: 0, access: 'r' }] }, { texts: { 'devices.list': list } });
       expect(writes).to.deep.equal([
         ['devices.deny', 'c 4:1 rw'],
         ['devices.allow', 'b 8:0 r'],
@@ -216,23 +216,23 @@ describe('cgroups: resource tables', function () {
     });
 
     it('memory: swap.max before max, low for the reservation; swap equal to memory disables swap', function () {
-      expect(plan(V2_TABLE, 'memory', { memory: { limit: 100 << 20, swap: 300 << 20, reservation: 50 << 20 } }).writes).to.deep.equal([
+      expect(plan(2, 'memory', { memory: { limit: 100 << 20, swap: 300 << 20, reservation: 50 << 20 } }).writes).to.deep.equal([
         ['memory.swap.max', String(200 << 20)],
         ['memory.max', String(100 << 20)],
         ['memory.low', String(50 << 20)],
       ]);
-      expect(plan(V2_TABLE, 'memory', { memory: { limit: 100, swap: 100 } }).writes).to.deep.equal([
+      expect(plan(2, 'memory', { memory: { limit: 100, swap: 100 } }).writes).to.deep.equal([
         ['memory.swap.max', '0'],
         ['memory.max', '100'],
       ]);
-      expect(plan(V2_TABLE, 'memory', { memory: { limit: -1 } }).writes).to.deep.equal([
+      expect(plan(2, 'memory', { memory: { limit: -1 } }).writes).to.deep.equal([
         ['memory.swap.max', 'max'],
         ['memory.max', 'max'],
       ]);
     });
 
     it('memory: v1-only fields are warned about, not written', function () {
-      const { writes, warnings } = plan(V2_TABLE, 'memory', { memory: { swappiness: 60, disableOOMKiller: true, kernel: 1 } });
+      const { writes, warnings } = plan(2, 'memory', { memory: { swappiness: 60, disableOOMKiller: true, kernel: 1 } });
       expect(writes).to.deep.equal([]);
       expect(warnings).to.deep.equal([
         'Kernel memory settings are ignored and will be removed',
@@ -244,24 +244,24 @@ describe('cgroups: resource tables', function () {
     it('memory: checkBeforeUpdate refuses a limit below current usage on update only', function () {
       const res: LinuxResources = { memory: { limit: 1000, checkBeforeUpdate: true } };
       const usage = { values: { 'memory.current': 5000n } };
-      expect(() => plan(V2_TABLE, 'memory', res, { ...usage, update: true })).to.throw(ConfigError, 'rejecting memory limit 1000 below current usage 5000');
-      expect(plan(V2_TABLE, 'memory', res, usage).writes).to.deep.equal([['memory.max', '1000']]);
-      expect(plan(V2_TABLE, 'memory', { memory: { limit: 1000 } }, { ...usage, update: true }).writes).to.deep.equal([['memory.max', '1000']]);
+      expect(() => plan(2, 'memory', res, { ...usage, update: true })).to.throw(ConfigError, 'rejecting memory limit 1000 below current usage 5000');
+      expect(plan(2, 'memory', res, usage).writes).to.deep.equal([['memory.max', '1000']]);
+      expect(plan(2, 'memory', { memory: { limit: 1000 } }, { ...usage, update: true }).writes).to.deep.equal([['memory.max', '1000']]);
     });
 
     it('cpu: idle, weight, cpu.max ("max" without a quota), burst after', function () {
-      expect(plan(V2_TABLE, 'cpu', { cpu: { idle: 1, shares: 1024, quota: 50000, period: 100000, burst: 1000 } }).writes).to.deep.equal([
+      expect(plan(2, 'cpu', { cpu: { idle: 1, shares: 1024, quota: 50000, period: 100000, burst: 1000 } }).writes).to.deep.equal([
         ['cpu.idle', '1'],
         ['cpu.weight', '39'],
         ['cpu.max', '50000 100000'],
         ['cpu.max.burst', '1000'],
       ]);
-      expect(plan(V2_TABLE, 'cpu', { cpu: { period: 100000 } }).writes).to.deep.equal([['cpu.max', 'max 100000']]);
-      expect(plan(V2_TABLE, 'cpu', { cpu: { quota: -1 } }).writes).to.deep.equal([['cpu.max', 'max']]);
+      expect(plan(2, 'cpu', { cpu: { period: 100000 } }).writes).to.deep.equal([['cpu.max', 'max 100000']]);
+      expect(plan(2, 'cpu', { cpu: { quota: -1 } }).writes).to.deep.equal([['cpu.max', 'max']]);
     });
 
     it('cpu: realtime limits are refused (no v2 equivalent)', function () {
-      expect(() => plan(V2_TABLE, 'cpu', { cpu: { realtimeRuntime: 1000 } })).to.throw(
+      expect(() => plan(2, 'cpu', { cpu: { realtimeRuntime: 1000 } })).to.throw(
         ConfigError,
         'linux.resources.cpu.realtimeRuntime: realtime CPU limits are not supported on cgroup v2',
       );
@@ -271,7 +271,7 @@ describe('cgroups: resource tables', function () {
       const res: LinuxResources = {
         blockIO: { weight: 500, leafWeight: 10, weightDevice: [{ major: 8, minor: 0, weight: 100 }], throttleReadBpsDevice: [{ major: 8, minor: 0, rate: 600 }], throttleWriteIOPSDevice: [{ major: 8, minor: 16, rate: 300 }] },
       };
-      const plain = plan(V2_TABLE, 'blockIO', res);
+      const plain = plan(2, 'blockIO', res);
       expect(plain.writes).to.deep.equal([
         ['io.weight', '4950'],
         ['io.weight', '8:0 910'],
@@ -279,24 +279,24 @@ describe('cgroups: resource tables', function () {
         ['io.max', '8:16 wiops=300'],
       ]);
       expect(plain.warnings).to.deep.equal(['linux.resources.blockIO.leafWeight is ignored: cgroup v2 has no leaf weights']);
-      expect(plan(V2_TABLE, 'blockIO', res, { files: ['io.bfq.weight'] }).writes.slice(0, 2)).to.deep.equal([
+      expect(plan(2, 'blockIO', res, { files: ['io.bfq.weight'] }).writes.slice(0, 2)).to.deep.equal([
         ['io.bfq.weight', '500'],
         ['io.bfq.weight', '8:0 100'],
       ]);
     });
 
     it('hugetlb: .max and .rsvd.max', function () {
-      expect(plan(V2_TABLE, 'hugetlb', { hugepageLimits: [{ pageSize: '1GB', limit: 1073741824 }] }, { files: ['hugetlb.1GB.rsvd.max'] }).writes).to.deep.equal([
+      expect(plan(2, 'hugetlb', { hugepageLimits: [{ pageSize: '1GB', limit: 1073741824 }] }, { files: ['hugetlb.1GB.rsvd.max'] }).writes).to.deep.equal([
         ['hugetlb.1GB.max', '1073741824'],
         ['hugetlb.1GB.rsvd.max', '1073741824'],
       ]);
     });
 
     it('network is ignored with a warning; devices become one program step', function () {
-      const net = plan(V2_TABLE, 'netClass', { network: { classID: 1 } });
+      const net = plan(2, 'netClass', { network: { classID: 1 } });
       expect(net.steps).to.deep.equal([]);
       expect(net.warnings).to.deep.equal(['linux.resources.network.classID is ignored: cgroup v2 has no net_cls or net_prio controller']);
-      const dev = plan(V2_TABLE, 'devices', { devices: [{ allow: false, access: 'rwm' }] });
+      const dev = plan(2, 'devices', { devices: [{ allow: false, access: 'rwm' }] });
       expect(dev.steps.map((s) => s.kind)).to.deep.equal(['device-program']);
     });
   });

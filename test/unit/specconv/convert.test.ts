@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS } from '../../../src/linux/namespaces.js';
+import { NAMESPACES } from '../../../src/linux/namespaces.js';
 import * as mo from '../../../src/linux/mount-options.js';
 import { compileSeccomp, translateSeccomp } from '../../../src/linux/seccomp.js';
 import { type ContainerConversion, type ContainerOptions, convertContainer, convertExec, convertHook } from '../../../src/linux/specconv/index.js';
@@ -67,7 +67,7 @@ describe('specconv: config.json -> plan', function () {
     });
 
     it('new namespaces are unshared; nothing is joined', function () {
-      expect(d.unshareFlags).to.equal(CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS);
+      expect(d.unshareFlags).to.equal(NAMESPACES.pid.flag | NAMESPACES.network.flag | NAMESPACES.ipc.flag | NAMESPACES.uts.flag | NAMESPACES.mount.flag);
       expect(conv.nsFlags).to.equal(d.unshareFlags);
       expect([d.joins, d.joinInit, d.newUserns]).to.deep.equal([[], false, false]);
       expect(conv.namespaces.map((n) => n.type)).to.deep.equal(['pid', 'network', 'ipc', 'uts', 'mount']);
@@ -117,8 +117,8 @@ describe('specconv: config.json -> plan', function () {
 
     it('a new user namespace (made first, not unshared with the rest); setgroups denied', function () {
       expect(conv.newUserns).to.equal(true);
-      expect(conv.draft.unshareFlags & CLONE_NEWUSER).to.equal(0);
-      expect(conv.nsFlags & CLONE_NEWUSER).to.equal(CLONE_NEWUSER);
+      expect(conv.draft.unshareFlags & NAMESPACES.user.flag).to.equal(0);
+      expect(conv.nsFlags & NAMESPACES.user.flag).to.equal(NAMESPACES.user.flag);
       expect(conv.idMaps).to.deep.equal({ uidTool: null, gidTool: null, denySetgroups: true });
       expect(conv.draft.process.setGroups).to.equal(false);
       // Root writes any map itself and leaves setgroups alone.
@@ -225,8 +225,8 @@ describe('specconv: config.json -> plan', function () {
     });
 
     it('the network namespace is joined by path, the others made', function () {
-      expect(d.joins).to.deep.equal([{ nstype: CLONE_NEWNET, path: '/run/netns/netns-3f2e1d0c', field: 'linux.namespaces[1].path' }]);
-      expect(d.unshareFlags).to.equal(CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWCGROUP);
+      expect(d.joins).to.deep.equal([{ nstype: NAMESPACES.network.flag, path: '/run/netns/netns-3f2e1d0c', field: 'linux.namespaces[1].path' }]);
+      expect(d.unshareFlags).to.equal(NAMESPACES.pid.flag | NAMESPACES.ipc.flag | NAMESPACES.uts.flag | NAMESPACES.mount.flag | NAMESPACES.cgroup.flag);
       expect(conv.newUserns).to.equal(true);
     });
 
@@ -444,17 +444,17 @@ describe('specconv: exec and hook plans share the process part', function () {
     expect(draft.process).to.include({ cwd: '/tmp', resolveHome: false });
     const dup: Process = { ...own, rlimits: [{ type: 'RLIMIT_CORE', soft: 0, hard: 0 }, { type: 'RLIMIT_CORE', soft: 1, hard: 1 }] };
     expect(() => convertExec(spec, dup, { ...execOpts, field: '' }, fixedHost())).to.throw(ConfigError, 'rlimits[1].type: duplicate RLIMIT_CORE');
-    expect(() => convertExec(spec, own, { ...execOpts, nsFlags: CLONE_NEWPID }, fixedHost())).to.throw(/without its own mount namespace/);
+    expect(() => convertExec(spec, own, { ...execOpts, nsFlags: NAMESPACES.pid.flag }, fixedHost())).to.throw(/without its own mount namespace/);
   });
 
   it('hook: the hook\'s path, args and exact env, as root from /, nothing else set', function () {
-    const d = convertHook({ path: '/usr/bin/hook', args: ['hook', '--x'], env: ['A=1'] }, CLONE_NEWNS | CLONE_NEWPID);
+    const d = convertHook({ path: '/usr/bin/hook', args: ['hook', '--x'], env: ['A=1'] }, NAMESPACES.mount.flag | NAMESPACES.pid.flag);
     expect(d.process).to.deep.equal({
       ...init.process,
       argv: ['hook', '--x'], execPath: '/usr/bin/hook', envp: ['A=1'], pathEnv: null, resolveHome: false, cwd: '/',
       capabilities: null, rlimits: [], noNewPrivileges: false, terminal: false, oomScoreAdj: null, setGroups: false,
     });
-    expect(d).to.include({ joinInit: true, joinPidfdFlags: CLONE_NEWNS | CLONE_NEWPID, stage1Sync: false, newSessionKeyring: false });
+    expect(d).to.include({ joinInit: true, joinPidfdFlags: NAMESPACES.mount.flag | NAMESPACES.pid.flag, stage1Sync: false, newSessionKeyring: false });
     expect(convertHook({ path: '/h' }, 0).process.argv).to.deep.equal(['/h']);
   });
 

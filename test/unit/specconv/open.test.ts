@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { closeSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { CLONE_NEWNET, CLONE_NEWUTS } from '../../../src/linux/namespaces.js';
+import { NAMESPACES } from '../../../src/linux/namespaces.js';
 import { draftPlan, type PlanDraft } from '../../../src/linux/specconv/draft.js';
 import { convertHook } from '../../../src/linux/specconv/index.js';
 import { openPlan } from '../../../src/linux/specconv/open.js';
@@ -17,7 +17,7 @@ const openFds = () => readdirSync('/proc/self/fd').length;
 
 function draftWithJoins(...paths: string[]): PlanDraft {
   const d = convertHook({ path: '/bin/true' }, 0);
-  return draftPlan(d.process, { joins: paths.map((p, i) => ({ nstype: i ? CLONE_NEWNET : CLONE_NEWUTS, path: p, field: `linux.namespaces[${i}].path` })) });
+  return draftPlan(d.process, { joins: paths.map((p, i) => ({ nstype: i ? NAMESPACES.network.flag : NAMESPACES.uts.flag, path: p, field: `linux.namespaces[${i}].path` })) });
 }
 
 describe('specconv: opening a plan\'s fds', function () {
@@ -27,8 +27,8 @@ describe('specconv: opening a plan\'s fds', function () {
     try {
       expect(fds).to.have.length(2);
       expect(plan.joins).to.deep.equal([
-        { fd: fds[0], nstype: CLONE_NEWUTS, path: '/proc/self/ns/uts' },
-        { fd: fds[1], nstype: CLONE_NEWNET, path: '/proc/self/ns/net' },
+        { fd: fds[0], nstype: NAMESPACES.uts.flag, path: '/proc/self/ns/uts' },
+        { fd: fds[1], nstype: NAMESPACES.network.flag, path: '/proc/self/ns/net' },
       ]);
       expect(plan.process).to.include({ consoleSocketFd: -1, execFifoFd: 5 });
       expect(plan.process.stdioFds).to.deep.equal([7, 8, 9]);
@@ -56,11 +56,11 @@ describe('specconv: opening a plan\'s fds', function () {
   });
 
   it('a plan that joins the container needs its init pidfd; a console fd given is used as it is', function () {
-    const hook = convertHook({ path: '/bin/true' }, CLONE_NEWUTS);
+    const hook = convertHook({ path: '/bin/true' }, NAMESPACES.uts.flag);
     expect(() => openPlan(hook)).to.throw(RuntimeError, /init pidfd/);
     const { plan, fds } = openPlan(hook, { initPidfd: 42, console: { fd: 17 } });
     expect(fds).to.deep.equal([]);
-    expect(plan).to.include({ joinPidfd: 42, joinPidfdFlags: CLONE_NEWUTS });
+    expect(plan).to.include({ joinPidfd: 42, joinPidfdFlags: NAMESPACES.uts.flag });
     expect(plan.process.consoleSocketFd).to.equal(17);
     expect(plan.process.stdioFds).to.deep.equal([0, 1, 2]);
     expect(Object.keys(plan)).to.not.include('joinInit');
