@@ -30,7 +30,7 @@ export function messageDecoder(maxBytes: number): MessageDecoder {
       if (event === 'readable') onReadable = f;
     },
     read(n: number): Buffer | null {
-      if (n > maxBytes) throw new RangeError(`a D-Bus message of more than ${n} bytes (at most ${maxBytes})`);
+      if (n > maxBytes) throw new RangeError(`a D-Bus message of ${n}+ bytes (at most ${maxBytes})`);
       if (buffered.length < n) return null;
       const chunk = buffered.subarray(0, n);
       buffered = buffered.subarray(n);
