@@ -38,7 +38,8 @@ export class DbusError extends SystemError {
 
 export class DbusConnection {
   private serial = 0;
-  private readonly decoder: MessageDecoder = messageDecoder(MAX_MESSAGE_BYTES);
+  /** Made once authenticated: loading the D-Bus library overlaps the bus's answer to AUTH. */
+  private decoder: MessageDecoder | null = null;
   private readonly readBuffer = Buffer.alloc(64 * 1024);
   /** Messages read and decoded, not yet looked at (at most one read's worth). */
   private readonly decoded: DbusMessage[] = [];
@@ -74,6 +75,7 @@ export class DbusConnection {
 
   private authenticate(): void {
     this.write(Buffer.from(`\0AUTH EXTERNAL ${Buffer.from(String(this.address.uid)).toString('hex')}\r\n`, 'latin1'));
+    this.messageDecoder();
     const line = this.readLine(Date.now() + CALL_TIMEOUT_MS);
     if (!line.startsWith('OK ')) throw new SystemError(`D-Bus at ${this.address.socket} refused us (uid ${this.address.uid}): ${JSON.stringify(line.slice(0, 80))}`);
     this.write(Buffer.from('BEGIN\r\n', 'latin1'));
@@ -89,6 +91,11 @@ export class DbusConnection {
       line += bytes.toString('latin1');
     }
     return line.slice(0, -2);
+  }
+
+  private messageDecoder(): MessageDecoder {
+    this.decoder ??= messageDecoder(MAX_MESSAGE_BYTES);
+    return this.decoder;
   }
 
   /** Sends a message; returns its serial. */
@@ -129,7 +136,7 @@ export class DbusConnection {
         const bytes = this.readSome(deadline, this.readBuffer.length);
         if (bytes.length === 0) return null;
         try {
-          this.decoded.push(...this.decoder.push(bytes));
+          this.decoded.push(...this.messageDecoder().push(bytes));
         } catch (err) {
           throw new SystemError(`D-Bus at ${this.address.socket}, waiting for ${what}: ${(err as Error).message}`);
         }
