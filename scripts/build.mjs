@@ -25,6 +25,9 @@ const esbuild = await import('esbuild');
 const { builtinsPlugin } = await import('./esbuild-builtins.mjs');
 const { lazyValidatorsPlugin, validatorsEntry, VALIDATORS_FILE } = await import('./esbuild-lazy-validators.mjs');
 const { lazyCriuCodecPlugin, criuCodecEntry, CRIU_CODEC_FILE } = await import('./esbuild-lazy-criu.mjs');
+const { lazyModulePlugin } = await import('./esbuild-lazy-module.mjs');
+/** The D-Bus wire format (the D-Bus library): only the systemd cgroup driver loads it. */
+const dbusWire = { file: 'ts-runc-systemd.cjs', source: 'linux/systemd/dbus-wire.ts', exports: ['encodeMessage', 'messageDecoder'] };
 const { bunBinary, compileExecutable } = await import('./bun.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
@@ -58,7 +61,7 @@ await esbuild.build({
     __TSRUNC_WEAKEN_CONFIG__: JSON.stringify(weaken.has('config')),
   },
   logOverride: { 'empty-import-meta': 'silent' },
-  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin, lazyCriuCodecPlugin],
+  plugins: [builtinsPlugin(path.join(root, 'src')), lazyValidatorsPlugin, lazyCriuCodecPlugin, lazyModulePlugin(dbusWire)],
 });
 // The validators, as their own file (see scripts/esbuild-lazy-validators.mjs).
 await esbuild.build({
@@ -66,13 +69,11 @@ await esbuild.build({
   stdin: { contents: validatorsEntry(path.join(root, 'src')), resolveDir: root, loader: 'js', sourcefile: 'validators-entry.js' },
   outfile: path.join(root, 'dist', VALIDATORS_FILE),
 });
-// The systemd driver's D-Bus worker with the D-Bus library, as its own file: only
-// containers made with --systemd-cgroup start it (src/linux/systemd/bus.ts).
+// The D-Bus wire format with the D-Bus library, as its own file (scripts/esbuild-lazy-module.mjs).
 await esbuild.build({
   ...common,
-  entryPoints: { 'ts-runc-systemd': path.join(root, 'src/linux/systemd/bus-worker.ts') },
-  outdir: path.join(root, 'dist'),
-  outExtension: { '.js': '.cjs' },
+  entryPoints: [path.join(root, 'src', dbusWire.source)],
+  outfile: path.join(root, 'dist', dbusWire.file),
 });
 // CRIU's RPC codec with protobufjs, as its own file: only checkpoint and restore load it
 // (see scripts/esbuild-lazy-criu.mjs).

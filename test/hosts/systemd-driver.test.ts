@@ -135,6 +135,26 @@ describe('hosts: the systemd cgroup driver', function () {
     expect(unitProperties(c.unit, 'Slice').Slice).to.equal(slice);
   });
 
+  it('talks to systemd in create and delete only of these commands, as runc does', async function () {
+    const c = container(['sleep', '600'], () => {});
+    const env = { ...process.env, TSRUNC_TRACE: '1' };
+    /** Whether the command connected to D-Bus (its TSRUNC_TRACE mark). */
+    const connects = (args: string[]) => {
+      const r = rt([SD, ...args], { env });
+      expect(r.status, `${args[0]}: ${r.stderr}`).to.equal(0);
+      return r.stderr.includes('systemd: D-Bus connected');
+    };
+    const created = rt([SD, 'create', '--bundle', c.b.dir, c.id], { env });
+    expect(created.status, created.stderr).to.equal(0);
+    if (!/ ms .*main$/m.test(created.stderr)) this.skip(); // a runtime without ts-runc's trace marks
+    expect(created.stderr).to.include('systemd: D-Bus connected');
+    const light = { start: ['start', c.id], state: ['state', c.id], exec: ['exec', c.id, 'true'], ps: ['ps', c.id], pause: ['pause', c.id], resume: ['resume', c.id], events: ['events', '--stats', c.id], kill: ['kill', c.id, 'KILL'] };
+    expect(Object.entries(light).filter(([, args]) => connects(args)).map(([name]) => name)).to.deep.equal([]);
+    await waitFor(() => state(c.id).status === 'stopped', 10_000, { what: 'the container stopped' });
+    expect(connects(['delete', c.id])).to.equal(true);
+    expect(unitLoaded(c.unit)).to.equal(false);
+  });
+
   it('passes org.systemd.property.* annotations, and refuses those reaching beyond the unit', function () {
     const c = container(['sleep', '600'], (cfg) => {
       cfg.annotations = { 'org.systemd.property.TimeoutStopSec': 'uint64 7', 'org.systemd.property.CollectMode': "'inactive-or-failed'" };

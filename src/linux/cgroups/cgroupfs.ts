@@ -5,13 +5,13 @@ import type { CgroupState } from '../../state/types.js';
 import { type ApplyOptions, applyResources } from './apply.js';
 import type { CgroupDirs } from './dirs.js';
 import { type FreezeOptions, type FreezerState, freeze, freezerState, thaw } from './freezer.js';
-import type { CgroupManager, ExecPlacement } from './manager.js';
+import type { CgroupDriverName, CgroupManager, ExecPlacement } from './manager.js';
 import { type OomWatcher, watchOom } from './oom.js';
 import type { Json } from '../../util/json-exact.js';
 import { collectStats } from './stats.js';
 
 export class CgroupfsManager implements CgroupManager {
-  readonly driver = 'cgroupfs' as const;
+  readonly driver: CgroupDriverName = 'cgroupfs';
 
   constructor(readonly cg: CgroupDirs) {}
 

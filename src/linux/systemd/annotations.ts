@@ -9,7 +9,7 @@
 // Conflicts= and the like start or stop host units; BPFProgram= and the IP filter paths
 // open host files), so anything else is refused, naming the annotation.
 import { ConfigError } from '../../util/errors.js';
-import type { PropertyValue, UnitProperty } from './bus-protocol.js';
+import type { PropertyValue, UnitProperty } from './properties.js';
 
 export const ANNOTATION_PREFIX = 'org.systemd.property.';
 

@@ -1,44 +1,22 @@
-// systemd's Manager over D-Bus, synchronously: each call is posted to the worker thread
-// (bus-worker.ts) and this thread sleeps in Atomics.wait until the reply is in the shared
-// buffer. The worker, and with it the D-Bus library, is started on the first call only:
-// commands and containers that do not use the systemd driver never load it.
+// systemd's Manager over D-Bus, synchronously (dbus-connection.ts): the calls runc's
+// go-systemd makes, and the wait for a job's JobRemoved signal, which systemd sends to the
+// client that queued the job (no Subscribe needed; on a bus, a match rule lets it through).
+// The connection is opened on the first call: commands and containers that do not use the
+// systemd driver never connect, nor load the D-Bus library.
 import fs from 'node:fs';
 import path from 'node:path';
-import workerThreads, { type Worker } from 'node:worker_threads';
-import { installDir } from '../../native/addon.js';
 import { SystemError } from '../../util/errors.js';
+import { trace } from '../../util/trace.js';
 import { hostUid } from '../rootless.js';
-import {
-  type BusAddress,
-  type BusReply,
-  type BusRequest,
-  HEADER_BYTES,
-  JOB_TIMEOUT_MS,
-  LENGTH_INDEX,
-  REPLY_BYTES,
-  STATE_INDEX,
-  type UnitProperty,
-} from './bus-protocol.js';
+import { type BusAddress, DbusConnection, DbusError } from './dbus-connection.js';
+import { MESSAGE_TYPE } from './dbus-message.js';
+import type { PropertyValue, UnitProperty } from './properties.js';
 
-/** The bundled worker (scripts/build.mjs), or the source when running from src/ (tests). */
-const WORKER_BUNDLE = 'ts-runc-systemd.cjs';
-
-function workerFile(): string | URL {
-  // Beside the running bundle: the Bun executable's own directory (its __dirname is the
-  // directory it was built in, which need not exist where it runs), or the Node bundle's.
-  if (typeof __dirname === 'string') return path.join(installDir(), WORKER_BUNDLE);
-  return new URL('./bus-worker.ts', import.meta.url);
-}
-
-/** A D-Bus error systemd (or the bus) answered with. */
-export class BusCallError extends SystemError {
-  constructor(
-    readonly dbusName: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+const SYSTEMD = { destination: 'org.freedesktop.systemd1', path: '/org/freedesktop/systemd1' };
+const MANAGER = 'org.freedesktop.systemd1.Manager';
+const PROPERTIES = 'org.freedesktop.DBus.Properties';
+/** How long a job may take (runc waits 30 s for its start and stop jobs). */
+export const JOB_TIMEOUT_MS = 30_000;
 
 /**
  * Where systemd answers: the system bus for root (systemd's private socket when there is no
@@ -61,65 +39,133 @@ export function busAddress(userBus: boolean, env: NodeJS.ProcessEnv = process.en
 }
 
 export class SystemdBus {
-  private readonly worker: Worker;
-  private readonly header: Int32Array;
-  private readonly body: Uint8Array;
+  private readonly connection: DbusConnection;
+  /** JobRemoved results that came while waiting for something else, by job path. */
+  private readonly jobResults = new Map<string, string>();
+  private watchingJobs = false;
 
   constructor(readonly address: BusAddress) {
-    const shared = new SharedArrayBuffer(HEADER_BYTES + REPLY_BYTES);
-    this.header = new Int32Array(shared, 0, 2);
-    this.body = new Uint8Array(shared, HEADER_BYTES, REPLY_BYTES);
-    // Through the module object: the bundle wraps named imports of lazy built-ins in functions.
-    this.worker = new workerThreads.Worker(workerFile(), { workerData: { shared, address } });
-    // The worker never keeps the runtime alive; a broken one shows as a call's timeout.
-    this.worker.unref();
-    this.worker.on('error', () => {});
+    this.connection = DbusConnection.open(address);
+    trace('systemd: D-Bus connected');
+    this.connection.onSignal = (m) => {
+      const job = jobRemoved(m);
+      if (job) this.jobResults.set(job.path, job.result);
+    };
   }
 
-  private call(req: BusRequest): unknown {
-    Atomics.store(this.header, STATE_INDEX, 0);
-    this.worker.postMessage(req);
-    // A job wait is bounded by JOB_TIMEOUT_MS inside the worker; the rest is the bus's answer.
-    if (Atomics.wait(this.header, STATE_INDEX, 0, JOB_TIMEOUT_MS + 30_000) === 'timed-out') {
-      void this.worker.terminate();
-      throw new SystemError(`systemd did not answer ${req.op} over D-Bus (${this.address.socket}) in time`);
+  private call(member: string, signature: string, body: unknown[], iface = MANAGER, objectPath = SYSTEMD.path): unknown[] {
+    try {
+      return this.connection.call({ ...SYSTEMD, path: objectPath, interface: iface, member, signature: signature || undefined, body });
+    } catch (err) {
+      if (err instanceof DbusError) throw new DbusError(err.dbusName, `${member}${typeof body[0] === 'string' ? ` ${body[0]}` : ''}: ${err.message} (${err.dbusName})`);
+      throw err;
     }
-    const length = Atomics.load(this.header, LENGTH_INDEX);
-    const reply = JSON.parse(Buffer.from(this.body.subarray(0, length)).toString('utf8')) as BusReply;
-    if (!reply.ok) throw new BusCallError(reply.name, `${req.op}${'unit' in req ? ` ${req.unit}` : ''}: ${reply.message} (${reply.name})`);
-    return reply.value;
+  }
+
+  /**
+   * Let JobRemoved through the bus daemon to us (a match rule; the private socket sends
+   * every signal). Posted, not awaited: the daemon handles it before the call after it.
+   */
+  private watchJobs(): void {
+    if (this.watchingJobs || this.address.direct) return;
+    this.connection.post({
+      destination: 'org.freedesktop.DBus',
+      path: '/org/freedesktop/DBus',
+      interface: 'org.freedesktop.DBus',
+      member: 'AddMatch',
+      signature: 's',
+      body: [`type='signal',sender='${SYSTEMD.destination}',path='${SYSTEMD.path}',interface='${MANAGER}',member='JobRemoved'`],
+    });
+    this.watchingJobs = true;
+  }
+
+  private waitJob(job: string): string {
+    const known = this.jobResults.get(job);
+    if (known !== undefined) {
+      this.jobResults.delete(job);
+      return known;
+    }
+    const m = this.connection.next((s) => jobRemoved(s)?.path === job, JOB_TIMEOUT_MS, `job ${job}`);
+    return m ? (jobRemoved(m)?.result ?? 'timeout') : 'timeout';
   }
 
   /** Start a transient unit and wait for its job; returns the job's result ("done" on success). */
   startUnit(unit: string, properties: UnitProperty[]): string {
-    return this.call({ op: 'startUnit', unit, properties }) as string;
+    this.watchJobs();
+    const start = () => this.call('StartTransientUnit', 'ssa(sv)a(sa(sv))', [unit, 'replace', wireProperties(properties), []])[0] as string;
+    let job: string;
+    try {
+      job = start();
+    } catch (err) {
+      // A failed unit of the same name lingers until reset: reset it and try once more.
+      if (!(err instanceof DbusError) || !err.dbusName.endsWith('.UnitExists')) throw err;
+      this.resetFailedUnitQuietly(unit);
+      job = start();
+    }
+    return this.waitJob(job);
   }
 
   /** Stop a unit and wait for its job; "no-such-unit" when it was not loaded. */
   stopUnit(unit: string): string {
-    return this.call({ op: 'stopUnit', unit }) as string;
+    this.watchJobs();
+    let job: string;
+    try {
+      job = this.call('StopUnit', 'ss', [unit, 'replace'])[0] as string;
+    } catch (err) {
+      if (err instanceof DbusError && err.dbusName.endsWith('.NoSuchUnit')) return 'no-such-unit';
+      throw err;
+    }
+    return this.waitJob(job);
   }
 
   resetFailedUnit(unit: string): void {
-    this.call({ op: 'resetFailedUnit', unit });
+    this.call('ResetFailedUnit', 's', [unit]);
+  }
+
+  /** Forget a failed unit; not failed or gone is as good. */
+  resetFailedUnitQuietly(unit: string): void {
+    try {
+      this.resetFailedUnit(unit);
+    } catch {
+      // only tidying
+    }
   }
 
   setUnitProperties(unit: string, properties: UnitProperty[]): void {
-    if (properties.length) this.call({ op: 'setUnitProperties', unit, properties });
+    if (properties.length) this.call('SetUnitProperties', 'sba(sv)', [unit, true, wireProperties(properties)]);
   }
 
   managerProperty(name: string): unknown {
-    return this.call({ op: 'managerProperty', name });
+    return this.property(SYSTEMD.path, MANAGER, name);
   }
 
   unitProperty(unit: string, iface: string, name: string): unknown {
-    return this.call({ op: 'unitProperty', unit, iface, name });
+    const [unitPath] = this.call('GetUnit', 's', [unit]) as [string];
+    return this.property(unitPath, iface, name);
+  }
+
+  private property(objectPath: string, iface: string, name: string): unknown {
+    const [v] = this.call('Get', 'ss', [iface, name], PROPERTIES, objectPath);
+    // A variant as dbus-native reads it: [[signature tree], [value]].
+    return Array.isArray(v) && Array.isArray(v[1]) ? v[1][0] : v;
   }
 
   close(): void {
-    void this.worker.terminate();
+    this.connection.close();
   }
 }
+
+/** systemd's JobRemoved(u id, o job, s unit, s result) signal, or null for any other message. */
+function jobRemoved(m: { type: number; member?: string; interface?: string; body?: unknown[] }): { path: string; result: string } | null {
+  if (m.type !== MESSAGE_TYPE.signal || m.member !== 'JobRemoved' || m.interface !== MANAGER) return null;
+  const [, job, , result] = (m.body ?? []) as [unknown, unknown, unknown, unknown];
+  return typeof job === 'string' && typeof result === 'string' ? { path: job, result } : null;
+}
+
+/** dbus-native's form of a value: 64-bit integers as decimal strings (it takes no bigint). */
+const wire = (value: PropertyValue): unknown => (typeof value === 'bigint' ? value.toString() : Array.isArray(value) ? value.map(wire) : value);
+
+const wireProperties = (list: UnitProperty[]) => list.map((p) => [p.name, [p.type, wire(p.value)]]);
 
 /** "252.38-1~deb12u1" or "v245.4-1.fc32" -> 252 / 245 (runc's systemdVersionAtoi). */
 export function parseSystemdVersion(text: string): number {

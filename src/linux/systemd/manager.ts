@@ -3,8 +3,10 @@
 // (Delegate=yes: what is below the scope is the container's), and its limits are unit
 // properties, so that systemd keeps them. The cgroup files are then written as the
 // cgroupfs driver writes them, for what systemd has no property for (runc's systemd
-// manager is backed by its fs2 manager the same way). Freezing, statistics, processes and
-// OOM events read the scope's cgroup directly.
+// manager is backed by its fs2 manager the same way): this is the cgroupfs manager of the
+// scope's cgroup, with the unit's creation, limits and removal going through systemd.
+// Freezing, statistics, processes and OOM events read the scope's cgroup directly, and no
+// command but create, update and delete talks to systemd.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LinuxResources } from '../../spec/types.js';
@@ -13,15 +15,10 @@ import { SystemError } from '../../util/errors.js';
 import { type ApplyOptions, planResources } from '../cgroups/apply.js';
 import { CgroupfsManager } from '../cgroups/cgroupfs.js';
 import { CgroupDirs, UNIFIED } from '../cgroups/dirs.js';
-import type { FreezeOptions, FreezerState } from '../cgroups/freezer.js';
-import type { CgroupManager, ExecPlacement } from '../cgroups/manager.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
-import type { OomWatcher } from '../cgroups/oom.js';
-import type { Json } from '../../util/json-exact.js';
 import { annotationProperties } from './annotations.js';
-import type { UnitProperty } from './bus-protocol.js';
 import { SystemdBus, busAddress, parseSystemdVersion } from './bus.js';
-import { resourceProperties, startOnlyProperties } from './properties.js';
+import { type UnitProperty, resourceProperties, startOnlyProperties } from './properties.js';
 import { type SystemdUnit, systemdUnit } from './unit.js';
 
 /** The newest property any conversion checks for: "convert everything", to check a config. */
@@ -35,8 +32,8 @@ export interface SystemdRequest {
   layout: CgroupLayout;
 }
 
-export class SystemdManager implements CgroupManager {
-  readonly driver = 'systemd' as const;
+export class SystemdManager extends CgroupfsManager {
+  override readonly driver = 'systemd';
   private connection: SystemdBus | null = null;
   private version: number | null = null;
   private pending: { resources: LinuxResources | undefined; opts: ApplyOptions; extra: UnitProperty[] } | null = null;
@@ -46,9 +43,11 @@ export class SystemdManager implements CgroupManager {
     readonly unit: Pick<SystemdUnit, 'name' | 'type' | 'slice'>,
     readonly userBus: boolean,
     /** The unit's cgroup, driven directly for everything but its creation and limits. */
-    private readonly fs: CgroupfsManager,
+    cg: CgroupDirs,
     private readonly description = `ts-runc container ${unit.name}`,
-  ) {}
+  ) {
+    super(cg);
+  }
 
   /** A new container's unit, from its cgroupsPath (nothing is asked of systemd yet). */
   static plan(req: SystemdRequest): SystemdManager {
@@ -68,7 +67,7 @@ export class SystemdManager implements CgroupManager {
       cgroup = path.posix.join(String(bus.managerProperty('ControlGroup')), cgroup);
     }
     const dirs = new CgroupDirs('v2', cgroup, { [UNIFIED]: path.join(req.layout.unified, cgroup) }, req.layout);
-    const m = new SystemdManager(unit, req.rootless, new CgroupfsManager(dirs), `ts-runc container ${req.id}`);
+    const m = new SystemdManager(unit, req.rootless, dirs, `ts-runc container ${req.id}`);
     m.connection = bus;
     // Annotations are checked now: a bad one fails create before anything exists.
     m.pending = { resources: undefined, opts: {}, extra: annotationProperties(req.annotations) };
@@ -78,23 +77,11 @@ export class SystemdManager implements CgroupManager {
   static fromState(state: CgroupState & { systemd: { unit: string; userBus: boolean } }): SystemdManager {
     const name = state.systemd.unit;
     const type = name.endsWith('.slice') ? 'slice' : 'scope';
-    return new SystemdManager({ name, type, slice: '' }, state.systemd.userBus, new CgroupfsManager(CgroupDirs.fromState(state)));
+    return new SystemdManager({ name, type, slice: '' }, state.systemd.userBus, CgroupDirs.fromState(state));
   }
 
-  get mode(): string {
-    return this.fs.mode;
-  }
-
-  get path(): string {
-    return this.fs.path;
-  }
-
-  get dirs(): Readonly<Record<string, string>> {
-    return this.fs.dirs;
-  }
-
-  toState(): CgroupState {
-    return { ...this.fs.toState(), systemd: { unit: this.unit.name, userBus: this.userBus } };
+  override toState(): CgroupState {
+    return { ...super.toState(), systemd: { unit: this.unit.name, userBus: this.userBus } };
   }
 
   private bus(): SystemdBus {
@@ -108,13 +95,13 @@ export class SystemdManager implements CgroupManager {
   }
 
   /** The scope needs a process to exist: only check that the limits convert. */
-  create(resources: LinuxResources | undefined, opts: ApplyOptions = {}): void {
+  override create(resources: LinuxResources | undefined, opts: ApplyOptions = {}): void {
     if (resources) resourceProperties(resources, ANY_VERSION);
     this.pending = { resources, opts, extra: this.pending?.extra ?? [] };
   }
 
   /** Start the unit with the process in it, then set what systemd does not. */
-  addInitProcess(pid: number): void {
+  override addInitProcess(pid: number): void {
     const { resources, opts, extra } = this.pending ?? { resources: undefined, opts: {}, extra: [] };
     const version = this.systemdVersion();
     const converted = resources ? resourceProperties(resources, version, opts.warn) : null;
@@ -139,82 +126,33 @@ export class SystemdManager implements CgroupManager {
     ];
     const result = this.bus().startUnit(this.unit.name, properties);
     if (result !== 'done') {
-      try {
-        this.bus().resetFailedUnit(this.unit.name);
-      } catch {
-        // only tidying
-      }
+      this.bus().resetFailedUnitQuietly(this.unit.name);
       throw new SystemError(`error creating systemd unit "${this.unit.name}": got "${result}"`);
     }
-    const cg = this.fs.cg;
-    const dir = cg.dirs[UNIFIED] as string;
+    const dir = this.cg.dirs[UNIFIED] as string;
     if (!fs.existsSync(dir)) {
       const actual = this.bus().unitProperty(this.unit.name, `org.freedesktop.systemd1.${this.unit.type === 'slice' ? 'Slice' : 'Scope'}`, 'ControlGroup');
       throw new SystemError(`systemd put unit "${this.unit.name}" in cgroup ${String(actual)}, not ${dir}`);
     }
     // Delegate=yes made the scope ours: enable the controllers below it, write the files.
-    cg.create();
-    this.fs.set(converted?.resources ?? {}, opts);
-  }
-
-  execPlacement(subCgroups: readonly string[]): ExecPlacement {
-    return this.fs.execPlacement(subCgroups);
-  }
-
-  addProcess(pid: number, placement?: ExecPlacement, ignoreErrors = false): void {
-    this.fs.addProcess(pid, placement, ignoreErrors);
+    this.cg.create();
+    super.set(converted?.resources ?? {}, opts);
   }
 
   /** New limits: the unit's properties first, then the files (runc's Set). */
-  set(resources: LinuxResources, opts: ApplyOptions = {}): void {
+  override set(resources: LinuxResources, opts: ApplyOptions = {}): void {
     // Checks that must pass before systemd acts (a lower memory limit would OOM-kill now).
-    planResources(this.fs.cg, resources, { ...opts, warn: () => {} });
+    planResources(this.cg, resources, { ...opts, warn: () => {} });
     const converted = resourceProperties(resources, this.systemdVersion(), opts.warn);
     this.bus().setUnitProperties(this.unit.name, converted.properties);
-    this.fs.set(converted.resources, opts);
-  }
-
-  freeze(opts?: FreezeOptions): void {
-    this.fs.freeze(opts);
-  }
-
-  thaw(opts?: FreezeOptions): void {
-    this.fs.thaw(opts);
-  }
-
-  freezerState(): FreezerState {
-    return this.fs.freezerState();
-  }
-
-  stats(hugePageSizes: readonly string[]): Json {
-    return this.fs.stats(hugePageSizes);
-  }
-
-  pids(): number[] {
-    return this.fs.pids();
-  }
-
-  isPopulated(): boolean {
-    return this.fs.isPopulated();
-  }
-
-  killAll(): boolean {
-    return this.fs.killAll();
-  }
-
-  watchOom(): OomWatcher {
-    return this.fs.watchOom();
+    super.set(converted.resources, opts);
   }
 
   /** Stop the unit (systemd removes its cgroup), forget a failed one, remove what is left. */
-  destroy(): void {
+  override destroy(): void {
     const bus = this.bus();
     if (bus.stopUnit(this.unit.name) === 'timeout') throw new SystemError(`timed out waiting for systemd to stop unit "${this.unit.name}"`);
-    try {
-      bus.resetFailedUnit(this.unit.name);
-    } catch {
-      // not failed, or gone
-    }
-    this.fs.destroy();
+    bus.resetFailedUnitQuietly(this.unit.name);
+    super.destroy();
   }
 }

@@ -9,7 +9,17 @@ import { MAX_UINT64 } from '../cgroups/fs.js';
 import { type Int64, RESOURCES_FIELD, given, int64, isUnlimited } from '../cgroups/plan.js';
 import { THROTTLES } from '../cgroups/resources-v1.js';
 import { blkioToIoWeight, sharesToWeight, swapToV2 } from '../cgroups/resources-v2.js';
-import type { PropertyValue, UnitProperty } from './bus-protocol.js';
+
+/** A unit property as StartTransientUnit/SetUnitProperties take it: name, D-Bus type, value. */
+export interface UnitProperty {
+  name: string;
+  /** D-Bus signature of the value, e.g. "t", "b", "s", "au", "ay", "a(ss)". */
+  type: string;
+  /** bigint for 64-bit integers ("t", "x"); arrays of these for arrays; tuples as arrays. */
+  value: PropertyValue;
+}
+
+export type PropertyValue = string | number | bigint | boolean | PropertyValue[];
 
 /** systemd's "infinity" for limits (USEC_INFINITY, CGROUP_LIMIT_MAX). */
 export const INFINITY = MAX_UINT64;

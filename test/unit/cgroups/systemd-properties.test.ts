@@ -3,9 +3,8 @@
 // where the bus is. test/hosts/ checks the same against a real systemd.
 import { expect } from 'chai';
 import { annotationProperties } from '../../../src/linux/systemd/annotations.js';
-import type { UnitProperty } from '../../../src/linux/systemd/bus-protocol.js';
 import { busAddress, parseSystemdVersion } from '../../../src/linux/systemd/bus.js';
-import { INFINITY, cpuQuotaProperties, rangeToBits, resourceProperties, startOnlyProperties } from '../../../src/linux/systemd/properties.js';
+import { INFINITY, type UnitProperty, cpuQuotaProperties, rangeToBits, resourceProperties, startOnlyProperties } from '../../../src/linux/systemd/properties.js';
 import { expandSlice, systemdUnit } from '../../../src/linux/systemd/unit.js';
 import { ConfigError } from '../../../src/util/errors.js';
 
