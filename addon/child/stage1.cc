@@ -76,12 +76,20 @@ void run_stage1(const Plan *p) {
   }
 
   join_namespaces(p);
-  if (p->new_userns) check(sys::unshare(CLONE_NEWUSER), Step::UNSHARE_USER);
+  if (p->new_userns) {
+    check(sys::unshare(CLONE_NEWUSER), Step::UNSHARE_USER);
+    // The runtime writes our id maps next, itself or (rootless) through newuidmap/newgidmap,
+    // which insist that /proc/<pid> is the user's: a non-dumpable process's belongs to the
+    // host's root. Dumpable until the maps are written, as runc's nsexec is; nothing of
+    // the container runs yet.
+    set_dumpable(true);
+  }
 
   if (p->stage1_sync) {
     check(send_msg(MsgType::STAGE1, 0), Step::SYNC_STAGE1);
     check(wait_go(), Step::SYNC_STAGE1);
   }
+  if (p->new_userns) set_dumpable(false);
 
   if (p->new_userns || joins_userns(p)) {
     // Become root of the user namespace (for a new one, the runtime has just written the maps).

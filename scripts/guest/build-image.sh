@@ -50,8 +50,9 @@ chroot "$R" systemctl enable systemd-networkd.service
 chroot "$R" systemctl mask systemd-networkd-wait-online.service
 # A user with subordinate ids and a lingering systemd --user that gets these controllers.
 chroot "$R" useradd -m -s /bin/bash -u 1000 tester
-echo 'tester:100000:65536' >>"$R/etc/subuid"
-echo 'tester:100000:65536' >>"$R/etc/subgid"
+# useradd may have given it the range already: a second, overlapping entry makes rootless
+# podman write an invalid uid_map (newuidmap: Invalid argument).
+for f in subuid subgid; do grep -q '^tester:' "$R/etc/$f" 2>/dev/null || echo 'tester:100000:65536' >>"$R/etc/$f"; done
 echo 'tester ALL=(ALL) NOPASSWD:ALL' >"$R/etc/sudoers.d/tester"
 mkdir -p "$R/var/lib/systemd/linger" && touch "$R/var/lib/systemd/linger/tester"
 mkdir -p "$R/etc/systemd/system/user@.service.d"

@@ -2,7 +2,8 @@
 # The tests that need a systemd + pure cgroup v2 host (test/hosts/), run in the test guest:
 #   scripts/guest/run-tests.sh [TEST PATHS...]      (default: test/hosts)
 # builds the guest image if it is not cached (build-image.sh), copies this checkout as it is
-# built (node_modules, build/Release, dist) and the host's node into the guest over 9p, runs
+# built (node_modules, build/Release, dist), the host's node and crictl (if it has one) into
+# the guest over 9p, runs
 # `node scripts/test.mjs PATHS` there and powers the guest off. The last line printed is
 # the summary `N passed, N failed, N skipped`. Where no guest can be had (no QEMU and no
 # way to install it, no Debian mirror for the image), the same tests run here instead,
@@ -39,8 +40,10 @@ image=$(timeout 1200 bash "$here/build-image.sh") || no_guest "the guest image c
 echo "guest: image $image ($(elapsed))"
 
 # What the guest gets: the checkout as built here (same Debian, same glibc: the addon and
-# the code caches work there), and this node at the same path, which dist/ts-runc.cjs names.
-[ -f build/Release/tsrunc.node ] && [ -f dist/ts-runc.cjs ] || { echo "guest: build the project first (npm ci)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+# the executable work there), this node at the same path, and crictl when this machine has
+# one (/work/shared/cri-tools/build-crictl.sh builds it: Go is not in the guest; the CRI
+# tests skip without it).
+[ -f build/Release/tsrunc.node ] && [ -x dist/ts-runc ] || { echo "guest: build the project first (npm ci)"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 node=$(command -v node)
 share=$(mktemp -d "$GUEST_DIR/share-XXXXXX")
 cleanup() { bash "$here/vm.sh" stop; rm -rf "$share"; }
@@ -48,6 +51,8 @@ trap cleanup EXIT
 { git ls-files -z --cached --others --exclude-standard; printf '%s\0' node_modules build/Release dist src/spec/generated; } |
   tar --exclude=build/Release/obj.target --exclude=build/Release/.deps --null -T - -cf "$share/ts-runc.tar"
 cp "$node" "$share/node"
+crictl=$(command -v crictl || true)
+[ -n "$crictl" ] && cp "$crictl" "$share/crictl"
 
 if ! bash "$here/vm.sh" boot "$image" "$share"; then
   echo "guest: the guest did not boot ($(elapsed))"
@@ -56,10 +61,12 @@ if ! bash "$here/vm.sh" boot "$image" "$share"; then
 fi
 echo "guest: booted ($(elapsed))"
 quoted=$(printf '%q ' "${paths[@]}")
+# Unpacked where the guest's user can run it too (the rootless tests), not under /root.
 bash "$here/vm.sh" run "$limit" "set -e
 install -m 755 /share/node $node
-rm -rf /root/ts-runc && mkdir /root/ts-runc && tar -C /root/ts-runc -xf /share/ts-runc.tar
-cd /root/ts-runc && node scripts/test.mjs $quoted </dev/null" 2>&1 | tee "$share/out.log"
+[ ! -f /share/crictl ] || install -m 755 /share/crictl /usr/local/bin/crictl
+rm -rf /opt/ts-runc && mkdir -m 755 /opt/ts-runc && tar -C /opt/ts-runc -xf /share/ts-runc.tar
+cd /opt/ts-runc && node scripts/test.mjs $quoted </dev/null" 2>&1 | tee "$share/out.log"
 status=${PIPESTATUS[0]}
 echo "guest: tests done with status $status ($(elapsed))"
 summary=$(sed 's/\x1b\[[0-9;]*m//g' "$share/out.log" | grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' | tail -n 1)

@@ -5,12 +5,19 @@ import type { Command } from './command.js';
 import { COMMANDS, GLOBAL_FLAGS, PROGRAM } from './table.js';
 import { VERSION, COMMIT } from './version.js';
 import { OCI_VERSION } from '../spec/defaults.js';
+import { defaultStateRoot } from '../operations/context.js';
 
 const indent = (text: string, by = '   ') =>
   text
     .split('\n')
     .map((l) => (l ? by + l : l))
     .join('\n');
+
+/** The default --root for the help text ($XDG_RUNTIME_DIR/ts-runc when rootless). */
+function shownStateRoot(): string | undefined {
+  const root = defaultStateRoot();
+  return 'root' in root ? root.root : undefined;
+}
 
 export function helpText(): string {
   const rows = [...COMMANDS.map((c) => [c.name, c.summary]), ['help, h', 'shows a list of commands or help for one command']];
@@ -30,7 +37,7 @@ COMMANDS:
 ${cmds}
 
 GLOBAL OPTIONS:
-${formatFlags(GLOBAL_FLAGS)}
+${formatFlags(GLOBAL_FLAGS.map((f) => (f.name === 'root' ? { ...f, default: shownStateRoot() } : f)))}
 
 Run '${PROGRAM} help COMMAND' (or '${PROGRAM} COMMAND --help') for one command, 'man ${PROGRAM}-COMMAND' for its manual.
 `;

@@ -84,7 +84,7 @@ async function main(argv: string[]): Promise<number> {
   // These move a process into a cgroup: start the kernel's slow part of that now.
   if (name === 'create' || name === 'run' || name === 'exec') primeCgroupMigration();
   checkArity(command, parsed.args.length);
-  const ctx = makeContext(flag.str(g, 'root') as string, logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'), flag.str(g, 'criu'));
+  const ctx = makeContext(flag.str(g, 'root'), logger, flag.str(g, 'rootless'), flag.bool(g, 'systemd-cgroup'), flag.str(g, 'criu'));
   logger.debug(`${name} ${parsed.args.join(' ')}`);
   return command.run(ctx, parsed);
 }

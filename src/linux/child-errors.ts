@@ -8,6 +8,7 @@ import { FIELDS, NO_INDEX, STEPS, Step, type WireMsg } from '../native/generated
 import type { SpawnPlan } from '../native/plan-types.js';
 import { CAPABILITIES } from './capabilities.js';
 import { RLIMITS } from './rlimits.js';
+import { userNamespaceRefusal } from './rootless.js';
 
 type Describer = (m: WireMsg, plan: SpawnPlan, err: string) => string;
 
@@ -42,7 +43,11 @@ const DESCRIBE: Readonly<Partial<Record<number, Describer>>> = {
   [Step.MOVE_MOUNT]: (m, plan, err) => `error attaching the id-mapped mount at "${mountAt(plan, m)?.dest ?? ''}": ${err}`,
   [Step.SETNS]: (m, plan, err) => `failed to join namespace ${plan.joins[m.index]?.path ?? ''}: ${err}`,
   [Step.UNSHARE]: (_m, _p, err) => `failed to create namespaces: ${err}`,
-  [Step.UNSHARE_USER]: (_m, _p, err) => `failed to create user namespace: ${err}`,
+  [Step.UNSHARE_USER]: (m, _p, err) => {
+    // A user namespace refused by the kernel's settings: say which, and how to allow it.
+    const why = userNamespaceRefusal(m.err);
+    return `failed to create user namespace: ${err}${why ? ` (${why})` : ''}`;
+  },
   [Step.RLIMIT]: (m, plan, err) => {
     const r = plan.process.rlimits[m.index];
     const name = Object.keys(RLIMITS).find((k) => RLIMITS[k] === r?.resource) ?? `resource ${r?.resource}`;

@@ -140,9 +140,12 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
 }
 
 /**
- * "cgroup" mounts. With a cgroup namespace the real filesystems are mounted (they show
- * the namespace's root); without one the container's own cgroup directories are bound
- * in, so the container never sees the host's tree.
+ * "cgroup" mounts. Without a cgroup namespace the container's own cgroup directories are
+ * bound in, so the container never sees the host's tree. With one, a v1 hierarchy is
+ * mounted afresh (it shows the namespace's root); a cgroup2 one is bound too: a fresh
+ * mount in the namespace would show that very directory, and mounting cgroup2 again where
+ * the host's cgroup2 mount already is (a rootless config binds the host's /sys) is EBUSY
+ * (runc falls back to the same bind).
  */
 function planCgroupMount(dest: string, o: ParsedMountOptions, ctx: MountContext): MountDraft[] {
   const flags = o.flagsSet | MS_NOSUID | MS_NODEV | MS_NOEXEC;
@@ -151,8 +154,9 @@ function planCgroupMount(dest: string, o: ParsedMountOptions, ctx: MountContext)
   /** One hierarchy at `at`: its file system, or the container's directory in it (`key`) bound in. */
   const hierarchy = (at: string, fstype: 'cgroup' | 'cgroup2', data: string | null, key: string): MountDraft => {
     const plan = emptyPlan(at);
-    if (ctx.cgroupns || !dirs) return { ...plan, fstype, source: fstype, flags, data };
-    return { ...plan, bind: true, source: dirs[key] ?? null, flags: MS_BIND | MS_REC, attrSet: bindAttrs.set, attrClr: bindAttrs.clr };
+    const own = dirs?.[key];
+    if (!own || (ctx.cgroupns && fstype === 'cgroup')) return { ...plan, fstype, source: fstype, flags, data };
+    return { ...plan, bind: true, source: own, flags: MS_BIND | MS_REC, attrSet: bindAttrs.set, attrClr: bindAttrs.clr };
   };
   const layout = ctx.cgroup.layout;
   if (layout.mode === 'v2') return [hierarchy(dest, 'cgroup2', null, UNIFIED)];

@@ -122,7 +122,7 @@ function buildDir(): string {
  * Bun executable (found by its real path: `npm link` puts a symlink on PATH) and the
  * bundle run by Node, src/native/ for the sources run by tsx.
  */
-function installDir(): string {
+export function installDir(): string {
   if ((globalThis as { Bun?: { isStandaloneExecutable?: boolean } }).Bun?.isStandaloneExecutable) return path.dirname(process.execPath);
   const here = typeof __dirname === 'string' ? __dirname : path.dirname(new URL(import.meta.url).pathname);
   return path.basename(here) === 'native' ? path.dirname(here) : here;

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
 import { newCgroupManager } from '../linux/cgroups/factory.js';
+import { CgroupDirs } from '../linux/cgroups/dirs.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { primeCgroupMigration } from '../linux/cgroups/prime.js';
 import { convertContainer } from '../linux/specconv/index.js';
@@ -72,11 +73,13 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
   // Everything that only reads (the host facts, the conversion) comes before the id is
   // claimed: a config that does not convert leaves nothing behind.
   const layout = hostLayout();
-  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
-  const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroups?.dirs ?? null } });
+  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless, warn: (m) => ctx.log.warn(m) });
+  // Without cgroups of its own (rootless, none delegated) the container is in the runtime's.
+  const cgroupDirs = cgroups?.dirs ?? CgroupDirs.runtimeOwn(layout);
+  const host = gatherHostFacts(spec, { bundle, cgroup: { layout, dirs: cgroupDirs } });
   const planned = convertContainer(
     spec,
-    { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds, rootless: ctx.rootless },
+    { id, bundle, noPivot: opts.noPivot === true, noNewKeyring: opts.noNewKeyring === true, preserveFds },
     host,
   );
   for (const w of planned.warnings) ctx.log.warn(w);
@@ -115,7 +118,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     const hooks = spec.hooks ?? {};
     launched = launch(plan, {
       onStage1: (pid) => {
-        if (planned.newUserns) writeIdMaps(pid, spec.linux ?? {}, ctx.rootless);
+        if (planned.idMaps) writeIdMaps(pid, spec.linux ?? {}, planned.idMaps);
         cgroups?.addInitProcess(pid);
       },
       onHooks: (initPid, initPidfd) => {

@@ -5,7 +5,7 @@
 //     whenever the kernel runs the container out of memory.
 // The stream ends when the container's cgroup is removed (the container was deleted).
 import { POLLIN, native } from '../native/addon.js';
-import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { requireCgroup } from '../linux/cgroups/factory.js';
 import { sleepMs } from '../util/sleep.js';
 import { hostHugePageSizes } from '../linux/cgroups/plan.js';
 import { eventLine } from '../linux/cgroups/stats.js';
@@ -23,8 +23,8 @@ export interface EventsOptions {
 
 export function events(ctx: RuntimeContext, id: string, opts: EventsOptions): void {
   const rec = ctx.store.read(id);
-  if (liveStatus(ctx.store, rec) === 'stopped' || !rec.cgroup) throw new ContainerStateError(`container with id ${id} is not running`);
-  const cg = cgroupManagerFromState(rec.cgroup);
+  if (liveStatus(ctx.store, rec) === 'stopped') throw new ContainerStateError(`container with id ${id} is not running`);
+  const cg = requireCgroup(rec.cgroup, 'report events');
   const sizes = hostHugePageSizes();
   const stats = () => {
     try {

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { native } from '../native/addon.js';
 import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { setgroupsDenied } from '../linux/idmap.js';
 import { convertExec } from '../linux/specconv/index.js';
 import { gatherProcessFacts } from '../linux/specconv/host-facts.js';
 import { openPlan } from '../linux/specconv/open.js';
@@ -180,7 +181,7 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
         field: fromFile ? '' : 'process',
         nsFlags: nsFlagsOf(rec),
         preserveFds: opts.preserveFds,
-        rootless: rec.rootless,
+        setgroupsDenied: setgroupsDenied(rec.pid),
         keyringName: rec.noNewKeyring ? null : `_ses.${rec.id}`,
       },
       host,

@@ -24,7 +24,8 @@ export const OCI_VERSION_MIN = '1.0.0';
  * netDevices or memoryPolicy.
  */
 const BUILD = {
-  cgroup: { v1: true, v2: true, systemd: true, systemdUser: false, rdma: true },
+  // systemdUser: a rootless runtime's --systemd-cgroup uses the user's systemd (docs/hosts.md).
+  cgroup: { v1: true, v2: true, systemd: true, systemdUser: true, rdma: true },
   apparmor: true,
   selinux: true,
   idmapMounts: true,

@@ -2,14 +2,12 @@
 // (nested cgroups included); the table is the host's ps(1) output (`-ef` unless other
 // arguments are given) cut down to those PIDs, as runc does it.
 import { spawnSync } from 'node:child_process';
-import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { requireCgroup } from '../linux/cgroups/factory.js';
 import { RuntimeError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 
 export function containerPids(ctx: RuntimeContext, id: string): number[] {
-  const rec = ctx.store.read(id);
-  if (!rec.cgroup) return [];
-  return cgroupManagerFromState(rec.cgroup).pids();
+  return requireCgroup(ctx.store.read(id).cgroup, 'list processes').pids();
 }
 
 /** Lines of `ps <args>` whose PID column is one of `pids`, under ps's own header. */

@@ -243,7 +243,7 @@ export async function restore(ctx: RuntimeContext, opts: RestoreOptions): Promis
   const layout = hostLayout();
   // Made as create makes them, by the driver --systemd-cgroup chooses; criu joins them as
   // the container's first process (criuRestore), so its tasks come back inside.
-  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless });
+  const cgroups = newCgroupManager({ id, spec, layout, systemd: ctx.systemdCgroup, rootless: ctx.rootless, warn: (m) => ctx.log.warn(m) });
   const record: ContainerRecord = { ...newContainerRecord(ctx, id, bundle, inputs.rootfs, spec, cgroups), started: true };
   // As create: a restore killed from here on leaves a "creating" container delete --force removes.
   const lock = claimNewContainer(ctx, record, spec, cgroups);

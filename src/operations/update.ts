@@ -2,7 +2,7 @@
 // request names is written, plus the values the kernel needs alongside (memory with swap,
 // CFS quota with period). The kernel's answer decides: on a refusal the touched values are
 // set back and nothing is recorded; on success state.json keeps the resources in force.
-import { cgroupManagerFromState } from '../linux/cgroups/factory.js';
+import { requireCgroup } from '../linux/cgroups/factory.js';
 import { hostLayout } from '../linux/cgroups/mode.js';
 import { checkUnified, throwProblems } from '../linux/specconv/validate.js';
 import type { LinuxResources } from '../spec/types.js';
@@ -60,7 +60,8 @@ export function update(ctx: RuntimeContext, id: string, requested: LinuxResource
   withLock(ctx.store, id, () => {
     const rec = ctx.store.read(id);
     const status = liveStatus(ctx.store, rec);
-    if (status === 'stopped' || status === 'creating' || !rec.cgroup) throw new ContainerStateError('container not running');
+    if (status === 'stopped' || status === 'creating') throw new ContainerStateError('container not running');
+    const cg = requireCgroup(rec.cgroup, 'update');
     throwProblems(checkUnified(requested.unified, hostLayout()));
     const change = { ...requested };
     if (change.devices) {
@@ -68,7 +69,6 @@ export function update(ctx: RuntimeContext, id: string, requested: LinuxResource
       ctx.log.warn('linux.resources.devices cannot be changed by update: ignored');
       delete change.devices;
     }
-    const cg = cgroupManagerFromState(rec.cgroup);
     const current = rec.resources ?? readSnapshot(ctx.store, id).linux?.resources ?? {};
     const merged = mergeResources(current, change);
     const delta = updateDelta(change, merged);

@@ -18,6 +18,8 @@ export interface DefaultSpecOptions {
   uid?: number;
   /** Host GID mapped to root in the rootless layout; defaults to the effective GID. */
   gid?: number;
+  /** A cgroup namespace too: runc adds one on a pure cgroup v2 host. */
+  cgroupns?: boolean;
 }
 
 const CAPS = ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'];
@@ -74,6 +76,12 @@ function mounts(rootless: boolean): Mount[] {
 }
 
 function linux(opts: DefaultSpecOptions): Linux {
+  const out = linuxBase(opts);
+  if (opts.cgroupns) out.namespaces = [...(out.namespaces ?? []), { type: 'cgroup' }];
+  return out;
+}
+
+function linuxBase(opts: DefaultSpecOptions): Linux {
   if (opts.rootless) {
     const uid = opts.uid ?? process.geteuid?.() ?? 0;
     const gid = opts.gid ?? process.getegid?.() ?? 0;

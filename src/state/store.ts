@@ -28,10 +28,20 @@ let stagingCounter = 0;
 /** state.json exists but cannot be used (not JSON, not a record). */
 export class CorruptStateError extends SystemError {}
 
+export interface StateStoreOptions {
+  /**
+   * The root is the default one under $XDG_RUNTIME_DIR: it is made 0700 and given the sticky
+   * bit, which keeps the XDG runtime directory's periodic clean-up off it (as runc does).
+   */
+  private?: boolean;
+}
+
 export class StateStore {
   readonly root: string;
-  constructor(root: string) {
+  private readonly privateRoot: boolean;
+  constructor(root: string, opts: StateStoreOptions = {}) {
     this.root = path.resolve(root);
+    this.privateRoot = opts.private === true;
   }
 
   dir(id: string): string {
@@ -56,7 +66,7 @@ export class StateStore {
     const startTime = readProcStat(process.pid)?.startTime ?? 0;
     const dir = path.join(this.root, `${STAGING_PREFIX}${process.pid}-${startTime}-${++stagingCounter}`);
     try {
-      fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      this.makeRoot();
       fs.mkdirSync(dir, { mode: 0o711 });
     } catch (err) {
       throw new SystemError(`create state directory: ${describeFsError(err)}`);
@@ -96,6 +106,19 @@ export class StateStore {
     }
   }
 
+  private makeRoot(): void {
+    if (!this.privateRoot) {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      return;
+    }
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o700 });
+      fs.chmodSync(this.root, 0o1700);
+    } catch (err) {
+      throw new SystemError(`${describeFsError(err)} (the path in $XDG_RUNTIME_DIR must be writable by the user)`);
+    }
+  }
+
   removeDir(id: string): void {
     fs.rmSync(this.dir(id), { recursive: true, force: true });
   }
@@ -125,6 +148,20 @@ export class StateStore {
     writeFileAtomic(this.file(record.id, STATE_FILE), JSON.stringify(record));
   }
 
+  /**
+   * Who owns a container, as runc's list names them: the user owning its state directory,
+   * by name from /etc/passwd, else "#<uid>".
+   */
+  owner(id: string): string {
+    let uid: number;
+    try {
+      uid = fs.statSync(this.dir(id)).uid;
+    } catch {
+      return '';
+    }
+    return userName(uid) ?? `#${uid}`;
+  }
+
   /** IDs of every container under the root (directories with a state.json), sorted. */
   list(): string[] {
     let names: string[];
@@ -136,6 +173,23 @@ export class StateStore {
     }
     return names.filter((n) => !n.startsWith(STAGING_PREFIX) && fs.existsSync(path.join(this.root, n, STATE_FILE))).sort();
   }
+}
+
+/** The login name of `uid` in /etc/passwd (what runc's user.LookupUid reads), or null. */
+export function userName(uid: number, passwd?: string): string | null {
+  let text = passwd;
+  if (text === undefined) {
+    try {
+      text = fs.readFileSync('/etc/passwd', 'utf8');
+    } catch {
+      return null;
+    }
+  }
+  for (const line of text.split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name && id !== undefined && Number(id) === uid && /^\d+$/.test(id)) return name;
+  }
+  return null;
 }
 
 /** Just enough of a record for the commands to act on it without crashing. */

@@ -35,8 +35,11 @@ function writeBlob(blobs: string, value: unknown): { digest: string; size: numbe
   return { digest: `sha256:${hex}`, size: text.length };
 }
 
-/** Build the image in `dir`; `name` like "docker.io/library/busybox:tsrunc". */
-export function buildBusyboxImage(dir: string, name: string): BusyboxImage {
+/**
+ * Build the image in `dir`; `name` like "docker.io/library/busybox:tsrunc". `cmd` is its
+ * default command (a CRI sandbox image's is what keeps the pod up).
+ */
+export function buildBusyboxImage(dir: string, name: string, cmd: string[] = ['sh']): BusyboxImage {
   const rootfs = path.join(dir, 'rootfs');
   mkdirSync(rootfs, { recursive: true });
   populateRootfs(rootfs);
@@ -60,7 +63,7 @@ export function buildBusyboxImage(dir: string, name: string): BusyboxImage {
   const config = writeBlob(blobs, {
     architecture: process.arch === 'arm64' ? 'arm64' : 'amd64',
     os: 'linux',
-    config: { Env: [ENV_PATH], Cmd: ['sh'], WorkingDir: '/' },
+    config: { Env: [ENV_PATH], Cmd: cmd, WorkingDir: '/' },
     rootfs: { type: 'layers', diff_ids: [layer.digest] },
     history: [{ created_by: 'ts-runc engine tests: busybox-static' }],
   });

@@ -160,3 +160,20 @@ export function makeBundle(opts: BundleOptions = {}): Bundle {
   bundle.writeConfig();
   return bundle;
 }
+
+/**
+ * A bundle with the config `spec --rootless` writes for the user `ids` (root mapped to its
+ * own uid and gid), no cgroupsPath, terminal off, running `args`; `mutate` has the last word.
+ */
+export function makeRootlessBundle(ids: { uid: number; gid: number }, args: string[], mutate?: (c: OciConfig) => void): Bundle {
+  const spec = defaultSpec({ rootless: true, uid: ids.uid, gid: ids.gid }) as OciConfig;
+  return makeBundle({
+    cgroupsPath: null,
+    mutate: (c) => {
+      c.mounts = spec.mounts;
+      c.linux = spec.linux;
+      c.process!.args = args;
+      mutate?.(c);
+    },
+  });
+}

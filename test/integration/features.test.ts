@@ -51,6 +51,10 @@ describe('features', function () {
     expect(features().annotations?.['io.github.seccomp.libseccomp.version']).to.equal(`${v.major}.${v.minor}.${v.micro}`);
   });
 
+  it('says which cgroup drivers it has: cgroupfs on v1 and v2, systemd, and the user\'s systemd for a rootless runtime', function () {
+    expect(features().linux?.cgroup).to.include({ v1: true, v2: true, systemd: true, systemdUser: true });
+  });
+
   it('lists every hook of the spec', function () {
     expect(features().hooks).to.have.members(['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop']);
   });

@@ -10,6 +10,7 @@ import { hasCommand, skipWith } from '../helpers/privileges.js';
 import { defaultSpec, OCI_VERSION, serializeSpec } from '../../src/spec/defaults.js';
 import { validateConfig } from '../../src/spec/validate.js';
 import { writeDefaultSpec } from '../../src/operations/spec.js';
+import { hostLayout } from '../../src/linux/cgroups/mode.js';
 import { RuntimeError, SystemError } from '../../src/util/errors.js';
 
 const STORED = path.join(REPO_ROOT, 'test/fixtures/runc-spec');
@@ -70,15 +71,18 @@ describe('defaultSpec', function () {
       if (!hasCommand('runc')) skipWith(this, 'runc is not installed');
     });
 
-    it('equals `runc spec`', function () {
-      expect(serializeSpec(defaultSpec({ rootless: false }))).to.equal(asOurs(runcSpec(false)));
+    it('equals `runc spec` (with its cgroup namespace on a pure v2 host)', function () {
+      expect(serializeSpec(defaultSpec({ rootless: false, cgroupns: PURE_V2 }))).to.equal(asOurs(runcSpec(false)));
     });
 
     it('equals `runc spec --rootless` (host IDs of this process)', function () {
-      expect(serializeSpec(defaultSpec({ rootless: true }))).to.equal(asOurs(runcSpec(true)));
+      expect(serializeSpec(defaultSpec({ rootless: true, cgroupns: PURE_V2 }))).to.equal(asOurs(runcSpec(true)));
     });
   });
 });
+
+/** This host is pure cgroup v2: `spec` then writes a cgroup namespace, as runc's does. */
+const PURE_V2 = hostLayout().mode === 'v2';
 
 describe('writeDefaultSpec', function () {
   it('writes config.json like runc: tab-indented, no final newline', function () {
@@ -86,7 +90,7 @@ describe('writeDefaultSpec', function () {
     const file = writeDefaultSpec(dir, { rootless: false });
     expect(file).to.equal(path.join(dir, 'config.json'));
     const text = readFileSync(file, 'utf8');
-    expect(text).to.equal(serializeSpec(defaultSpec({ rootless: false })));
+    expect(text).to.equal(serializeSpec(defaultSpec({ rootless: false, cgroupns: PURE_V2 })));
     expect(text.split('\n')[1]).to.equal('\t"ociVersion": "1.3.0",');
     expect(text.endsWith('}')).to.equal(true);
     expect(readdirSync(dir)).to.deep.equal(['config.json']);
@@ -95,7 +99,13 @@ describe('writeDefaultSpec', function () {
   it('writes the rootless variant on request', function () {
     const dir = makeTempDir('spec-write');
     const doc = JSON.parse(readFileSync(writeDefaultSpec(dir, { rootless: true }), 'utf8'));
-    expect(doc.linux.namespaces.map((n: { type: string }) => n.type)).to.deep.equal(['pid', 'ipc', 'uts', 'mount', 'user']);
+    expect(doc.linux.namespaces.map((n: { type: string }) => n.type)).to.deep.equal(['pid', 'ipc', 'uts', 'mount', 'user', ...(PURE_V2 ? ['cgroup'] : [])]);
+  });
+
+  it('a cgroup namespace last, where runc adds one (a pure cgroup v2 host)', function () {
+    const types = (rootless: boolean) => defaultSpec({ rootless, cgroupns: true }).linux!.namespaces!.map((n) => n.type);
+    expect(types(false)).to.deep.equal(['pid', 'network', 'ipc', 'uts', 'mount', 'cgroup']);
+    expect(types(true)).to.deep.equal(['pid', 'ipc', 'uts', 'mount', 'user', 'cgroup']);
   });
 
   it('refuses to overwrite an existing config.json and writes nothing', function () {

@@ -53,15 +53,15 @@ ts-runc list -q    # ids only`,
       print(items.map((i) => `${i.id}\n`).join(''));
       return 0;
     }
-    const owner = () => (process.geteuid?.() === 0 ? 'root' : String(process.geteuid?.()));
+    // runc names the owner in list (and leaves it empty in state): its state directory's.
+    const owner = (i: Record<string, unknown>) => (i.owner as string) || ctx.store.owner(String(i.id));
     if (format === 'json') {
-      // runc names the owner in list (and leaves it empty in state).
-      printJson(items.map((i) => ({ ...i, owner: (i.owner as string) || owner() })));
+      printJson(items.map((i) => ({ ...i, owner: owner(i) })));
       return 0;
     }
     if (format !== 'table') throw new UsageError(`invalid format option: ${format}`);
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
-    for (const i of items) rows.push([String(i.id), String(i.pid), String(i.status), String(i.bundle), String(i.created), (i.owner as string) || owner()]);
+    for (const i of items) rows.push([String(i.id), String(i.pid), String(i.status), String(i.bundle), String(i.created), owner(i)]);
     print(`${table(rows)}\n`);
     return 0;
   },

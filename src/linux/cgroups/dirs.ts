@@ -46,11 +46,22 @@ export class CgroupDirs {
       shown = p;
     }
     if (layout.unified) {
-      const p = pathInHierarchy(spec, own.get(UNIFIED));
+      const p = pathInHierarchy(spec, own.get(UNIFIED), layout.mode === 'v2');
       dirs[UNIFIED] = path.join(layout.unified, p);
       if (layout.mode === 'v2') shown = p;
     }
     return new CgroupDirs(layout.mode, shown, dirs, layout);
+  }
+
+  /**
+   * The runtime's own cgroup directories: where a container without cgroups of its own (a
+   * rootless one with none delegated) runs, and what its /sys/fs/cgroup shows.
+   */
+  static runtimeOwn(layout: CgroupLayout = hostLayout(), own: Map<string, string> = ownCgroups()): Record<string, string> {
+    const dirs: Record<string, string> = {};
+    for (const [controller, mount] of layout.v1) dirs[controller] = path.join(mount, own.get(controller) ?? '/');
+    if (layout.unified) dirs[UNIFIED] = path.join(layout.unified, own.get(UNIFIED) ?? '/');
+    return dirs;
   }
 
   static fromState(state: CgroupState, layout?: CgroupLayout): CgroupDirs {
@@ -96,16 +107,70 @@ export class CgroupDirs {
     return this.mode !== 'v2' && this.dirs[controller] !== undefined;
   }
 
-  /** Controllers the unified hierarchy offers (its root's cgroup.controllers). */
+  /** Controllers the container's cgroup can have: what its delegation root offers (cgroup.controllers). */
   v2Available(): Set<string> {
-    const root = this.layout.unified;
-    if (!root || this.dirs[UNIFIED] === undefined) return new Set();
+    const root = this.delegationRoot();
+    if (!root) return new Set();
     return new Set((readCgroupFile(root, 'cgroup.controllers') ?? '').split(/\s+/).filter(Boolean));
+  }
+
+  private knownDelegationRoot: string | null | undefined;
+
+  /**
+   * The highest cgroup on the way down to the container's whose controllers this runtime may
+   * hand on (its cgroup.subtree_control is writable): the hierarchy's root for root, the
+   * delegated cgroup (say user@1000.service) for a user. Controllers are enabled from there
+   * down; above it they are what the host gave. The root when no level is writable (a
+   * read-only mount: the writes then fail with their own errors).
+   */
+  delegationRoot(): string | null {
+    if (this.knownDelegationRoot !== undefined) return this.knownDelegationRoot;
+    const root = this.layout.unified;
+    const leaf = this.dirs[UNIFIED];
+    let found: string | null = root && leaf !== undefined ? root : null;
+    if (root && leaf !== undefined) {
+      const rel = path.relative(root, leaf);
+      const parts = rel === '' || rel.startsWith('..') ? [] : rel.split(path.sep);
+      let dir = root;
+      for (let i = 0; i <= parts.length; i++) {
+        if (writable(path.join(dir, 'cgroup.subtree_control'))) {
+          found = dir;
+          break;
+        }
+        if (i < parts.length) dir = path.join(dir, parts[i] as string);
+      }
+    }
+    this.knownDelegationRoot = found;
+    return found;
+  }
+
+  /**
+   * The container's directories this user could not make, or not move a process into, each
+   * with the reason; empty when all of them are its to use (a delegated subtree, or root).
+   * On v2 moving a process also needs the cgroup.procs of the common ancestor of where it is
+   * (the runtime's cgroup) and where it goes.
+   */
+  undelegated(own: Map<string, string> = ownCgroups()): string[] {
+    const out: string[] = [];
+    for (const [controller, dir] of Object.entries(this.dirs)) {
+      const existing = nearestExisting(dir);
+      const target = existing === dir ? path.join(dir, 'cgroup.procs') : existing;
+      if (!writable(target)) {
+        out.push(`${dir} (${existing === dir ? 'its cgroup.procs is' : `${existing} is`} not writable)`);
+        continue;
+      }
+      const mount = controller === UNIFIED ? this.layout.unified : null;
+      const from = own.get(UNIFIED);
+      if (!mount || from === undefined || this.layout.mode === 'v1') continue;
+      const common = commonAncestor(path.join(mount, from), dir);
+      if (!writable(path.join(common, 'cgroup.procs'))) out.push(`${dir} (moving a process there needs ${common}/cgroup.procs, which is not writable)`);
+    }
+    return out;
   }
 
   /**
    * Enable v2 controllers in cgroup.subtree_control of every ancestor of the container's
-   * unified directory, from the hierarchy root down (a cgroup gets a controller only when
+   * unified directory, from the delegation root down (a cgroup gets a controller only when
    * its parent delegates it). Ancestors that already delegate them are left alone.
    */
   enableV2Controllers(controllers: readonly string[]): void {
@@ -117,10 +182,11 @@ export class CgroupDirs {
     if (missing.length) {
       throw new SystemError(`cgroup v2 controller${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not available in ${root} (cgroup.controllers)`);
     }
-    const rel = path.relative(root, leaf);
+    const top = this.delegationRoot() ?? root;
+    const rel = path.relative(top, leaf);
     if (rel.startsWith('..') || rel === '') return;
-    // Every parent on the way: the root, then each directory above the container's.
-    let dir = root;
+    // Every parent on the way: the delegation root, then each directory above the container's.
+    let dir = top;
     for (const part of rel.split(path.sep)) {
       const enabled = new Set((readCgroupFile(dir, 'cgroup.subtree_control') ?? '').split(/\s+/).filter(Boolean));
       const wanted = controllers.filter((c) => !enabled.has(c));
@@ -241,6 +307,35 @@ function parseSubCgroup(value: string): { controllers: string[] | null; path: st
   const controllers = colon >= 0 ? value.slice(0, colon).split(',').filter(Boolean) : null;
   if (controllers && controllers.length === 0) throw new RuntimeError(`--cgroup ${value}: no controller before ":"`);
   return { controllers, path: colon >= 0 ? value.slice(colon + 1) : value };
+}
+
+/** access(2) W_OK: may this process write the file (or make entries in the directory)? */
+function writable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `dir`, or its nearest ancestor that exists. */
+function nearestExisting(dir: string): string {
+  let d = dir;
+  while (!fs.existsSync(d)) {
+    const parent = path.dirname(d);
+    if (parent === d) break;
+    d = parent;
+  }
+  return d;
+}
+
+function commonAncestor(a: string, b: string): string {
+  const pa = a.split('/');
+  const pb = b.split('/');
+  let i = 0;
+  while (i < pa.length && i < pb.length && pa[i] === pb[i]) i++;
+  return pa.slice(0, i).join('/') || '/';
 }
 
 function walk(dir: string, visit: (d: string) => void): void {

@@ -1,6 +1,9 @@
 // linux.cgroupsPath as runc treats it with the cgroupfs driver:
 //   absolute ("/a/b")  relative to the root of each hierarchy;
-//   relative ("a/b")   relative to the runtime's own cgroup in that hierarchy;
+//   relative ("a/b")   relative to the runtime's own cgroup in a v1 hierarchy, and to its
+//                      parent on a pure v2 host (the runtime's own cgroup has processes, so
+//                      it cannot give controllers to a child; its parent, in a user's
+//                      delegated subtree, is the user's too);
 //   absent             the container ID, relative like the above.
 // The result is cleaned so ".." can never climb out of the hierarchy.
 import path from 'node:path';
@@ -24,7 +27,7 @@ export function cgroupPathSpec(cgroupsPath: string | undefined, id: string): Cgr
 }
 
 /** The container's path inside one hierarchy, given the runtime's own cgroup there. */
-export function pathInHierarchy(spec: CgroupPathSpec, own: string | undefined): string {
+export function pathInHierarchy(spec: CgroupPathSpec, own: string | undefined, pureV2 = false): string {
   if (spec.absolute || !own) return spec.inner;
-  return path.posix.join(own, spec.inner);
+  return path.posix.join(pureV2 ? path.posix.dirname(own) : own, spec.inner);
 }

@@ -8,6 +8,8 @@ import type { Process, Spec } from '../../spec/types.js';
 import type { CapabilityLimits } from '../capabilities.js';
 import { CAPABILITIES } from '../capabilities.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
+import { type IdMapFacts, readIdMapFacts } from '../idmap.js';
+import { runtimeInUserNamespace } from '../rootless.js';
 import { parseMountInfo } from '../mountinfo.js';
 import { isBindMount } from '../mount-options.js';
 import { bindSource } from '../mounts.js';
@@ -47,6 +49,17 @@ export interface HostFacts extends ProcessFacts {
   resctrl: string | null;
   /** Namespaces the config joins by path that are the runtime's own. */
   runtimeNamespaces: ReadonlySet<NamespaceType>;
+  /**
+   * The runtime runs as a user other than root (runc's RootlessEUID): which ids it may map
+   * into a new user namespace, and how. Null for root.
+   */
+  unprivileged: IdMapFacts | null;
+  /**
+   * The runtime itself runs in a user namespace (rootless podman runs it as its uid 0):
+   * device nodes cannot be made there, only bound from the host. Read only when the
+   * container would otherwise make them (no user namespace of its own).
+   */
+  runtimeInUserns: boolean;
 }
 
 export interface ContainerPlace {
@@ -184,5 +197,7 @@ export function gatherHostFacts(spec: Spec, place: ContainerPlace): HostFacts {
     kcore: fs.existsSync('/proc/kcore'),
     resctrl: spec.linux?.intelRdt ? readResctrl() : null,
     runtimeNamespaces: runtimeNamespaces(spec),
+    unprivileged: (process.geteuid?.() ?? 0) !== 0 ? readIdMapFacts() : null,
+    runtimeInUserns: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user') && runtimeInUserNamespace(),
   };
 }

@@ -19,6 +19,7 @@ import type { Hook, Process, Spec } from '../../spec/types.js';
 import type { NamespaceState } from '../../state/types.js';
 import { RuntimeError } from '../../util/errors.js';
 import { planDevSymlinks, planDevices } from '../devices.js';
+import { type IdMapWriting, planIdMapWriting } from '../idmap.js';
 import { idmapTree } from '../idmap-mounts.js';
 import { applyMountLabel } from '../lsm.js';
 import { ROOTFS_PROPAGATION } from '../mount-options.js';
@@ -42,8 +43,6 @@ export interface ContainerOptions {
   noPivot: boolean;
   noNewKeyring: boolean;
   preserveFds: number;
-  /** The runtime runs without privileges (setgroups is denied in its user namespace). */
-  rootless: boolean;
 }
 
 export interface ContainerConversion {
@@ -53,6 +52,8 @@ export interface ContainerConversion {
   /** CLONE_NEW* of every namespace the container has (new or joined), for setns later. */
   nsFlags: number;
   newUserns: boolean;
+  /** How the runtime writes the new user namespace's id maps (null: no new user namespace). */
+  idMaps: IdMapWriting | null;
   /** Warnings for the log (capabilities that cannot be granted). */
   warnings: string[];
 }
@@ -87,13 +88,15 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
     if (!n.path && flag !== CLONE_NEWUSER) unshareFlags |= flag;
   }
   const newUserns = ns.isNew('user');
+  const idMaps = newUserns ? planIdMapWriting(linux, host.unprivileged) : null;
   const joins = JOIN_ORDER.flatMap((type) => {
     const path = ns.joinedPath(type);
     return path ? [{ nstype: NAMESPACES[type].flag, path, field: `${ns.field(type)}.path` }] : [];
   });
 
   const setupMounts = ns.isNew('mount');
-  const inUserns = ns.has('user');
+  // Device nodes can only be bound from the host in a user namespace: the container's, or the runtime's own.
+  const inUserns = ns.has('user') || host.runtimeInUserns;
   const setupDev = setupMounts && !devIsBindMounted(view.mounts);
   const devices = setupDev ? planDevices(linux.devices, inUserns) : [];
   const symlinks = setupDev ? planDevSymlinks(host.kcore) : [];
@@ -123,7 +126,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
     convertProcess(process, {
       field: 'process',
       limits: host,
-      setGroups: !(opts.rootless && newUserns),
+      setGroups: !idMaps?.denySetgroups,
       oomScoreAdj: process.oomScoreAdj ?? null,
       personality: personalityOf(spec),
       seccomp: host.seccomp?.plan ?? null,
@@ -158,7 +161,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       keyringName: `_ses.${opts.id}`,
     },
   );
-  return { draft, namespaces, nsFlags, newUserns, warnings };
+  return { draft, namespaces, nsFlags, newUserns, idMaps, warnings };
 }
 
 /**
@@ -181,8 +184,8 @@ export interface ExecOptions {
   /** CLONE_NEW* set of the container's namespaces. */
   nsFlags: number;
   preserveFds: number;
-  /** The container was made rootless (its user namespace denies setgroups). */
-  rootless: boolean;
+  /** The container's user namespace denies setgroups (a rootless one mapping only its own gid). */
+  setgroupsDenied: boolean;
   /** Session keyring to join (runc joins the container's "_ses.<id>"), null with --no-new-keyring. */
   keyringName: string | null;
 }
@@ -200,13 +203,12 @@ export function convertExec(spec: Spec, proc: Process, opts: ExecOptions, host: 
   }
   const process = effectiveProcess(proc, spec);
   throwProblems(processProblems({ process, field: opts.field, host }));
-  const newUserns = (spec.linux?.namespaces ?? []).some((n) => n.type === 'user' && !n.path);
   const warnings: string[] = [];
   const draft = draftPlan(
     convertProcess(process, {
       field: opts.field,
       limits: host,
-      setGroups: !(opts.rootless && newUserns && opts.nsFlags & CLONE_NEWUSER),
+      setGroups: !opts.setgroupsDenied,
       oomScoreAdj: spec.process?.oomScoreAdj ?? null,
       personality: personalityOf(spec),
       seccomp: host.seccomp?.plan ?? null,

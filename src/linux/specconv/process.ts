@@ -13,7 +13,7 @@ export interface ProcessContext {
   field: string;
   /** What the host lets capabilities be granted from; null where the process sets none (hooks). */
   limits: CapabilityLimits | null;
-  /** setgroups(2) is allowed (false in a rootless user namespace). */
+  /** setgroups(2) is allowed (false where a rootless user namespace denies it). */
   setGroups: boolean;
   /** oom_score_adj from the config (written for init and exec alike). */
   oomScoreAdj: number | null;
@@ -69,6 +69,12 @@ export function convertProcess(proc: Process, ctx: ProcessContext): ProcessDraft
   if (args.length === 0) throw new ConfigError(f('args'), 'must be a non-empty array');
   const env = proc.env ?? [];
   const user = proc.user ?? { uid: 0, gid: 0 };
+  if (!ctx.setGroups && user.additionalGids?.length) {
+    throw new ConfigError(
+      f('user.additionalGids'),
+      'cannot set any additional groups in a rootless container whose user namespace denies setgroups (only its own gid is mapped): map subordinate gids (newgidmap) to allow them',
+    );
+  }
   // The child fills the "HOME=/" placeholder in from the root's /etc/passwd, which it can
   // read safely once inside the root.
   const resolveHome = ctx.resolveHome && !env.some((e) => e.startsWith('HOME='));

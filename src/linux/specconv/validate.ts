@@ -8,6 +8,7 @@ import { type Segment, formatPath } from '../../spec/paths.js';
 import { ConfigError, ConfigErrors } from '../../util/errors.js';
 import { kWeakenConfig } from '../../util/weaken.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
+import { idMapProblems } from '../idmap.js';
 import { wantsIdmap } from '../idmap-mounts.js';
 import type { NamespaceType } from '../namespaces.js';
 import { PROC_OVERMOUNT_ALLOWED } from '../proc-mounts.js';
@@ -70,6 +71,41 @@ function userNamespace({ spec, view }: ContainerCheckInput): ConfigError[] {
     out.push(new ConfigError('linux.uidMappings', 'user namespaces enabled, but no uid or gid mappings found'));
   }
   return [...out, ...(spec.mounts ?? []).flatMap((m, i) => pairedMappings(m, `mounts[${i}]`))];
+}
+
+const mapsId = (maps: readonly LinuxIDMapping[] | undefined, id: number) =>
+  (maps ?? []).some((m) => id >= m.containerID && id < m.containerID + m.size);
+
+/**
+ * A runtime that is not root (runc's rootlessEUID validator): the container needs a user
+ * namespace, maps that this user may write (own id, or subordinate ids through
+ * newuidmap/newgidmap), and mount options uid=/gid= that name mapped ids (runc's words).
+ */
+function rootless({ spec, view, host }: ContainerCheckInput): ConfigError[] {
+  const facts = host.unprivileged;
+  if (!facts) return [];
+  if (!view.namespaces.has('user')) {
+    const who = facts.user ? `user ${facts.user}, uid ${facts.uid.own}` : `uid ${facts.uid.own}`;
+    return [
+      new ConfigError(
+        'linux.namespaces',
+        `rootless container requires user namespaces (ts-runc runs as ${who}): add a "user" namespace with uidMappings and gidMappings, as \`ts-runc spec --rootless\` writes`,
+      ),
+    ];
+  }
+  if (!view.namespaces.isNew('user')) return [];
+  const linux = spec.linux ?? {};
+  const out = idMapProblems(linux, facts);
+  (spec.mounts ?? []).forEach((m, i) => {
+    for (const opt of m.options ?? []) {
+      const id = /^(uid|gid)=(\d+)$/.exec(opt);
+      if (!id) continue;
+      const kind = id[1] as 'uid' | 'gid';
+      if (mapsId(kind === 'uid' ? linux.uidMappings : linux.gidMappings, Number(id[2]))) continue;
+      out.push(new ConfigError(`mounts[${i}].options`, `cannot specify ${opt} mount option for rootless container: ${kind} ${id[2]} is not mapped in linux.${kind}Mappings`));
+    }
+  });
+  return out;
 }
 
 function timeNamespace({ spec, view }: ContainerCheckInput): ConfigError[] {
@@ -262,6 +298,7 @@ export const CONTAINER_CHECKS: readonly ContainerCheck[] = [
   rootfs,
   namespaces,
   userNamespace,
+  rootless,
   timeNamespace,
   uts,
   security,

@@ -32,6 +32,8 @@ export type BusReply = { ok: true; value: unknown } | { ok: false; name: string;
 export interface BusAddress {
   socket: string;
   direct: boolean;
+  /** The uid to authenticate as (SASL EXTERNAL): the one the bus daemon sees us as. */
+  uid: number;
 }
 
 /** Layout of the shared buffer: [state, length] as Int32, then the reply's JSON bytes. */

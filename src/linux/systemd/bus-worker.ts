@@ -50,6 +50,9 @@ const { shared, address } = workerData as { shared: SharedArrayBuffer; address: 
 const header = new Int32Array(shared, 0, 2);
 const body = new Uint8Array(shared, HEADER_BYTES, REPLY_BYTES);
 
+// dbus-native authenticates (EXTERNAL) as process.getuid(), which inside a user namespace
+// is not the uid the bus daemon sees: give it the one it does (this worker's process object only).
+Object.defineProperty(process, 'getuid', { value: () => address.uid, configurable: true });
 const bus = dbus.createClient({ socket: address.socket, direct: address.direct });
 let connectionError: Error | null = null;
 bus.connection.on('error', (err) => {

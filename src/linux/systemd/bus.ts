@@ -5,7 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import workerThreads, { type Worker } from 'node:worker_threads';
+import { installDir } from '../../native/addon.js';
 import { SystemError } from '../../util/errors.js';
+import { hostUid } from '../rootless.js';
 import {
   type BusAddress,
   type BusReply,
@@ -22,7 +24,9 @@ import {
 const WORKER_BUNDLE = 'ts-runc-systemd.cjs';
 
 function workerFile(): string | URL {
-  if (typeof __dirname === 'string') return path.join(__dirname, WORKER_BUNDLE);
+  // Beside the running bundle: the Bun executable's own directory (its __dirname is the
+  // directory it was built in, which need not exist where it runs), or the Node bundle's.
+  if (typeof __dirname === 'string') return path.join(installDir(), WORKER_BUNDLE);
   return new URL('./bus-worker.ts', import.meta.url);
 }
 
@@ -46,11 +50,14 @@ export function busAddress(userBus: boolean, env: NodeJS.ProcessEnv = process.en
     const runtimeDir = env.XDG_RUNTIME_DIR;
     const socket = fromEnv ?? (runtimeDir ? path.join(runtimeDir, 'bus') : null);
     if (!socket) throw new SystemError('no user D-Bus for the systemd cgroup driver: set DBUS_SESSION_BUS_ADDRESS or XDG_RUNTIME_DIR (install dbus-user-session)');
-    return { socket, direct: false };
+    // The user's bus daemon runs on the host: it knows us by our uid there, also from
+    // inside a user namespace (rootless podman runs the runtime as its uid 0).
+    return { socket, direct: false, uid: hostUid() };
   }
+  const uid = process.geteuid?.() ?? 0;
   const system = /(?:^|;)unix:path=([^,;]+)/.exec(env.DBUS_SYSTEM_BUS_ADDRESS ?? '')?.[1] ?? '/run/dbus/system_bus_socket';
-  if (fs.existsSync(system)) return { socket: system, direct: false };
-  return { socket: '/run/systemd/private', direct: true };
+  if (fs.existsSync(system)) return { socket: system, direct: false, uid };
+  return { socket: '/run/systemd/private', direct: true, uid };
 }
 
 export class SystemdBus {

@@ -207,10 +207,12 @@ describe('cgroups: systemd driver conversions', function () {
 
   describe('the bus', function () {
     it('root: the system bus socket (or systemd\'s private one); rootless: the user\'s session bus', function () {
-      expect(busAddress(false, { DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/bus' })).to.deep.equal({ socket: '/run/systemd/private', direct: true });
-      expect(busAddress(false, { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${process.execPath}` })).to.deep.equal({ socket: process.execPath, direct: false });
-      expect(busAddress(true, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus,guid=x' })).to.deep.equal({ socket: '/run/user/1000/bus', direct: false });
-      expect(busAddress(true, { XDG_RUNTIME_DIR: '/run/user/7' })).to.deep.equal({ socket: '/run/user/7/bus', direct: false });
+      // Authenticated as the uid the daemon sees: this process's on the host (no user namespace here).
+      const uid = process.geteuid!();
+      expect(busAddress(false, { DBUS_SYSTEM_BUS_ADDRESS: 'unix:path=/nonexistent/bus' })).to.deep.equal({ socket: '/run/systemd/private', direct: true, uid });
+      expect(busAddress(false, { DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${process.execPath}` })).to.deep.equal({ socket: process.execPath, direct: false, uid });
+      expect(busAddress(true, { DBUS_SESSION_BUS_ADDRESS: 'unix:path=/run/user/1000/bus,guid=x' })).to.deep.equal({ socket: '/run/user/1000/bus', direct: false, uid });
+      expect(busAddress(true, { XDG_RUNTIME_DIR: '/run/user/7' })).to.deep.equal({ socket: '/run/user/7/bus', direct: false, uid });
       expect(() => busAddress(true, {})).to.throw(/no user D-Bus/);
     });
 

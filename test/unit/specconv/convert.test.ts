@@ -21,7 +21,7 @@ const FIXTURES = path.join(REPO_ROOT, 'test/fixtures/specconv');
 const RUNC_SPECS = path.join(REPO_ROOT, 'test/fixtures/runc-spec');
 const UPDATE = process.env.TSRUNC_UPDATE_GOLDEN === '1';
 
-const OPTIONS: ContainerOptions = { id: 'ctr', bundle: BUNDLE, noPivot: false, noNewKeyring: false, preserveFds: 0, rootless: false };
+const OPTIONS: ContainerOptions = { id: 'ctr', bundle: BUNDLE, noPivot: false, noNewKeyring: false, preserveFds: 0 };
 
 const readJson = (file: string): Spec => JSON.parse(readFileSync(file, 'utf8')) as Spec;
 
@@ -106,8 +106,10 @@ describe('specconv: config.json -> plan', function () {
 
   describe('runc spec --rootless', function () {
     const spec = readJson(path.join(RUNC_SPECS, 'runc-1.1.5-spec-rootless-uid0.json'));
-    const host = fixedHost({ paths: { '/sys': dir() } });
-    const conv = convertContainer(spec, { ...OPTIONS, rootless: true }, host);
+    // Converted by a runtime running as the user the fixture maps (uid and gid 0 here).
+    const own = (id: number) => ({ own: id, subordinate: [], tool: '/usr/bin/newuidmap' });
+    const host = fixedHost({ paths: { '/sys': dir() }, unprivileged: { user: 'u', uid: own(0), gid: own(0) } });
+    const conv = convertContainer(spec, OPTIONS, host);
 
     it('matches the checked-in plan', function () {
       matchesGolden('runc-rootless', conv);
@@ -117,8 +119,12 @@ describe('specconv: config.json -> plan', function () {
       expect(conv.newUserns).to.equal(true);
       expect(conv.draft.unshareFlags & CLONE_NEWUSER).to.equal(0);
       expect(conv.nsFlags & CLONE_NEWUSER).to.equal(CLONE_NEWUSER);
+      expect(conv.idMaps).to.deep.equal({ uidTool: null, gidTool: null, denySetgroups: true });
       expect(conv.draft.process.setGroups).to.equal(false);
-      expect(convertContainer(spec, OPTIONS, host).draft.process.setGroups).to.equal(true);
+      // Root writes any map itself and leaves setgroups alone.
+      const asRoot = convertContainer(spec, OPTIONS, fixedHost({ paths: { '/sys': dir() } }));
+      expect(asRoot.idMaps).to.deep.equal({ uidTool: null, gidTool: null, denySetgroups: false });
+      expect(asRoot.draft.process.setGroups).to.equal(true);
     });
 
     it('/sys is the host\'s, bound recursively and read-only (after /sys/fs/cgroup); devices are bound from the host', function () {
@@ -127,6 +133,13 @@ describe('specconv: config.json -> plan', function () {
       expect(sys.attrSet).to.equal(mo.MOUNT_ATTR_NOSUID | mo.MOUNT_ATTR_NODEV | mo.MOUNT_ATTR_NOEXEC);
       expect(conv.draft.devices.every((x) => x.bindFromHost && x.hostPath === x.path)).to.equal(true);
     });
+  });
+
+  it('a runtime in a user namespace (rootless podman\'s) binds device nodes from the host, without one of the container\'s', function () {
+    const spec = readJson(path.join(RUNC_SPECS, 'runc-1.1.5-spec.json'));
+    const devices = (runtimeInUserns: boolean) => convertContainer(spec, OPTIONS, fixedHost({ runtimeInUserns })).draft.devices;
+    expect(devices(false).some((d) => d.bindFromHost)).to.equal(false);
+    expect(devices(true).map((d) => [d.path, d.bindFromHost])).to.deep.equal(devices(false).map((d) => [d.path, true]));
   });
 
   describe('a Docker-shaped config (hybrid host, AppArmor, seccomp, prestart hook)', function () {
@@ -204,8 +217,8 @@ describe('specconv: config.json -> plan', function () {
       expect(conv.newUserns).to.equal(true);
     });
 
-    it('with a cgroup namespace, cgroup2 itself is mounted', function () {
-      expect(mountAt(d, '/sys/fs/cgroup')).to.include({ bind: false, fstype: 'cgroup2', source: 'cgroup2' });
+    it('with a cgroup namespace, the container\'s cgroup2 directory is bound (what a fresh mount in the namespace shows; no EBUSY over a bound host /sys)', function () {
+      expect(mountAt(d, '/sys/fs/cgroup')).to.include({ bind: true, fstype: null, source: '/sys/fs/cgroup/libpod_parent/libpod-b7e3c1d2a9f0' });
     });
 
     it('the idmap volume is id-mapped with the container\'s mappings, read-only recursively', function () {
@@ -401,7 +414,7 @@ describe('specconv: config.json -> plan', function () {
 describe('specconv: exec and hook plans share the process part', function () {
   const spec = readJson(path.join(RUNC_SPECS, 'runc-1.1.5-spec.json'));
   const init = convertContainer(spec, OPTIONS, fixedHost()).draft;
-  const execOpts = { field: 'process', nsFlags: init.unshareFlags, preserveFds: 2, rootless: false, keyringName: '_ses.ctr' };
+  const execOpts = { field: 'process', nsFlags: init.unshareFlags, preserveFds: 2, setgroupsDenied: false, keyringName: '_ses.ctr' };
 
   it('exec: the config\'s process converts to the init\'s process (preserveFds aside); it joins the init', function () {
     const { draft } = convertExec(spec, spec.process!, execOpts, fixedHost());

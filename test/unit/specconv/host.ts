@@ -41,6 +41,8 @@ export function fixedHost(over: Partial<Omit<HostFacts, 'paths'>> & { paths?: Re
     kcore: true,
     resctrl: null,
     runtimeNamespaces: new Set(),
+    unprivileged: null,
+    runtimeInUserns: false,
     ...rest,
   };
 }

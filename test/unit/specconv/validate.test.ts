@@ -37,7 +37,7 @@ const ALL_NS: NonNullable<NonNullable<Spec['linux']>['namespaces']> = (['pid', '
 describe('specconv validators', function () {
   it('lists its checks by name, as runc does', function () {
     expect(CONTAINER_CHECKS.map((c) => c.name)).to.deep.equal([
-      'rootfs', 'namespaces', 'userNamespace', 'timeNamespace', 'uts', 'security', 'sysctl', 'cgroups', 'intelRdt', 'mounts', 'seccomp',
+      'rootfs', 'namespaces', 'userNamespace', 'rootless', 'timeNamespace', 'uts', 'security', 'sysctl', 'cgroups', 'intelRdt', 'mounts', 'seccomp',
     ]);
     expect(PROCESS_CHECKS.map((c) => c.name)).to.deep.equal(['rlimits', 'lsm']);
   });
@@ -46,6 +46,58 @@ describe('specconv validators', function () {
     expect(problems(base())).to.deep.equal([]);
     const rootless = defaultSpec({ rootless: true, uid: 1000, gid: 1000 });
     expect(problems(rootless, fixedHost({ paths: { '/sys': dir() } }))).to.deep.equal([]);
+  });
+
+  describe('rootless (a runtime that is not root: runc\'s rootlessEUID checks)', function () {
+    const authority = (own: number, subordinate: { start: number; count: number }[] | null, tool: string | null = '/usr/bin/newuidmap') => ({ own, subordinate, tool });
+    const user = (over: Partial<NonNullable<HostFacts['unprivileged']>> = {}) =>
+      fixedHost({ paths: { '/sys': dir() }, unprivileged: { user: 'alice', uid: authority(1000, [{ start: 100000, count: 65536 }]), gid: authority(1000, [{ start: 100000, count: 65536 }]), ...over } });
+    const mapped = (extra: { containerID: number; hostID: number; size: number }[] = []) => {
+      const s = defaultSpec({ rootless: true, uid: 1000, gid: 1000 });
+      s.linux!.uidMappings = [...s.linux!.uidMappings!, ...extra];
+      s.linux!.gidMappings = [...s.linux!.gidMappings!, ...extra];
+      return s;
+    };
+
+    it('root is not checked; a user needs a user namespace', function () {
+      expect(problems(base())).to.deep.equal([]);
+      expect(problems(base(), user())).to.deep.equal([
+        'linux.namespaces: rootless container requires user namespaces (ts-runc runs as user alice, uid 1000): add a "user" namespace with uidMappings and gidMappings, as `ts-runc spec --rootless` writes',
+      ]);
+      expect(problems(mapped(), user())).to.deep.equal([]);
+    });
+
+    it('maps only the user\'s own ids, or subordinate ones (in one range or adjacent ones)', function () {
+      expect(problems(mapped([{ containerID: 1, hostID: 100000, size: 65536 }]), user())).to.deep.equal([]);
+      const split = user({ uid: authority(1000, [{ start: 200000, count: 10 }, { start: 200010, count: 10 }]), gid: authority(1000, [{ start: 200000, count: 20 }]) });
+      expect(problems(mapped([{ containerID: 1, hostID: 200005, size: 15 }]), split)).to.deep.equal([]);
+      expect(problems(mapped([{ containerID: 1, hostID: 200005, size: 16 }]), split)).to.have.length(2);
+    });
+
+    it('ids that are not the user\'s: each entry, what the user has, and the usermod that fixes it', function () {
+      expect(problems(mapped([{ containerID: 1, hostID: 300000, size: 10 }]), user({ gid: authority(1000, []) }))).to.deep.equal([
+        'linux.uidMappings[1]: host uids 300000-300009 are not subordinate uids of user alice (uid 1000) in /etc/subuid (it has 100000-165535): map those, or give the user the range (usermod --add-subuids 300000-300009 alice)',
+        'linux.gidMappings[1]: host gids 300000-300009 are not subordinate gids of user alice (uid 1000) in /etc/subgid (it has none): map those, or give the user the range (usermod --add-subgids 300000-300009 alice)',
+      ]);
+    });
+
+    it('no mapping tool: says which and where it comes from; NSS subordinate ids are the tool\'s to check', function () {
+      const noTool = user({ uid: authority(1000, [{ start: 100000, count: 65536 }], null) });
+      expect(problems(mapped([{ containerID: 1, hostID: 100000, size: 1 }]), noTool)).to.deep.equal([
+        'linux.uidMappings: mapping uids other than this user\'s own (1000) needs newuidmap, which is not in $PATH: install it (Debian and Ubuntu: apt-get install uidmap; Fedora: shadow-utils)',
+      ]);
+      expect(problems(mapped([{ containerID: 0, hostID: 1000, size: 1 }])), 'own id only: no tool needed').to.deep.equal([]);
+      const nss = user({ uid: authority(1000, null), gid: authority(1000, null) });
+      expect(problems(mapped([{ containerID: 1, hostID: 300000, size: 10 }]), nss)).to.deep.equal([]);
+    });
+
+    it('uid=/gid= mount options must name mapped ids (runc\'s rule), as in a root config\'s devpts gid=5', function () {
+      const s = mapped();
+      s.mounts!.push({ destination: '/mnt', type: 'tmpfs', source: 'tmpfs', options: ['uid=0', 'gid=5', 'mode=755'] });
+      expect(problems(s, user())).to.deep.equal([
+        'mounts[7].options: cannot specify gid=5 mount option for rootless container: gid 5 is not mapped in linux.gidMappings',
+      ]);
+    });
   });
 
   describe('rootfs', function () {
