@@ -25,7 +25,7 @@ const esbuild = await import('esbuild');
 const { builtinsPlugin } = await import('./esbuild-builtins.mjs');
 const { lazyValidatorsPlugin, validatorsEntry, VALIDATORS_FILE } = await import('./esbuild-lazy-validators.mjs');
 const { lazyCriuCodecPlugin, criuCodecEntry, CRIU_CODEC_FILE } = await import('./esbuild-lazy-criu.mjs');
-const { bunBinary, compileExecutable } = await import('./bun.mjs');
+const { bunBinary, compileExecutable, compileLauncher } = await import('./bun.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
 try {
@@ -106,14 +106,17 @@ await esbuild.build({
   }
 }
 
-// The executable, dist/ts-runc: the bundle compiled by the pinned Bun into one file with
+// The executable, dist/ts-runc-bun: the bundle compiled by the pinned Bun into one file with
 // its bytecode (see scripts/bun.mjs, and docs/performance.md for why this beats Node and
-// `bun` running the bundle). Node still runs the same bundle: `node dist/ts-runc-main.cjs`.
+// `bun` running the bundle), started by dist/ts-runc, a small static launcher that turns
+// JavaScriptCore's JIT off (addon/stub/bun-launcher.c). Node still runs the same bundle:
+// `node dist/ts-runc-main.cjs`.
 const bun = bunBinary();
 if (!bun) {
   throw new Error(`no pinned Bun for ${process.platform}-${process.arch} (the optional dependency @oven/bun-linux-x64 or @oven/bun-linux-aarch64; glibc only): run \`node dist/ts-runc-main.cjs\` instead`);
 }
-compileExecutable(bun, path.join(root, 'dist/ts-runc-main.cjs'), path.join(root, 'dist/ts-runc'));
+compileExecutable(bun, path.join(root, 'dist/ts-runc-main.cjs'), path.join(root, 'dist/ts-runc-bun'));
+compileLauncher(path.join(root, 'dist/ts-runc'));
 
 if (!existsSync(path.join(root, 'build/Release/tsrunc.node'))) {
   console.warn('note: the native addon is not built yet; run `npm run build:addon`');
