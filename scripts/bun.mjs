@@ -59,11 +59,14 @@ export function compileExecutable(bun, entry, outfile, { weakenAutoload = false 
 /** The launcher's source (addon/stub/bun-launcher.c: why it exists is said there). */
 const LAUNCHER_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../addon/stub/bun-launcher.c');
 
+/** Freestanding and static, as tsrunc-init is built (binding.gyp): no loader, no libc start-up. */
+const LAUNCHER_FLAGS = ['-Os', '-static', '-nostdlib', '-fno-stack-protector', '-fno-builtin', '-fno-asynchronous-unwind-tables', '-fno-pie',
+  '-fno-tree-loop-distribute-patterns', '-no-pie', '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-s', '-Wall', '-Wextra'];
+
 /**
  * The installed shape of a compiled program: `outfile` is the launcher, which executes
- * `${outfile}-bun` (the Bun executable, compileExecutable) with the JIT off. Static, so
- * that no dynamic loader runs before Bun does.
+ * `${outfile}-bun` (the Bun executable, compileExecutable) with the JIT off.
  */
 export function compileLauncher(outfile) {
-  execFileSync(process.env.CC || 'cc', ['-O2', '-static', '-s', '-Wall', '-Wextra', '-o', outfile, LAUNCHER_SOURCE], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.env.CC || 'cc', [...LAUNCHER_FLAGS, '-o', outfile, LAUNCHER_SOURCE], { stdio: ['ignore', 'ignore', 'inherit'] });
 }
