@@ -51,7 +51,8 @@
         "addon/child/stage2.cc",
         "addon/child/rootfs.cc",
         "addon/child/console.cc",
-        "addon/child/process.cc"
+        "addon/child/process.cc",
+        "addon/child/network.cc"
       ],
       "defines": ["_GNU_SOURCE"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers",

@@ -234,6 +234,8 @@ function linkedSchema(schemas, rootFile) {
     for (const [k, v] of Object.entries(node)) {
       // Keywords that carry no type information (or that the generator would misread).
       if (['$id', '$schema', '$comment', 'definitions', 'if', 'then', 'else', 'not', 'propertyNames'].includes(k)) continue;
+      // x-ts-type: the TypeScript type of a value wider than JSON's numbers (int64, uint64).
+      if (k === 'x-ts-type') out.tsType = v;
       if (k.startsWith('x-')) continue;
       out[k] = convert(v, file);
     }

@@ -73,7 +73,15 @@ void setup_console(const Process &proc, bool bind_dev_console);
 // ---- process.cc ----
 // This process's /proc/<pid> on the host's procfs, kept for the LSM label writes.
 void stash_proc_self();
-void apply_process_attributes(const Process &proc);  // rlimits, personality, scheduler, I/O priority
+void apply_process_attributes(const Process &proc);  // rlimits, personality, scheduler, I/O priority, memory policy
+// Before any namespace is joined or created, while the capabilities of the initial user
+// namespace are still ours: the scheduler (a real-time policy needs CAP_SYS_NICE there; the
+// fork of stage 2 inherits it) and an exec's initial CPU affinity.
+void apply_early_attributes(const Process &proc);
+// An exec's final CPU affinity, right before the program runs.
+void apply_final_affinity(const Process &proc);
+// ---- network.cc ----
+void bring_loopback_up();
 [[noreturn]] void finalize_and_exec(const Plan *plan);
 
 }  // namespace tsr

@@ -100,7 +100,28 @@ void set_capabilities(const Capabilities &caps) {
   }
 }
 
+// Stdio handed in by the caller becomes the process's own before the uid change (runc's
+// fixStdioPermissions, crun's maybe_chown_std_streams), so a process that is not root can
+// still reopen it through /proc/self/fd: files and pipes take the uid and gid, the
+// container's pty the uid; /dev/null and other devices stay as they are. An owner this
+// user namespace cannot change (EPERM, EINVAL) or a read-only file system is no error.
+void chown_stdio(const Process &proc) {
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st;
+    long rc = sys::fstatat(fd, "", &st, AT_EMPTY_PATH);
+    if (rc == -EBADF) continue;
+    set_index((uint32_t)fd);
+    check(rc, Step::STDIO_CHOWN);
+    bool device = S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode);
+    if (st.st_uid == proc.uid || (device && !(proc.terminal && S_ISCHR(st.st_mode) && st.st_rdev != make_dev(1, 3)))) continue;
+    rc = sys::fchownat(fd, "", proc.uid, device ? ~0u : proc.gid, AT_EMPTY_PATH);
+    if (rc < 0 && rc != -EPERM && rc != -EINVAL && rc != -EROFS) die_at(Step::STDIO_CHOWN, rc, (uint32_t)fd);
+  }
+  clear_index();
+}
+
 void set_user(const Process &proc) {
+  chown_stdio(proc);
   if (proc.set_groups) {
     const uint32_t *gids = proc.additional_gids.count ? &plan_at(proc.additional_gids, 0) : nullptr;
     check(sys::setgroups(proc.additional_gids.count, gids), Step::SETGROUPS);
@@ -245,6 +266,15 @@ void load_seccomp(const proto::Seccomp &sc) {
   }
 }
 
+// A SCHED_DEADLINE task cannot fork (the kernel refuses with EAGAIN): that policy is set in
+// stage 2 itself, every other one in stage 1 before the namespaces (apply_early_attributes).
+constexpr uint32_t kSchedDeadline = 6;
+bool scheduler_is_early(const Process &proc) { return proc.has_scheduler && proc.scheduler.policy != kSchedDeadline; }
+
+void set_affinity(const proto::Blob &mask) {
+  if (mask.len) check(sys::sched_setaffinity(mask.len, blob(mask)), Step::CPU_AFFINITY);
+}
+
 }  // namespace
 
 void stash_proc_self() {
@@ -258,11 +288,26 @@ void stash_proc_self() {
   g_proc_self = (int)fd;
 }
 
+void apply_early_attributes(const Process &proc) {
+  if (scheduler_is_early(proc)) set_scheduler(proc.scheduler);
+  if (proc.has_cpu_affinity) set_affinity(proc.cpu_affinity.initial);
+}
+
+void apply_final_affinity(const Process &proc) {
+  if (proc.has_cpu_affinity) set_affinity(proc.cpu_affinity.final);
+}
+
 void apply_process_attributes(const Process &proc) {
   set_rlimits(proc);
   if (proc.personality >= 0) check(sys::personality((unsigned long)proc.personality), Step::PERSONALITY);
-  if (proc.has_scheduler) set_scheduler(proc.scheduler);
+  if (proc.has_scheduler && !scheduler_is_early(proc)) set_scheduler(proc.scheduler);
   if (proc.has_io_priority) check(sys::ioprio_set(1 /* IOPRIO_WHO_PROCESS */, 0, proc.io_priority), Step::IOPRIO);
+  if (proc.has_memory_policy) {
+    const proto::MemoryPolicy &mp = proc.memory_policy;
+    // maxnode counts one more than the bits the mask holds (set_mempolicy(2), as numactl passes it).
+    unsigned long maxnode = mp.nodes.len ? mp.nodes.len * 8 + 1 : 0;
+    check(sys::set_mempolicy((int)mp.mode, mp.nodes.len ? blob(mp.nodes) : nullptr, maxnode), Step::MEMORY_POLICY);
+  }
 }
 
 void finalize_and_exec(const Plan *p) {
@@ -304,6 +349,7 @@ void finalize_and_exec(const Plan *p) {
     });
   }
   if (proc.exec_fifo_fd >= 0) check(make_inheritable(proc.exec_fifo_fd), Step::EXEC_FIFO);
+  apply_final_affinity(proc);
 
   // tsrunc-init FIFO_FD PATH ARGV0 ARGS..., in the headroom plan.json reserves before argv.
   const char **argv = strv_headroom(proc.argv, 3);

@@ -18,6 +18,13 @@ namespace tsr {
 namespace {
 
 int g_root_fd = -1;  // O_PATH fd of the rootfs mount (host path before pivot_root, "/" after)
+const char *g_rootfs = nullptr;  // the rootfs's host path, until pivot_root
+
+// (Re)open the root the mounts are resolved in: the topmost mount at the rootfs path.
+void open_root() {
+  if (g_root_fd >= 0) close_checked(g_root_fd, Step::ROOTFS_OPEN);
+  g_root_fd = (int)check(sys::openat(AT_FDCWD, g_rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), Step::ROOTFS_OPEN);
+}
 
 // Split "/a/b/c" into the directory fd of "/a/b" (created if missing) and "c".
 long open_parent(const char *path, char *name, size_t name_cap) {
@@ -146,8 +153,33 @@ void copy_tree(int from, int to, int depth) {
   }
 }
 
+// "mode=0755" (the covered directory's mode) in front of `data`, as runc gives a tmpfs; `data`
+// as it is when the target does not exist yet (the tmpfs keeps its own default, 1777).
+char g_mount_data[4096];
+const char *data_with_mode(const Mount &m, const char *dest) {
+  const char *data = str(m.data);
+  long fd = open_in_root(g_root_fd, dest, 0);
+  if (fd == -ENOENT) return data;
+  check(fd, Step::TMPFS_MODE);
+  struct stat st;
+  check(sys::fstatat((int)fd, "", &st, AT_EMPTY_PATH), Step::TMPFS_MODE);
+  close_checked(fd, Step::TMPFS_MODE);
+  if (!S_ISDIR(st.st_mode)) return data;
+  // "mode=" and four octal digits, as runc's %04o (the set-id and sticky bits included).
+  char mode[10] = "mode=";
+  unsigned bits = st.st_mode & 07777;
+  for (int shift = 9, k = 5; shift >= 0; shift -= 3) mode[k++] = (char)('0' + ((bits >> shift) & 7));
+  mode[9] = 0;
+  str_copy(g_mount_data, sizeof g_mount_data, mode);
+  if (data && (!str_append(g_mount_data, sizeof g_mount_data, ",") || !str_append(g_mount_data, sizeof g_mount_data, data))) {
+    die(Step::TMPFS_MODE, ENAMETOOLONG);
+  }
+  return g_mount_data;
+}
+
 void do_mount(const Mount &m) {
   const char *dest = str(m.dest);
+  const char *data = m.take_mode && !m.bind && m.mount_fd < 0 ? data_with_mode(m, dest) : str(m.data);
   long target = m.no_symlinks && !kWeakenProcfs
                     ? strict_target(dest)
                     : check(mkdir_all_in_root(g_root_fd, dest, m.create_file, 0755), Step::MOUNT_TARGET);
@@ -166,9 +198,11 @@ void do_mount(const Mount &m) {
   } else if (m.bind) {
     check(sys::mount(str(m.source), at.c_str(), nullptr, MS_BIND | (m.flags & MS_REC), nullptr), Step::BIND_MOUNT);
   } else {
-    check(sys::mount(str(m.source), at.c_str(), str(m.fstype), m.flags, str(m.data)), Step::MOUNT);
+    check(sys::mount(str(m.source), at.c_str(), str(m.fstype), m.flags, data), Step::MOUNT);
   }
   close_checked(target, Step::MOUNT_TARGET);
+  // A mount over the root itself: later targets are resolved in it, not in what it covers.
+  if (str_eq(dest, "/")) open_root();
   if (copyup) {
     long fresh = check(open_in_root(g_root_fd, dest, O_DIRECTORY), Step::TMPCOPYUP);
     copy_tree((int)covered, (int)fresh, 0);
@@ -184,8 +218,14 @@ void make_device(const Device &d) {
   if (d.bind_from_host) {
     long target = check(mkdir_all_in_root(g_root_fd, path, true, 0755), Step::DEVICE_TARGET);
     if (!kWeakenProcfs && on_procfs((int)target)) die(Step::DEVICE_ON_PROC, EPERM);
-    FdPath at((int)target);
-    check(sys::mount(str(d.host_path), at.c_str(), nullptr, MS_BIND, nullptr), Step::DEVICE_BIND);
+    // A clone of the host's node, nosuid and noexec before it is attached (as crun binds them):
+    // a device is neither a program nor a set-id file.
+    // The node the runtime made (mountFd), or the host's.
+    long tree = d.mount_fd >= 0 ? d.mount_fd
+                                : check(sys::open_tree(AT_FDCWD, str(d.host_path), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC), Step::DEVICE_BIND);
+    check(setattr_fd((int)tree, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, 0, 0, false), Step::DEVICE_BIND);
+    check(sys::move_mount((int)tree, "", (int)target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), Step::DEVICE_BIND);
+    close_checked(tree, Step::DEVICE_BIND);
     close_checked(target, Step::DEVICE_TARGET);
     return;
   }
@@ -263,7 +303,8 @@ void setup_rootfs(const Plan *p) {
   // at the very end (apply_root_propagation), where it cannot break the setup.
   check(sys::mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr), Step::ROOTFS_SLAVE);
   check(sys::mount(rootfs, rootfs, nullptr, MS_BIND | MS_REC, nullptr), Step::ROOTFS_BIND);
-  g_root_fd = (int)check(sys::openat(AT_FDCWD, rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), Step::ROOTFS_OPEN);
+  g_rootfs = rootfs;
+  open_root();
 
   for (uint32_t i = 0; i < p->mounts.count; i++) {
     set_index(i);

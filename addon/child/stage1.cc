@@ -68,6 +68,7 @@ void run_stage1(const Plan *p) {
   check(sys::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), Step::PDEATHSIG);
   if (sys::getppid() != runtime) die(Step::RUNTIME_GONE, ESRCH);
   set_dumpable(false);
+  apply_early_attributes(p->process);
 
   // oom_score_adj is inherited by the fork below; write it while the host /proc is ours.
   if (p->process.has_oom_score_adj) {

@@ -23,6 +23,7 @@ void close_setup_fds(const Plan *p) {
     visit(proc.console_socket_fd);
     for (int i = 0; i < 3; i++) visit(proc.stdio_fds[i]);
     for (uint32_t i = 0; i < p->mounts.count; i++) visit(plan_at(p->mounts, i).mount_fd);
+    for (uint32_t i = 0; i < p->devices.count; i++) visit(plan_at(p->devices, i).mount_fd);
   });
 }
 
@@ -63,13 +64,17 @@ void run_stage2(const Plan *p) {
   sys::umask(0);
 
   const Process &proc = p->process;
-  if (p->is_init || proc.terminal) check(sys::setsid(), Step::SETSID);
+  // A session (and so a process group) of its own, for an exec'd process too, as runc's
+  // nsexec gives it: otherwise it stays in the runtime's process group, which its PID
+  // namespace cannot name (getpgrp() would return 0).
+  check(sys::setsid(), Step::SETSID);
   const char *keyring = str(p->keyring_name);
   if (p->new_session_keyring) {
     // A fresh session keyring, so the container cannot read the host's keys.
     long rc = sys::keyctl_join_session_keyring(keyring);
     if (rc < 0 && rc != -ENOSYS) die(Step::KEYRING, rc);
   }
+  if (p->loopback_up) bring_loopback_up();
 
   const char *rootfs = str(p->rootfs);
   if (p->is_init && p->setup_mounts) {

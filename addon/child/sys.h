@@ -112,6 +112,8 @@ long umask(unsigned mask);
 long prlimit(int resource, const KRlimit *limit);
 long personality(unsigned long persona);
 long sched_setattr(const KSchedAttr *attr);
+long sched_setaffinity(size_t len, const void *mask);
+long set_mempolicy(int mode, const void *nodemask, unsigned long maxnode);
 long ioprio_set(int which, int who, int ioprio);
 long seccomp(unsigned op, unsigned flags, const void *args);
 long rt_sigaction(int sig, const KSigaction *act);
@@ -122,6 +124,7 @@ long execveat(int dirfd, const char *path, const char *const *argv, const char *
 long execve(const char *path, const char *const *argv, const char *const *envp);
 
 // ---- sockets ----
+long socket(int domain, int type, int protocol);
 long sendmsg(int fd, const struct msghdr *msg, int flags);
 long recvmsg(int fd, struct msghdr *msg, int flags);
 

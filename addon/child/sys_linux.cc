@@ -95,6 +95,10 @@ long umask(unsigned mask) { return call(SYS_umask, mask); }
 long prlimit(int resource, const KRlimit *limit) { return call(SYS_prlimit64, 0, resource, limit, 0); }
 long personality(unsigned long persona) { return call(SYS_personality, persona); }
 long sched_setattr(const KSchedAttr *attr) { return call(SYS_sched_setattr, 0, attr, 0); }
+long sched_setaffinity(size_t len, const void *mask) { return call(SYS_sched_setaffinity, 0, len, mask); }
+long set_mempolicy(int mode, const void *nodemask, unsigned long maxnode) {
+  return call(SYS_set_mempolicy, mode, nodemask, maxnode);
+}
 long ioprio_set(int which, int who, int ioprio) { return call(SYS_ioprio_set, which, who, ioprio); }
 long seccomp(unsigned op, unsigned flags, const void *args) { return call(SYS_seccomp, op, flags, args); }
 long rt_sigaction(int sig, const KSigaction *act) { return call(SYS_rt_sigaction, sig, act, 0, sizeof act->mask); }
@@ -107,6 +111,7 @@ long execve(const char *path, const char *const *argv, const char *const *envp) 
   return call(SYS_execve, path, argv, envp);
 }
 
+long socket(int domain, int type, int protocol) { return call(SYS_socket, domain, type, protocol); }
 long sendmsg(int fd, const struct msghdr *msg, int flags) { return call(SYS_sendmsg, fd, msg, flags); }
 long recvmsg(int fd, struct msghdr *msg, int flags) { return call(SYS_recvmsg, fd, msg, flags); }
 

@@ -31,6 +31,7 @@ Napi::Value SeccompCompile(const Napi::CallbackInfo &info);
 // idmap.cc
 Napi::Value UsernsFd(const Napi::CallbackInfo &info);
 Napi::Value IdmappedTree(const Napi::CallbackInfo &info);
+Napi::Value DeviceNodeTree(const Napi::CallbackInfo &info);
 // bpf.cc
 Napi::Value BpfDeviceProgramLoad(const Napi::CallbackInfo &info);
 Napi::Value BpfDeviceProgramAttach(const Napi::CallbackInfo &info);
@@ -79,6 +80,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"seccompCompile", tsr::SeccompCompile},
       {"usernsFd", tsr::UsernsFd},
       {"idmappedTree", tsr::IdmappedTree},
+      {"deviceNodeTree", tsr::DeviceNodeTree},
   };
   for (const Entry &e : table) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
   return exports;

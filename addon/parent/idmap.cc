@@ -12,7 +12,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -85,7 +87,8 @@ Napi::Value UsernsFd(const Napi::CallbackInfo &info) {
 
 // idmappedTree(source, usernsFd, rbind, ridmap) -> fd of a detached, id-mapped clone of
 // source: the clone takes the submounts along with rbind, the mapping applies to them too
-// with ridmap (otherwise to the top mount only).
+// with ridmap (otherwise to the top mount only). usernsFd -1: a plain clone, not mapped
+// (a bind source a container's user namespace could not reach by path).
 Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsString()) return throw_type(env, "idmappedTree(source, usernsFd, rbind, ridmap)");
@@ -95,6 +98,7 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
   unsigned idmap_rec = info[3].ToBoolean() ? AT_RECURSIVE : 0;
   int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | clone_rec);
   if (tree < 0) return throw_errno(env, errno, "open_tree");
+  if (userns < 0) return Napi::Number::New(env, tree);
   struct mount_attr attr;
   memset(&attr, 0, sizeof attr);
   attr.attr_set = MOUNT_ATTR_IDMAP;
@@ -104,6 +108,35 @@ Napi::Value IdmappedTree(const Napi::CallbackInfo &info) {
     close(tree);
     return throw_errno(env, err, "mount_setattr");
   }
+  return Napi::Number::New(env, tree);
+}
+
+// deviceNodeTree(mode, major, minor, uid, gid) -> fd of a detached bind mount of a device
+// node made here, on a private, unattached tmpfs, owned by uid:gid (host ids). For a
+// container with a user namespace, where mknod is refused: its devices are made by the
+// runtime, with the numbers, mode and owner the config gives, whatever the host's /dev has
+// (crun's precreate_device). The child moves the mount into place.
+Napi::Value DeviceNodeTree(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 5) return throw_type(env, "deviceNodeTree(mode, major, minor, uid, gid)");
+  unsigned mode = info[0].As<Napi::Number>().Uint32Value();
+  unsigned major = info[1].As<Napi::Number>().Uint32Value(), minor = info[2].As<Napi::Number>().Uint32Value();
+  unsigned uid = info[3].As<Napi::Number>().Uint32Value(), gid = info[4].As<Napi::Number>().Uint32Value();
+  int fs = (int)syscall(SYS_fsopen, "tmpfs", FSOPEN_CLOEXEC);
+  if (fs < 0) return throw_errno(env, errno, "fsopen tmpfs");
+  int err = 0;
+  const char *what = "fsconfig";
+  int mnt = -1, tree = -1;
+  if (syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) err = errno;
+  if (!err && (mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0) err = errno, what = "fsmount";
+  if (!err && mknodat(mnt, "node", mode, makedev(major, minor)) < 0) err = errno, what = "mknod";
+  if (!err && fchownat(mnt, "node", uid, gid, AT_SYMLINK_NOFOLLOW) < 0) err = errno, what = "chown";
+  // mknod applied the umask: give the node exactly the config's mode.
+  if (!err && fchmodat(mnt, "node", mode & 07777, 0) < 0) err = errno, what = "chmod";
+  if (!err && (tree = (int)syscall(SYS_open_tree, mnt, "node", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC)) < 0) err = errno, what = "open_tree";
+  if (mnt >= 0) close(mnt);
+  close(fs);
+  if (err) return throw_errno(env, err, what);
   return Napi::Number::New(env, tree);
 }
 

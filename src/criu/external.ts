@@ -33,12 +33,12 @@ export function hostBinds(spec: Spec, bundle: string, cgroup: CgroupFacts): Host
   const views = viewMounts(spec.mounts, bundle);
   // Only the binds' destinations and sources matter here: what is bound onto a file and
   // id-mapped mounts do not change which host paths are external.
-  const binds = planMounts(views, { cgroupns: ns.isNew('cgroup'), cgroup, isDirectory: () => true, idmap: () => null, laterPaths: [] })
+  const binds = planMounts(views, { cgroupns: ns.isNew('cgroup'), cgroup, isDirectory: () => true, idmap: () => null, detachBinds: false, laterPaths: [] })
     .filter((m) => m.bind && m.source)
     .map((m) => ({ dest: m.dest, source: m.source as string }));
   const devices = devIsBindMounted(views)
     ? []
-    : planDevices(spec.linux?.devices, ns.has('user'))
+    : planDevices(spec.linux?.devices, ns.has('user') ? { makeNodes: false } : null)
         .filter((d) => d.bindFromHost && d.hostPath)
         .map((d) => ({ dest: d.path, source: d.hostPath as string }));
   return [...binds, ...devices];

@@ -42,13 +42,32 @@ const POLLOUT = 0x004;
 /** A write of at most PIPE_BUF bytes to a pipe that poll calls writable does not block. */
 const PIPE_BUF = 4096;
 
-function envObject(env: readonly string[] | undefined): Record<string, string> {
+/**
+ * A runtime-namespace hook's environment: its `env`, exactly; a hook without one inherits
+ * the runtime's, as with runc and crun (their hooks are plain child processes; a hook such
+ * as an OCI network plugin relies on PATH from the engine).
+ */
+function hookEnvironment(env: readonly string[] | undefined): NodeJS.ProcessEnv {
+  if (env === undefined) return process.env;
   const out: Record<string, string> = {};
-  for (const e of env ?? []) {
+  for (const e of env) {
     const eq = e.indexOf('=');
     if (eq > 0) out[e.slice(0, eq)] = e.slice(eq + 1);
   }
   return out;
+}
+
+/**
+ * A runtime-namespace hook's working directory: the bundle, as runc's hooks get it (runc
+ * changes into the bundle), not the caller's directory; "/" once the bundle is gone
+ * (a poststop after the engine removed it).
+ */
+function hookCwd(bundle: string): string {
+  try {
+    return fs.statSync(bundle).isDirectory() ? bundle : '/';
+  } catch {
+    return '/';
+  }
 }
 
 function hookLabel(kind: HookKind, i: number, hook: Hook): string {
@@ -202,7 +221,7 @@ function signalText(sig: number): string {
 const SIGNAL_WORDS: Readonly<Record<string, string>> = { SIGKILL: 'killed', SIGTERM: 'terminated', SIGSEGV: 'segmentation fault', SIGABRT: 'aborted' };
 
 /** Start one hook in the runtime's namespaces; throws a HookError when it cannot be started. */
-function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
+function startHostHook(kind: HookKind, i: number, hook: Hook, bundle: string): RunningHook {
   const addon = native();
   const { theirs, ours } = hookPipes();
   const args = hookArgs(hook);
@@ -212,7 +231,7 @@ function startHostHook(kind: HookKind, i: number, hook: Hook): RunningHook {
   };
   let child;
   try {
-    child = spawn(hook.path, args.slice(1), { argv0: args[0], env: envObject(hook.env), stdio: theirs });
+    child = spawn(hook.path, args.slice(1), { argv0: args[0], env: hookEnvironment(hook.env), cwd: hookCwd(bundle), stdio: theirs });
   } catch {
     // Bun throws at once where Node reports later (below).
     throw cannotStart();
@@ -239,7 +258,7 @@ function whyNotExecutable(file: string): string {
 
 /** Run one hook in the runtime's namespaces; throws a HookError when it fails. */
 function runHostHook(kind: HookKind, i: number, hook: Hook, state: HookState): void {
-  superviseHook(kind, i, hook, startHostHook(kind, i, hook), state);
+  superviseHook(kind, i, hook, startHostHook(kind, i, hook, state.bundle), state);
 }
 
 /** Run hooks in the runtime's namespaces, in order; the first failure throws. */
@@ -264,6 +283,14 @@ export function runHostHooksWarning(
       warn(errorMessage(err));
     }
   });
+}
+
+/**
+ * startContainer hooks without an `env` of their own run with the container process's
+ * environment, as runc runs them (a de facto behaviour engines rely on, not the spec's).
+ */
+export function withDefaultEnv(hooks: readonly Hook[] | undefined, env: readonly string[] | undefined): Hook[] {
+  return (hooks ?? []).map((h) => (h.env === undefined ? { ...h, env: [...(env ?? [])] } : h));
 }
 
 /** Run hooks inside the container's namespaces (fork, setns, fork for the PID namespace). */

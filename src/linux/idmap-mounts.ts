@@ -66,6 +66,18 @@ export class IdmapTrees {
     return fd;
   }
 
+  /** A detached clone of a bind source, not mapped (MountDraft.detach); `dest` names it in errors. */
+  clone(source: string, rbind: boolean, dest: string): number {
+    let fd: number;
+    try {
+      fd = native().idmappedTree(source, -1, rbind, false);
+    } catch (err) {
+      throw new SystemError(`mount ${source} to ${dest}: cannot open the bind source: ${errorMessage(err)}`, (err as NodeJS.ErrnoException).code ?? '');
+    }
+    this.fds.push(fd);
+    return fd;
+  }
+
   private usernsFor(tree: IdmapTree): number {
     const key = `${tree.uidMap}|${tree.gidMap}`;
     let fd = this.userns.get(key);

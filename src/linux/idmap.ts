@@ -14,6 +14,34 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Linux, LinuxIDMapping } from '../spec/types.js';
 import { ConfigError, SystemError, describeFsError } from '../util/errors.js';
+import { hostIdOf } from './rootless.js';
+
+/** What an owner the container's root cannot take over looks like to fchown: left as it is (crun). */
+const STDIO_CHOWN_TOLERATED = new Set(['EPERM', 'EINVAL', 'EROFS', 'EBADF']);
+
+/**
+ * The runtime's stdio, which the container's process inherits, given to the host ids of
+ * the container's root before its new user namespace exists (crun's maybe_chown_std_streams
+ * before the namespace): inside, a file owned by an id the namespace does not map can no
+ * longer be given to the process's user, who then cannot reopen it through /proc/self/fd.
+ * Devices and terminals stay as they are; an owner the runtime cannot change is left to
+ * the container's process, as crun leaves it.
+ */
+export function giveStdioToMappedRoot(linux: Linux): void {
+  const uid = hostIdOf(0, mapText(linux.uidMappings));
+  const gid = hostIdOf(0, mapText(linux.gidMappings));
+  if (uid === null || gid === null || (uid === 0 && gid === 0)) return;
+  for (let fd = 0; fd < 3; fd++) {
+    try {
+      const st = fs.fstatSync(fd);
+      if (st.isCharacterDevice() || st.isBlockDevice() || (st.uid === uid && st.gid === gid)) continue;
+      fs.fchownSync(fd, uid, gid);
+    } catch (err) {
+      if (STDIO_CHOWN_TOLERATED.has((err as NodeJS.ErrnoException).code ?? '')) continue;
+      throw new SystemError(`chown stdio fd ${fd} to the container's root (${uid}:${gid}): ${describeFsError(err)}`);
+    }
+  }
+}
 
 export function mapText(maps: readonly LinuxIDMapping[] | undefined): string {
   return (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');

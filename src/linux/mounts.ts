@@ -78,6 +78,8 @@ export interface MountContext {
   isDirectory: (source: string) => boolean;
   /** The id-mapped tree a bind mount asks for, or null. */
   idmap: (view: MountView) => IdmapTree | null;
+  /** Bind sources are opened by the runtime, outside the container's user namespace (MountDraft.detach). */
+  detachBinds: boolean;
   /** Destinations of devices and symlinks created after the mounts. */
   laterPaths: string[];
 }
@@ -90,7 +92,7 @@ function emptyPlan(dest: string): MountDraft {
   return {
     bind: false, createFile: false, source: null, dest, fstype: null, data: null, flags: 0,
     attrSet: 0, attrClr: 0, rattrSet: 0, rattrClr: 0, propagation: 0, propagationRecursive: false,
-    lateReadonly: false, tmpcopyup: false, idmap: null,
+    lateReadonly: false, tmpcopyup: false, takeMode: false, idmap: null, detach: false,
   };
 }
 
@@ -128,6 +130,8 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
     plan.attrSet = attrs.set;
     plan.attrClr = attrs.clr;
     plan.idmap = ctx.idmap(v);
+    // (Not the cgroup binds below: their directories are made after the plan is opened.)
+    plan.detach = ctx.detachBinds && plan.idmap === null;
   } else {
     plan.fstype = v.mount.type ?? null;
     plan.source = v.mount.source ?? v.mount.type ?? 'none';
@@ -135,6 +139,8 @@ function planOne(v: MountView, ctx: MountContext): MountDraft[] {
     plan.data = o.data.length ? o.data.join(',') : null;
     // runc copies up into a tmpfs only and ignores the option on anything else.
     plan.tmpcopyup = o.tmpcopyup && plan.fstype === 'tmpfs';
+    // A tmpfs over an existing directory keeps that directory's mode unless data says otherwise (runc).
+    plan.takeMode = plan.fstype === 'tmpfs';
   }
   return [plan];
 }

@@ -66,6 +66,11 @@ export interface NativeAddon {
    * `rbind`, the mapping applied to them too when `ridmap`.
    */
   idmappedTree(source: string, usernsFd: number, rbind: boolean, ridmap: boolean): number;
+  /**
+   * A detached bind mount of a device node made on a private tmpfs (mode with its S_IF* type,
+   * host uid and gid), for a container in a user namespace to move into place.
+   */
+  deviceNodeTree(mode: number, major: number, minor: number, uid: number, gid: number): number;
   /** Load a BPF_PROG_TYPE_CGROUP_DEVICE program (raw instructions); returns its fd. */
   bpfDeviceProgramLoad(insns: Buffer): number;
   /** Attach a device program to a cgroup2 directory fd (BPF_F_ALLOW_MULTI). */

@@ -6,7 +6,9 @@
 // sets are bit masks, the seccomp filter is compiled BPF. The child only walks it.
 export type {
   CapabilityMasks,
+  CpuAffinityPlan,
   DevicePlan,
+  MemoryPolicyPlan,
   MountPlan,
   NsJoinPlan,
   ProcessPlan,

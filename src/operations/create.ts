@@ -12,7 +12,8 @@ import { convertContainer } from '../linux/specconv/index.js';
 import { gatherHostFacts } from '../linux/specconv/host-facts.js';
 import { openPlan } from '../linux/specconv/open.js';
 import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
-import { writeIdMaps } from '../linux/idmap.js';
+import { realtimePlacementError } from '../linux/process-attrs.js';
+import { giveStdioToMappedRoot, writeIdMaps } from '../linux/idmap.js';
 import { type Launched, launch } from '../linux/launcher.js';
 import { sendToSeccompAgent } from '../linux/seccomp-notify.js';
 import { connectPidfdSocket, sendPidfd } from '../linux/pidfd-socket.js';
@@ -115,20 +116,26 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     cgroups?.create(spec.linux?.resources, { warn: (m) => ctx.log.warn(m), ignorePermissionErrors: ctx.rootless });
     trace('create: cgroups made');
 
+    // The container's stdio is the runtime's own unless a terminal replaces it.
+    if (planned.idMaps && !spec.process?.terminal) giveStdioToMappedRoot(spec.linux ?? {});
     const hooks = spec.hooks ?? {};
     launched = launch(plan, {
       onStage1: (pid) => {
         if (planned.idMaps) writeIdMaps(pid, spec.linux ?? {}, planned.idMaps);
-        cgroups?.addInitProcess(pid);
+        try {
+          cgroups?.addInitProcess(pid);
+        } catch (err) {
+          throw realtimePlacementError(err, spec.process, 'process');
+        }
       },
       onHooks: (initPid, initPidfd) => {
         record.pid = initPid;
         record.pidStartTime = readProcStat(initPid)?.startTime ?? 0;
         ctx.store.write(record);
-        const state = hookState(record, 'creating', initPid);
+        const state = hookState(record, 'created', initPid);
         runHostHooks('prestart', hooks.prestart, state);
         runHostHooks('createRuntime', hooks.createRuntime, state);
-        runContainerHooks('createContainer', hooks.createContainer, hookState(record, 'creating', nsPid(initPid)), {
+        runContainerHooks('createContainer', hooks.createContainer, hookState(record, 'created', nsPid(initPid)), {
           pidfd: initPidfd,
           nsFlags: planned.nsFlags,
         });

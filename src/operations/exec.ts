@@ -23,6 +23,7 @@ import { nsFlagsOf } from '../state/namespaces.js';
 import { writeFileAtomic } from '../state/store.js';
 import { ConfigError, ConfigErrors, ContainerStateError, RuntimeError, UsageError } from '../util/errors.js';
 import { readJson } from '../util/json-input.js';
+import { realtimePlacementError } from '../linux/process-attrs.js';
 import type { RuntimeContext } from './context.js';
 import { hookState, liveStatus, readSnapshot } from './container.js';
 import { SignalForwarder } from './forward-signals.js';
@@ -189,7 +190,13 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
     for (const w of converted.warnings) ctx.log.warn(w);
     const { plan } = openPlan(converted.draft, { console: consoleFd >= 0 ? { fd: consoleFd } : null, initPidfd });
     const launched = launch(plan, {
-      onStage1: (pid) => cg?.addProcess(pid, placement, ctx.rootless),
+      onStage1: (pid) => {
+        try {
+          cg?.addProcess(pid, placement, ctx.rootless);
+        } catch (err) {
+          throw realtimePlacementError(err, proc, fromFile ? '' : 'process');
+        }
+      },
       // SCMP_ACT_NOTIFY in the container's profile: the exec'd process's listener goes to
       // the same agent, with the container's state (runc's setns process does the same).
       onSeccompFd: (fd, execPid) => {

@@ -8,6 +8,7 @@ import { native } from '../native/addon.js';
 import { CAPABILITIES } from '../linux/capabilities.js';
 import { MOUNT_OPTIONS } from '../linux/mount-options.js';
 import { NAMESPACES } from '../linux/namespaces.js';
+import { MPOL_FLAGS, MPOL_MODES } from '../linux/process-attrs.js';
 import { SECCOMP_ACTIONS, SECCOMP_ARCHES, SECCOMP_FLAGS, SECCOMP_OPERATORS } from '../linux/seccomp.js';
 import { OCI_VERSION } from '../spec/defaults.js';
 import { HOOK_NAMES } from '../spec/semantic-checks.js';
@@ -20,8 +21,8 @@ export const OCI_VERSION_MIN = '1.0.0';
 
 /**
  * What this build implements of the optional Linux features (update with the code):
- * id-mapped bind mounts (src/linux/idmap-mounts.ts); not intelRdt (refused clearly),
- * netDevices or memoryPolicy.
+ * id-mapped bind mounts (src/linux/idmap-mounts.ts), memoryPolicy (the modes and flags of
+ * src/linux/process-attrs.ts); not intelRdt (refused clearly) or netDevices.
  */
 const BUILD = {
   // systemdUser: a rootless runtime's --systemd-cgroup uses the user's systemd (docs/hosts.md).
@@ -105,6 +106,7 @@ export function features(criu?: string): Features {
     intelRdt: { enabled: BUILD.intelRdt },
     mountExtensions: { idmap: { enabled: BUILD.idmapMounts } },
     netDevices: { enabled: BUILD.netDevices },
+    memoryPolicy: { modes: Object.keys(MPOL_MODES), flags: Object.keys(MPOL_FLAGS).sort() },
   };
   const annotations: Record<string, string> = {
     // Unlike the rest, a fact of this host: a criu that passes `criu check` (about 60 ms).

@@ -15,6 +15,7 @@ import { ContainerLock } from '../state/lock.js';
 import { SNAPSHOT_FILE, STATE_FILE } from '../state/store.js';
 import type { ContainerRecord } from '../state/types.js';
 import { HookError, errorMessage } from '../util/errors.js';
+import { type Json, toJson } from '../util/json-exact.js';
 import type { RuntimeContext } from './context.js';
 import { destroyContainer } from './container.js';
 
@@ -68,8 +69,8 @@ export function claimNewContainer(ctx: RuntimeContext, record: ContainerRecord, 
     record.foreign = present.flatMap((pid) => processKey(pid) ?? []);
   }
   return ContainerLock.claim(ctx.store, record.id, [
-    [STATE_FILE, JSON.stringify(record)],
-    [SNAPSHOT_FILE, JSON.stringify(spec)],
+    [STATE_FILE, toJson(record as unknown as Json)],
+    [SNAPSHOT_FILE, toJson(spec as unknown as Json)],
   ]);
 }
 

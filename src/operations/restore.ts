@@ -173,7 +173,7 @@ function criuRestore(
     const req = restoreRequest(r, session.pid, binds, fds.namespaces, fds.images, fds.work);
     const resp = session.request(req, (n) => {
       if (n.script === 'setup-namespaces') {
-        const state = hookState(record, 'creating', n.pid);
+        const state = hookState(record, 'created', n.pid);
         runHostHooks('prestart', r.spec.hooks?.prestart, state);
         runHostHooks('createRuntime', r.spec.hooks?.createRuntime, state);
       } else if (n.script === 'post-restore') {

@@ -4,7 +4,7 @@
 // before execve), so when start returns the program has been executed.
 import fs from 'node:fs';
 import { POLLERR, POLLIN, native } from '../native/addon.js';
-import { runContainerHooks, runHostHooks } from '../linux/hooks.js';
+import { runContainerHooks, runHostHooks, withDefaultEnv } from '../linux/hooks.js';
 import { openLivePidfd } from '../state/liveness.js';
 import { withLock } from '../state/lock.js';
 import { nsFlagsOf, nsPid } from '../state/namespaces.js';
@@ -34,7 +34,7 @@ export function start(ctx: RuntimeContext, id: string): ContainerRecord {
     if (pidfd === null) throw new ContainerStateError(NOT_STARTABLE.stopped as string);
     try {
       try {
-        runContainerHooks('startContainer', spec.hooks?.startContainer, hookState(rec, 'created', nsPid(rec.pid)), {
+        runContainerHooks('startContainer', withDefaultEnv(spec.hooks?.startContainer, spec.process.env), hookState(rec, 'created', nsPid(rec.pid)), {
           pidfd,
           nsFlags: nsFlagsOf(rec),
         });

@@ -132,6 +132,14 @@ function processRules(proc: Obj, at: Segment[]): SemanticProblem[] {
   if (typeof proc.cwd === 'string' && !proc.cwd.startsWith('/')) {
     out.push({ path: [...at, 'cwd'], message: 'must be an absolute path' });
   }
+  // Only NAME=VALUE reaches execve as the program expects it (runc's prepareEnv). The entry
+  // itself is not quoted: it may be a secret that lacks its '=' by a typo.
+  arr(proc.env).forEach((e, i) => {
+    if (typeof e !== 'string') return;
+    const eq = e.indexOf('=');
+    if (eq < 0) out.push({ path: [...at, 'env', i], message: "invalid environment variable: missing '='" });
+    else if (eq === 0) out.push({ path: [...at, 'env', i], message: 'invalid environment variable: name cannot be empty' });
+  });
   if (isObj(proc.user)) {
     idRule(proc.user.uid, [...at, 'user', 'uid'], out);
     idRule(proc.user.gid, [...at, 'user', 'gid'], out);
@@ -150,8 +158,20 @@ export function checkProcess(proc: unknown, at: Segment[]): SemanticProblem[] {
   return [...out, ...processRules(proc, at)];
 }
 
+/** Memory sizes where -1 means "unlimited" and other negative numbers mean nothing (the kernel refuses them). */
+const MEMORY_SIZES = ['limit', 'reservation', 'swap', 'kernelTCP'] as const;
+
 function resourcesRules(res: Obj, at: Segment[]): SemanticProblem[] {
   const out: SemanticProblem[] = [];
+  if (isObj(res.memory)) {
+    const memory = res.memory;
+    for (const key of MEMORY_SIZES) {
+      const v = memory[key];
+      if ((typeof v === 'number' || typeof v === 'bigint') && v < -1) {
+        out.push({ path: [...at, 'memory', key], message: 'must be -1 (unlimited) or a size in bytes' });
+      }
+    }
+  }
   if (isObj(res.rdma)) {
     for (const [dev, limits] of Object.entries(res.rdma)) {
       if (isObj(limits) && !has(limits, 'hcaHandles') && !has(limits, 'hcaObjects')) {

@@ -64,11 +64,51 @@ export function validateFeatures(doc: unknown): ConfigError[] {
   return run(ajvFeatures, doc);
 }
 
+// ------------------------------------------------------------------ 64-bit integers
+
+const MAX_UINT64 = 2n ** 64n - 1n;
+const MIN_INT64 = -(2n ** 63n);
+const MAX_INT64 = 2n ** 63n - 1n;
+/** The double right above 2^63: fails int64's maximum (2^63 as a double) and passes uint64's. */
+const ABOVE_INT64 = 2 ** 63 + 2 ** 11;
+
+/**
+ * What the schema validators (which know JSON numbers only) see for an integer read as a
+ * bigint (json-exact.ts: beyond 2^53). A double near it would blur the 64-bit limits (2^64-1
+ * and 2^64 are the same double), so the stand-in is chosen to fall on the same side of
+ * every int64 and uint64 limit as the exact value.
+ */
+function standIn(v: bigint): number {
+  if (v > MAX_UINT64) return 2 ** 65;
+  if (v > MAX_INT64) return Math.max(Number(v), ABOVE_INT64);
+  if (v < MIN_INT64) return -(2 ** 65);
+  return Number(v);
+}
+
+/** `doc` with every bigint replaced by its stand-in (a copy only where there are bigints). */
+function forSchema(doc: unknown): unknown {
+  if (typeof doc === 'bigint') return standIn(doc);
+  if (doc === null || typeof doc !== 'object') return doc;
+  if (Array.isArray(doc)) {
+    const items = doc.map(forSchema);
+    return items.some((v, i) => v !== doc[i]) ? items : doc;
+  }
+  let copy: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(doc)) {
+    const w = forSchema(v);
+    if (w === v) continue;
+    copy ??= { ...doc };
+    Object.defineProperty(copy, k, { value: w, writable: true, enumerable: true, configurable: true });
+  }
+  return copy ?? doc;
+}
+
 function run(
   validator: StandaloneValidator<unknown>,
-  doc: unknown,
+  parsed: unknown,
   semantic?: (doc: unknown) => SemanticProblem[],
 ): ConfigError[] {
+  const doc = forSchema(parsed);
   const problems = validator(doc) ? [] : collapseErrors(doc, validator.errors ?? []);
   if (semantic) {
     // A field the schema already rejected (or whose parent it rejected) is not reported again.

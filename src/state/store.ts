@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE } from '../spec/defaults.js';
 import { ContainerNotFoundError, ContainerStateError, FileError, SystemError, describeFsError, errorMessage } from '../util/errors.js';
+import { type Json, toJson } from '../util/json-exact.js';
 import { parseJsonText } from '../util/json-input.js';
 import { checkContainerId } from './container-id.js';
 import { isAlive, readProcStat } from './liveness.js';
@@ -145,7 +146,7 @@ export class StateStore {
 
   /** Write state.json atomically: a temp file in the same directory, fsync'd, renamed. */
   write(record: ContainerRecord): void {
-    writeFileAtomic(this.file(record.id, STATE_FILE), JSON.stringify(record));
+    writeFileAtomic(this.file(record.id, STATE_FILE), toJson(record as unknown as Json));
   }
 
   /**

@@ -5,6 +5,7 @@
 // symlinked to a secret must not print the secret's first bytes.
 import fs from 'node:fs';
 import { FileError } from './errors.js';
+import { hasUnsafeInteger, parseExact } from './json-exact.js';
 import { sleepMs } from './sleep.js';
 
 /** Far above any real config (runc's has no explicit limit; its parser reads it whole). */
@@ -83,14 +84,17 @@ export function readJson(src: JsonSource): unknown {
 
 /**
  * Parse JSON text, bounded in depth; `name` (a path) is what errors call it. The usual case
- * costs a depth scan and JSON.parse; the full check runs only to explain a failure.
+ * costs a depth scan and JSON.parse; the full check runs only to explain a failure. Integers
+ * a double cannot carry exactly (rlimits of 2^64-1, seccomp masks) come back as bigints
+ * (json-exact.ts), every other number as a number.
  */
 export function parseJsonText(text: string, name: string): unknown {
   const tooDeep = depthExceededAt(text, MAX_JSON_DEPTH);
   let problem: JsonProblem | null = tooDeep < 0 ? null : { reason: `nested deeper than ${MAX_JSON_DEPTH} levels`, pos: tooDeep };
   if (!problem) {
     try {
-      return JSON.parse(text);
+      const value: unknown = JSON.parse(text);
+      return hasUnsafeInteger(text) ? parseExact(text) : value;
     } catch {
       problem = checkJson(text, MAX_JSON_DEPTH) ?? { reason: 'not valid', pos: 0 };
     }

@@ -52,7 +52,7 @@ export interface ChildRun {
   stderr: string;
 }
 
-const CHILD_SOURCES = ['main', 'plan', 'report', 'fds', 'inroot', 'stage1', 'stage2', 'rootfs', 'console', 'process'];
+const CHILD_SOURCES = ['main', 'plan', 'report', 'fds', 'inroot', 'stage1', 'stage2', 'rootfs', 'console', 'process', 'network'];
 
 /** Build (or reuse) the harness binary; its path. */
 export function childHarness(): string {

@@ -2,7 +2,7 @@
 // capabilities, limits and status; detached exec with a pid file; --process files; and
 // the failures engines match on (runc's words, exit status 255, nothing left behind).
 import { expect } from 'chai';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readlinkSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeBundle } from '../helpers/bundle.js';
@@ -35,6 +35,11 @@ function killPid(pid: number): void {
   } catch {
     // gone
   }
+}
+
+/** Run the runtime with `fd` as its stdout (and stderr); its exit status. */
+function spawnSyncOut(args: string[], fd: number): number | null {
+  return spawnSync(runtimeBin(), ['--root', testRoot(), ...args], { stdio: ['ignore', fd, fd], timeout: 30_000 }).status;
 }
 
 /** `exec --detach --pid-file` a sleep; returns its host pid. */
@@ -139,6 +144,49 @@ describe('exec', function () {
     it('keeps the container\'s environment and adds --env to it', function () {
       sleeper = startSleeper((c) => c.process!.env!.push('FROM_CONFIG=1'));
       expect(rtOk(['exec', '-e', 'EXTRA=2', sleeper.id, 'sh', '-c', 'echo $FROM_CONFIG $EXTRA'])).to.equal('1 2\n');
+    });
+
+    it('refuses --env without "=" (as runc), naming the entry, and runs nothing', function () {
+      sleeper = startSleeper();
+      const marker = `/tmp/ran-${uniqueId()}`;
+      const r = rt(['exec', '--env', 'NOEQ', sleeper.id, 'touch', marker]);
+      expect(r.status, describeResult(r)).to.not.equal(0);
+      expect(r.stderr).to.match(/invalid environment variable: missing '='/);
+      expect(r.stderr.trim().split('\n')).to.have.length(1);
+      expect(rt(['exec', sleeper.id, 'test', '-e', marker]).status).to.equal(1);
+    });
+
+    it('the process has a process group of the container (getpgrp() is not 0), as with runc', function () {
+      sleeper = startSleeper();
+      const pgrp = Number(rtOk(['exec', sleeper.id, 'sh', '-c', 'cut -d" " -f5 /proc/$$/stat']).trim());
+      expect(pgrp).to.be.greaterThan(0);
+    });
+
+    it('--no-new-privs sets no_new_privs where the config does not (crun\'s exec no-new-privs case, capabilities {})', function () {
+      sleeper = startSleeper((c) => {
+        c.process!.noNewPrivileges = false;
+        c.process!.capabilities = {};
+      });
+      expect(rtOk(['exec', sleeper.id, 'grep', 'NoNewPrivs', '/proc/self/status'])).to.match(/NoNewPrivs:\s+0/);
+      expect(rtOk(['exec', '--no-new-privs', sleeper.id, 'grep', 'NoNewPrivs', '/proc/self/status'])).to.match(/NoNewPrivs:\s+1/);
+    });
+
+    it('process.execCPUAffinity: the final CPUs are the exec\'d process\'s (the config\'s, as runc takes them)', function () {
+      sleeper = startSleeper((c) => ((c.process as Record<string, unknown>).execCPUAffinity = { initial: '0', final: '0' }));
+      expect(rtOk(['exec', sleeper.id, 'grep', 'Cpus_allowed_list', '/proc/self/status'])).to.match(/Cpus_allowed_list:\s+0\n/);
+    });
+
+    it('stdio that is a file becomes the exec user\'s (runc, crun), so the process can reopen it', function () {
+      sleeper = startSleeper();
+      const out = path.join(makeTempDir('stdio'), 'out');
+      const fd = openSync(out, 'w');
+      try {
+        const r = spawnSyncOut(['exec', '--user', '1000:1000', sleeper.id, 'sh', '-c', ': >> /proc/self/fd/1 && echo ok'], fd);
+        expect(r, readFileSync(out, 'utf8')).to.equal(0);
+      } finally {
+        closeSync(fd);
+      }
+      expect(readFileSync(out, 'utf8')).to.equal('ok\n');
     });
 
     it('execs into a created container that has not started', function () {

@@ -24,6 +24,7 @@ interface FeaturesDoc {
     cgroup?: Record<string, boolean>;
     seccomp?: { enabled?: boolean; actions?: string[]; operators?: string[]; archs?: string[]; knownFlags?: string[]; supportedFlags?: string[] };
     mountExtensions?: { idmap?: { enabled?: boolean } };
+    memoryPolicy?: { modes?: string[]; flags?: string[] };
   };
   annotations?: Record<string, string>;
 }
@@ -100,6 +101,21 @@ describe('features', function () {
       const r = rt(['run', '--bundle', b.dir, uniqueId()]);
       expect(r.status, describeResult(r)).to.equal(0);
       expect(r.stdout).to.equal('1000\n');
+    });
+
+    it('every memory policy mode and flag (linux.memoryPolicy is set, not ignored)', function () {
+      const mp = features().linux?.memoryPolicy;
+      expect(mp?.modes).to.include.members(['MPOL_DEFAULT', 'MPOL_BIND', 'MPOL_LOCAL']);
+      const noNodes = new Set(['MPOL_DEFAULT', 'MPOL_LOCAL']);
+      const policies = [
+        ...(mp?.modes ?? []).map((mode) => ({ mode, nodes: noNodes.has(mode) ? undefined : '0' })),
+        ...(mp?.flags ?? []).map((flag) => ({ mode: 'MPOL_BIND', nodes: '0', flags: [flag] })),
+      ];
+      for (const policy of policies) {
+        const b = makeBundle({ args: ['true'], mutate: (c) => (c.linux!.memoryPolicy = policy) });
+        const r = rt(['run', '--bundle', b.dir, uniqueId()]);
+        expect(r.status, `${JSON.stringify(policy)}: ${describeResult(r)}`).to.equal(0);
+      }
     });
 
     it('every namespace and capability', function () {

@@ -82,6 +82,13 @@ describe('terminals and descriptor sockets', function () {
       expect(r.output).to.not.include('\r\r\n');
     });
 
+    it('exec -t --user 1: the pty is the user\'s, and exec returns (crun\'s exec-test-uid-tty)', function () {
+      sleeper = startSleeper();
+      const r = rtUnderPty(['exec', '-t', '--user', '1', sleeper.id, 'sh', '-c', 'stat -c owner=%u /proc/self/fd/0']);
+      expect(r.status, r.output).to.equal(0);
+      expect(r.output).to.include('owner=1');
+    });
+
     it('exec -t relays input to the process', function () {
       sleeper = startSleeper();
       const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'read x; echo "read:$x"'], 'abc\n');

@@ -250,7 +250,7 @@ long mknodat(int dirfd, const char *path, unsigned mode, uint64_t dev) {
 }
 long fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags) {
   begin("fchownat", dirfd, path, uid, gid);
-  return end(fault("fchownat"), resolve(dirfd, path));
+  return end(fault("fchownat", dirfd, true), resolve(dirfd, path));
 }
 long fchmodat(int dirfd, const char *path, unsigned mode) {
   begin("fchmodat", dirfd, path, mode);
@@ -474,6 +474,21 @@ long personality(unsigned long persona) {
 long sched_setattr(const tsr::KSchedAttr *attr) {
   begin("sched_setattr", attr->sched_policy);
   return end(fault("sched_setattr"));
+}
+long sched_setaffinity(size_t len, const void *mask) {
+  const unsigned char *m = (const unsigned char *)mask;
+  begin("sched_setaffinity", len, len ? m[0] : 0);
+  return end(fault("sched_setaffinity"));
+}
+long set_mempolicy(int mode, const void *nodemask, unsigned long maxnode) {
+  const unsigned char *m = (const unsigned char *)nodemask;
+  begin("set_mempolicy", mode, maxnode > 1 ? m[0] : 0, maxnode);
+  return end(fault("set_mempolicy"));
+}
+long socket(int domain, int type, int protocol) {
+  begin("socket", domain, type, protocol);
+  if (long f = fault("socket")) return end(f);
+  return end(new_fd("socket"));
 }
 long ioprio_set(int which, int who, int ioprio) {
   begin("ioprio_set", ioprio);

@@ -130,7 +130,7 @@ describe('child program: order of operations (recorded system calls)', function 
       const run = runChild(initPlan({}, { stdioFds: [0, 1, -1] }), { paths: STDIO, closed: [2] });
       expect(run.status, run.stderr).to.equal(0);
       const checked = run.calls.filter((c) => c.call === 'fstatat' && c.args[1] === '' && [0, 1, 2].includes(c.args[0] as number));
-      expect(checked.map((c) => [c.args[0], c.ret])).to.deep.equal([[0, 0], [1, 0], [2, -EBADF]]);
+      expect(checked.slice(0, 3).map((c) => [c.args[0], c.ret])).to.deep.equal([[0, 0], [1, 0], [2, -EBADF]]);
       const open = at(run, nullOpen);
       expect(open, 'the container\'s /dev/null opened read-write').to.be.greaterThan(at(run, named('pivot_root')));
       const nullFd = run.calls[open]!.ret;
@@ -142,6 +142,16 @@ describe('child program: order of operations (recorded system calls)', function 
       const closed = at(run, (c) => c.call === 'close' && c.args[0] === nullFd);
       expect(closed).to.be.greaterThan(dups[0]!);
       expect(closed).to.be.lessThan(at(run, (c) => c.call === 'mount_setattr' && c.path === '/sys'));
+    });
+
+    it('stdio that is a file goes to the process\'s user before the uid change (runc, crun); the null device does not', function () {
+      const run = runChild(initPlan({}, { stdioFds: [0, 1, -1] }), { paths: STDIO, closed: [2] });
+      expect(run.status, run.stderr).to.equal(0);
+      const chowns = run.calls.filter((c) => c.call === 'fchownat' && c.args[1] === '');
+      expect(chowns.map((c) => c.args)).to.deep.equal([[1, '', 1000, 1000]]);
+      expect(at(run, (c) => c.call === 'fchownat' && c.args[0] === 1)).to.be.lessThan(at(run, named('setresuid')));
+      expectError(runChild(initPlan({}, { stdioFds: [0, 1, -1] }), { paths: STDIO, closed: [2], fail: [`fchownat:1=${EIO}`] }), Step.STDIO_CHOWN, EIO, 1);
+      expect(runChild(initPlan({}, { stdioFds: [0, 1, -1] }), { paths: STDIO, closed: [2], fail: [`fchownat:1=${EPERM}`] }).status, 'EPERM is no error').to.equal(0);
     });
 
     it('nothing is moved with a terminal or where /dev is not the runtime\'s (no devices planned)', function () {
@@ -296,7 +306,7 @@ describe('child program: order of operations (recorded system calls)', function 
     const cases: [string, (b: Buffer) => void, number][] = [
       ['a wrong magic', (b) => b.writeUInt32LE(0x12345678, 0), Step.PLAN_MAGIC],
       ['another version', (b) => b.writeUInt32LE(99, 4), Step.PLAN_VERSION],
-      ['another layout hash', (b) => b.writeUInt32LE(b.readUInt32LE(8) ^ 1, 8), Step.PLAN_LAYOUT],
+      ['another layout hash', (b) => b.writeUInt32LE((b.readUInt32LE(8) ^ 1) >>> 0, 8), Step.PLAN_LAYOUT],
       ['a size that does not match', (b) => b.writeUInt32LE(b.length + 8, 16), Step.PLAN_SIZE],
     ];
     for (const [what, corrupt, step] of cases) {
@@ -361,6 +371,96 @@ describe('child program: order of operations (recorded system calls)', function 
     it('a directory with content there fails, naming the symlink', function () {
       const run = runChild(initPlan(), { paths: { ...PATHS, '/rootfs/dev/fd': 'dir' }, fail: [`unlinkat=${ENOTEMPTY}`] });
       expectError(run, Step.SYMLINK_NOT_EMPTY, ENOTEMPTY, 0);
+    });
+  });
+
+  describe('process and container setup as runc and crun do it', function () {
+    const sendType = (type: number) => (c: ChildCall) => c.msg?.type === type;
+    const SIOCGIFFLAGS = 0x8913;
+    const SIOCSIFFLAGS = 0x8914;
+
+    it('a new network namespace: the loopback interface goes up in stage 2, before the rootfs', function () {
+      const run = runChild(initPlan({ loopbackUp: true }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const socket = at(run, named('socket'));
+      const get = at(run, (c) => c.call === 'ioctl' && c.args[1] === SIOCGIFFLAGS);
+      const set = at(run, (c) => c.call === 'ioctl' && c.args[1] === SIOCSIFFLAGS);
+      expect(socket).to.be.greaterThan(at(run, named('clone3')));
+      expect([socket < get, get < set, set < at(run, named('pivot_root'))]).to.deep.equal([true, true, true]);
+      expect(run.calls[socket]!.args[0]).to.equal(2); // AF_INET
+      expect(at(runChild(initPlan(), { paths: PATHS }), named('socket')), 'not without loopbackUp').to.equal(-1);
+    });
+
+    it('a failing SIOCSIFFLAGS is reported as LOOPBACK', function () {
+      expectError(runChild(initPlan({ loopbackUp: true }), { paths: PATHS, fail: [`ioctl#2=${EPERM}`] }), Step.LOOPBACK, EPERM);
+    });
+
+    it('a real-time scheduler is set in stage 1 before any namespace (CAP_SYS_NICE of the initial namespace), SCHED_DEADLINE in stage 2', function () {
+      const fifo = { policy: 1, nice: 0, priority: 10, flags: 0n, runtime: 0n, deadline: 0n, period: 0n };
+      const run = runChild(initPlan({ newUserns: true }, { scheduler: fifo }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const sched = run.calls.filter(named('sched_setattr'));
+      expect(sched).to.have.length(1);
+      expect(at(run, named('sched_setattr'))).to.be.lessThan(at(run, named('unshare')));
+      const deadline = runChild(initPlan({}, { scheduler: { ...fifo, policy: 6 } }), { paths: PATHS });
+      expect(at(deadline, named('sched_setattr'))).to.be.greaterThan(at(deadline, named('clone3')));
+    });
+
+    it('exec: the initial CPU affinity before the cgroup placement (STAGE1), the final one right before READY', function () {
+      const affinity = { initial: Buffer.from([1, 0, 0, 0, 0, 0, 0, 0]), final: Buffer.from([2, 0, 0, 0, 0, 0, 0, 0]) };
+      const run = runChild(initPlan({ joinPidfd: 9, joinPidfdFlags: 0x20000, unshareFlags: 0, isInit: false, setupMounts: false, mounts: [], devices: [], symlinks: [], maskedPaths: [], readonlyPaths: [], rootReadonly: false, hostname: null, sysctls: [] }, { execFifoFd: -1, cpuAffinity: affinity }), { paths: { ...PATHS, '/work': 'dir' } });
+      expect(run.status, run.stderr).to.equal(0);
+      const calls = run.calls.filter(named('sched_setaffinity'));
+      expect(calls.map((c) => c.args)).to.deep.equal([[8, 1], [8, 2]]);
+      const [initial, final] = [at(run, named('sched_setaffinity')), lastAt(run, named('sched_setaffinity'))];
+      expect(initial).to.be.lessThan(at(run, sendType(MsgType.STAGE1)));
+      expect(final).to.be.greaterThan(at(run, named('seccomp')));
+      expect(final).to.be.lessThan(at(run, sendType(MsgType.READY)));
+    });
+
+    it('the memory policy is set with the process attributes, maxnode one past the mask\'s bits', function () {
+      const run = runChild(initPlan({}, { memoryPolicy: { mode: 2 | (1 << 15), nodes: Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]) } }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const mp = at(run, named('set_mempolicy'));
+      expect(run.calls[mp]!.args).to.deep.equal([2 | (1 << 15), 3, 65]);
+      expect(mp).to.be.greaterThan(at(run, named('prlimit')));
+      expect(mp).to.be.lessThan(at(run, prctl(PR_SET_NO_NEW_PRIVS)));
+      expectError(runChild(initPlan({}, { memoryPolicy: { mode: 2, nodes: Buffer.alloc(8, 1) } }), { paths: PATHS, fail: [`set_mempolicy=${EIO}`] }), Step.MEMORY_POLICY, EIO);
+    });
+
+    it('a tmpfs over an existing directory gets its mode in front of its data (runc); nothing is read without takeMode', function () {
+      const mounts = [mount('/etc', 'tmpfs', { data: 'size=1m', takeMode: true }), mount('/run', 'tmpfs', { takeMode: true }), mount('/tmp', 'tmpfs')];
+      const run = runChild(initPlan({ mounts }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const data = (dest: string) => run.calls.find((c) => c.call === 'mount' && c.path === `/rootfs${dest}`)!.args[4];
+      expect([data('/etc'), data('/run'), data('/tmp')]).to.deep.equal(['mode=0755,size=1m', 'mode=0755', null]);
+    });
+
+    it('user namespace devices: a node the runtime made is moved in, a host node cloned; both nosuid and noexec first', function () {
+      const dev = (path: string, extra: object) => ({ path, mode: 0o20666, major: 1, minor: 3, uid: 0, gid: 0, bindFromHost: true, hostPath: null, ...extra });
+      const devices = [dev('/dev/null', { hostPath: '/dev/null', replaceExisting: true }), dev('/dev/mine', { mountFd: 12 })];
+      const run = runChild(initPlan({ devices }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const trees = run.calls.filter(named('open_tree'));
+      expect(trees.map((c) => c.args[1])).to.include('/dev/null');
+      const setattrs = run.calls.filter((c) => c.call === 'mount_setattr' && c.args[2] === 0x2 + 0x8);
+      expect(setattrs.length, 'nosuid|noexec on both').to.equal(2);
+      const moved = run.calls.filter((c) => c.call === 'move_mount' && (c.path === '/rootfs/dev/null' || c.path === '/rootfs/dev/mine'));
+      expect(moved.map((c) => c.path)).to.deep.equal(['/rootfs/dev/null', '/rootfs/dev/mine']);
+      expect(at(run, (c) => c.call === 'move_mount' && c.args[0] === 12)).to.be.greaterThan(-1);
+      expect(at(run, named('mknodat')), 'no mknod in a user namespace').to.equal(-1);
+    });
+
+    it('a mount over / itself: later targets are resolved in it (the root is opened again)', function () {
+      const mounts = [mount('/', 'none', { bind: true, source: '/elsewhere' }), mount('/sys', 'sysfs', { noSymlinks: true })];
+      const run = runChild(initPlan({ mounts }), { paths: PATHS });
+      expect(run.status, run.stderr).to.equal(0);
+      const rootOpens = run.calls.filter((c) => c.call === 'openat' && c.path === '/rootfs' && c.ret >= 0);
+      expect(rootOpens.length).to.be.at.least(2);
+      const over = at(run, (c) => c.call === 'mount' && c.args[0] === '/elsewhere');
+      const reopened = at(run, (c) => c.call === 'openat' && c.path === '/rootfs' && run.calls.indexOf(c) > over);
+      expect(reopened).to.be.greaterThan(over);
+      expect(reopened).to.be.lessThan(at(run, (c) => c.call === 'mount' && c.args[2] === 'sysfs'));
     });
   });
 

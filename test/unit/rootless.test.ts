@@ -129,7 +129,7 @@ describe('rootless', function () {
     });
 
     it('additional gids need setgroups: refused where the user namespace denies it', function () {
-      const ctx = { field: 'process', limits: null, setGroups: false, oomScoreAdj: null, personality: -1, seccomp: null, preserveFds: 0, resolveHome: false, warnings: [] };
+      const ctx = { field: 'process', limits: null, setGroups: false, oomScoreAdj: null, personality: -1, memoryPolicy: null, cpuAffinity: null, seccomp: null, preserveFds: 0, resolveHome: false, warnings: [] };
       const proc = { args: ['id'], cwd: '/', user: { uid: 0, gid: 0, additionalGids: [5] } };
       expect(() => convertProcess(proc, ctx)).to.throw(ConfigError, /^process\.user\.additionalGids: cannot set any additional groups in a rootless container/);
       expect(convertProcess(proc, { ...ctx, setGroups: true }).additionalGids).to.deep.equal([5]);

@@ -133,6 +133,7 @@ const EXPECTED: Record<string, string[] | null> = {
   ],
   'config/invalid-json-trailing-comma.json': null,
   'config/iopriority-out-of-range.json': ['process.ioPriority.priority: must be <= 7'],
+  'config/iopriority-be-without-priority.json': ['process.ioPriority.priority: is required'],
   'config/mappings-without-user-namespace.json': [
     'linux.uidMappings: requires a user namespace in linux.namespaces',
   ],

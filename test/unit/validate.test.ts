@@ -215,6 +215,33 @@ describe('validateConfig messages', function () {
     ]);
   });
 
+  it('refuses env entries that are not NAME=VALUE (as runc), without quoting them', function () {
+    const c = config();
+    c.process.env = ['PATH=/bin', 'SECRET_NOEQ', '=value', 'EMPTY='];
+    expect(lines(validateConfig(c))).to.deep.equal([
+      "process.env[1]: invalid environment variable: missing '='",
+      'process.env[2]: invalid environment variable: name cannot be empty',
+    ]);
+  });
+
+  it('refuses memory sizes below -1 (only -1 means unlimited, as the kernel reads them)', function () {
+    const c = config();
+    c.linux.resources = { memory: { limit: -5, reservation: -1, swap: -2, kernelTCP: 0 } };
+    expect(lines(validateConfig(c))).to.deep.equal([
+      'linux.resources.memory.limit: must be -1 (unlimited) or a size in bytes',
+      'linux.resources.memory.swap: must be -1 (unlimited) or a size in bytes',
+    ]);
+    expect(lines(validateResources({ memory: { limit: -5 } }))).to.deep.equal(['memory.limit: must be -1 (unlimited) or a size in bytes']);
+  });
+
+  it('takes ioPriority without priority for IOPRIO_CLASS_IDLE only', function () {
+    const c = config();
+    c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' };
+    expect(lines(validateConfig(c))).to.deep.equal([]);
+    c.process.ioPriority = { class: 'IOPRIO_CLASS_RT' };
+    expect(lines(validateConfig(c))).to.deep.equal(['process.ioPriority.priority: is required']);
+  });
+
   it('lets a FIFO device omit major and minor', function () {
     const c = config();
     c.linux.devices = [{ type: 'p', path: '/run/fifo' }, { type: 'u', path: '/dev/x', major: 1 }];

@@ -7,7 +7,8 @@ import type { CgroupDirs } from './dirs.js';
 import { type FreezeOptions, type FreezerState, freeze, freezerState, thaw } from './freezer.js';
 import type { CgroupManager, ExecPlacement } from './manager.js';
 import { type OomWatcher, watchOom } from './oom.js';
-import { type Json, collectStats } from './stats.js';
+import type { Json } from '../../util/json-exact.js';
+import { collectStats } from './stats.js';
 
 export class CgroupfsManager implements CgroupManager {
   readonly driver = 'cgroupfs' as const;

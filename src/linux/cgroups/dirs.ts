@@ -236,7 +236,7 @@ export class CgroupDirs {
       try {
         fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid));
       } catch (err) {
-        if (!ignoreErrors) throw new SystemError(`add pid ${pid} to cgroup ${dir}: ${describeFsError(err)}`);
+        if (!ignoreErrors) throw new SystemError(`add pid ${pid} to cgroup ${dir}: ${describeFsError(err)}`, (err as NodeJS.ErrnoException).code);
       }
     }
   }

@@ -9,7 +9,7 @@ import type { CgroupState } from '../../state/types.js';
 import type { ApplyOptions } from './apply.js';
 import type { FreezeOptions, FreezerState } from './freezer.js';
 import type { OomWatcher } from './oom.js';
-import type { Json } from './stats.js';
+import type { Json } from '../../util/json-exact.js';
 
 export type CgroupDriverName = 'cgroupfs' | 'systemd';
 

@@ -65,13 +65,21 @@ export function devNo(d: { major: number; minor: number }): string {
   return `${d.major}:${d.minor}`;
 }
 
+/** An int64 or uint64 of the config: a bigint where a double could not carry it (json-exact.ts). */
+export type Int64 = number | bigint;
+
+/** A computed 64-bit value as the config carries one: a number while it is exact as a double. */
+export function int64(v: bigint): Int64 {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
 /** Set and not zero: how runc reads most numeric resources. */
-export function given(v: number | undefined | null): v is number {
+export function given<T extends Int64>(v: T | undefined | null): v is T {
   return v !== undefined && v !== null && v !== 0;
 }
 
 /** The kernel's limit words: -1 (or any negative) is unlimited. */
-export function isUnlimited(v: number): boolean {
+export function isUnlimited(v: Int64): boolean {
   return v < 0;
 }
 

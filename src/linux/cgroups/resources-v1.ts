@@ -1,6 +1,6 @@
 // linux.resources on cgroup v1: which file of which controller each field goes to, and how
 // its value is written. Zero means "not set" where runc treats it so (memory sizes, CPU
-// shares/quota/period, block IO weights); pids.limit 0 is a real limit (config-linux.md).
+// shares/quota/period, block IO weights, pids.limit).
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules, v1RuleText } from './device-rules.js';
@@ -8,6 +8,7 @@ import {
   type CgroupStep,
   type CgroupWrite,
   type GroupId,
+  type Int64,
   type PlanContext,
   RESOURCES_FIELD,
   type TableEntry,
@@ -21,7 +22,7 @@ import {
 export const KERNEL_MEMORY_WARNING = 'Kernel memory settings are ignored and will be removed';
 
 /** v1 takes -1 for "no limit". */
-const v1Bytes = (n: number): string => (isUnlimited(n) ? '-1' : String(n));
+const v1Bytes = (n: Int64): string => (isUnlimited(n) ? '-1' : String(n));
 
 const MEMSW = 'memory.memsw.limit_in_bytes';
 const MEMORY_LIMIT = 'memory.limit_in_bytes';
@@ -66,7 +67,9 @@ function memoryV1(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
   for (const w of pair) if (w) out.push(w);
 
   if (given(m.reservation)) out.push(write('memory', 'memory.soft_limit_in_bytes', v1Bytes(m.reservation), 'memory.reservation'));
-  if (given(m.kernel) || given(m.kernelTCP)) ctx.warn(KERNEL_MEMORY_WARNING);
+  if (given(m.kernel)) ctx.warn(KERNEL_MEMORY_WARNING);
+  // The TCP buffer limit is still there on v1 (crun writes it; the runtime-tools suite checks it).
+  if (given(m.kernelTCP)) out.push(write('memory', 'memory.kmem.tcp.limit_in_bytes', v1Bytes(m.kernelTCP), 'memory.kernelTCP'));
   if (m.swappiness !== undefined && m.swappiness !== null && m.swappiness !== -1) {
     if (m.swappiness < 0 || m.swappiness > 100) {
       throw new ConfigError(`${RESOURCES_FIELD}.memory.swappiness`, `invalid value:${m.swappiness}. valid memory swappiness range is 0-100`);
@@ -79,7 +82,7 @@ function memoryV1(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {
   return out;
 }
 
-export function checkCpuShares(shares: number): void {
+export function checkCpuShares(shares: Int64): void {
   if (shares < CPU_SHARES_MIN) throw new ConfigError(`${RESOURCES_FIELD}.cpu.shares`, `the minimum allowed cpu-shares is ${CPU_SHARES_MIN}`);
   if (shares > CPU_SHARES_MAX) throw new ConfigError(`${RESOURCES_FIELD}.cpu.shares`, `the maximum allowed cpu-shares is ${CPU_SHARES_MAX}`);
 }
@@ -108,9 +111,12 @@ export function cpusetWrites(c: LinuxCPU): CgroupWrite[] {
   return out;
 }
 
-/** pids.max: same on v1 and v2; negative is "max". */
-export function pidsWrites(limit: number | undefined): CgroupWrite[] {
-  if (limit === undefined || limit === null) return [];
+/**
+ * pids.max: same on v1 and v2; negative is "max". 0 is "not set", as runc reads it: a
+ * limit of 0 would only make the container's first fork fail.
+ */
+export function pidsWrites(limit: Int64 | undefined): CgroupWrite[] {
+  if (!given(limit)) return [];
   return [write('pids', 'pids.max', isUnlimited(limit) ? 'max' : String(limit), 'pids.limit')];
 }
 

@@ -5,15 +5,16 @@
 import type { LinuxBlockIO, LinuxCPU, LinuxMemory, LinuxResources, LinuxThrottleDevice } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { deviceRulesFromSpec, reduceDeviceRules } from './device-rules.js';
-import { type CgroupStep, type GroupId, type PlanContext, RESOURCES_FIELD, type TableEntry, devNo, given, hugetlbWrites, isUnlimited, write } from './plan.js';
+import { type CgroupStep, type GroupId, type Int64, type PlanContext, RESOURCES_FIELD, type TableEntry, devNo, given, hugetlbWrites, int64, isUnlimited, write } from './plan.js';
 import { KERNEL_MEMORY_WARNING, THROTTLES, checkCpuShares, cpusetWrites, pidsWrites, rdmaWrites } from './resources-v1.js';
 
 /** runc's numToStr: -1 is "max", 0 is "leave alone" (""). */
-const v2Num = (n: number): string => (n === 0 ? '' : isUnlimited(n) ? 'max' : String(n));
+const v2Num = (n: Int64): string => (n === 0 ? '' : isUnlimited(n) ? 'max' : String(n));
 
 /** CPU shares (2..262144) onto cpu.weight (1..10000), linearly, as runc and crun map them. */
-export function sharesToWeight(shares: number): number {
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
+export function sharesToWeight(shares: Int64): number {
+  // Checked to be within 2..262144 first (checkCpuShares): exact as a number.
+  return 1 + Math.floor(((Number(shares) - 2) * 9999) / 262142);
 }
 
 /** blkio weight (10..1000) onto io.weight (1..10000), as runc maps it. */
@@ -25,14 +26,14 @@ export function blkioToIoWeight(weight: number): number {
  * v1's swap limit counts memory plus swap; v2's memory.swap.max counts swap alone. Returns
  * what memory.swap.max gets (0 = leave alone, -1 = max), as runc converts it.
  */
-export function swapToV2(swap: number, limit: number): number {
+export function swapToV2(swap: Int64, limit: Int64): Int64 {
   // Unlimited memory with swap unspecified: unlimited swap too.
   if (isUnlimited(limit) && swap === 0) return -1;
   if (swap === 0 || isUnlimited(swap)) return swap;
   const field = `${RESOURCES_FIELD}.memory.swap`;
   if (limit === 0 || isUnlimited(limit)) throw new ConfigError(field, 'unable to set swap limit without memory limit');
   if (swap < limit) throw new ConfigError(field, `memory+swap limit (${swap}) should be >= memory limit (${limit})`);
-  return swap - limit;
+  return int64(BigInt(swap) - BigInt(limit));
 }
 
 function memoryV2(m: LinuxMemory, ctx: PlanContext): CgroupStep[] {

@@ -3,20 +3,8 @@
 // "unlimited" (2^63 on v1, 2^64-1 on v2) do not fit a double. Fields runc tags
 // `omitempty` are left out when zero, so the JSON matches runc's byte for byte.
 import { type CgroupDirs, UNIFIED } from './dirs.js';
+import { type Json, toJson } from '../../util/json-exact.js';
 import { MAX_UINT64, readCgroupFile, readKeyValues, readUint } from './fs.js';
-
-export type Json = bigint | number | string | boolean | null | undefined | Json[] | { [key: string]: Json };
-
-/** JSON with bigints as plain numbers and undefined members left out. */
-export function toJson(v: Json): string {
-  if (v === null || v === undefined) return 'null';
-  if (typeof v === 'bigint') return v.toString();
-  if (typeof v === 'number') return Number.isFinite(v) ? String(v) : 'null';
-  if (typeof v === 'string' || typeof v === 'boolean') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.map(toJson).join(',')}]`;
-  const members = Object.entries(v).filter(([, x]) => x !== undefined);
-  return `{${members.map(([k, x]) => `${JSON.stringify(k)}:${toJson(x)}`).join(',')}}`;
-}
 
 /** Go's omitempty: zero numbers and empty lists are left out. */
 function oe<T extends Json>(v: T): T | undefined {

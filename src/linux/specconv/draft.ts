@@ -5,6 +5,7 @@
 // for the conversion to hold an fd, and `draftPlan` is the one place a whole plan is
 // written out, so the init, exec and hook plans cannot drift apart.
 import type { MountPlan, ProcessPlan, SpawnPlan } from '../../native/plan-types.js';
+import type { DeviceDraft } from '../devices.js';
 
 /** A namespace the container joins by path. */
 export interface NamespaceJoin {
@@ -32,13 +33,20 @@ export interface IdmapTree {
   field: string;
 }
 
-export type MountDraft = Omit<MountPlan, 'mountFd'> & { idmap: IdmapTree | null };
+/**
+ * `detach`: a bind mount of a container with a user namespace of its own. The runtime makes
+ * a detached clone of the source (open_tree) before the fork and the child moves it into
+ * place, as runc does: the namespace's root may not be able to reach the source by path
+ * (a directory only the host's root may enter), and the clone needs no path at all.
+ */
+export type MountDraft = Omit<MountPlan, 'mountFd'> & { idmap: IdmapTree | null; detach: boolean };
 
 /** The process part, without the descriptors the operation provides. */
 export type ProcessDraft = Omit<ProcessPlan, 'consoleSocketFd' | 'stdioFds' | 'execFifoFd'>;
 
-export interface PlanDraft extends Omit<SpawnPlan, 'joins' | 'joinPidfd' | 'mounts' | 'process'> {
+export interface PlanDraft extends Omit<SpawnPlan, 'joins' | 'joinPidfd' | 'mounts' | 'devices' | 'process'> {
   joins: NamespaceJoin[];
+  devices: DeviceDraft[];
   /** Join every namespace of the container's init (joinPidfdFlags) through its pidfd. */
   joinInit: boolean;
   mounts: MountDraft[];
@@ -72,6 +80,7 @@ function nothingToSetUp(): Omit<PlanDraft, 'process'> {
     sysctls: [],
     newSessionKeyring: false,
     keyringName: null,
+    loopbackUp: false,
   };
 }
 

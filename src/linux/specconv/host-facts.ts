@@ -56,8 +56,8 @@ export interface HostFacts extends ProcessFacts {
   unprivileged: IdMapFacts | null;
   /**
    * The runtime itself runs in a user namespace (rootless podman runs it as its uid 0):
-   * device nodes cannot be made there, only bound from the host. Read only when the
-   * container would otherwise make them (no user namespace of its own).
+   * device nodes cannot be made there, only bound from the host, and its mounts are not
+   * cloned for the container's namespace.
    */
   runtimeInUserns: boolean;
 }
@@ -198,6 +198,6 @@ export function gatherHostFacts(spec: Spec, place: ContainerPlace): HostFacts {
     resctrl: spec.linux?.intelRdt ? readResctrl() : null,
     runtimeNamespaces: runtimeNamespaces(spec),
     unprivileged: (process.geteuid?.() ?? 0) !== 0 ? readIdMapFacts() : null,
-    runtimeInUserns: !(spec.linux?.namespaces ?? []).some((n) => n.type === 'user') && runtimeInUserNamespace(),
+    runtimeInUserns: runtimeInUserNamespace(),
   };
 }

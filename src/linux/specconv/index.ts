@@ -13,8 +13,9 @@
 //   from the process      args, env, cwd, user, additional gids, terminal, console size,
 //                         scheduler, I/O priority, noNewPrivileges
 //   process, else config  capabilities (when the process has none), rlimits (when it has
-//                         none), AppArmor profile and SELinux label (when empty)
-//   from the config       seccomp filter, personality, oom_score_adj
+//                         none), AppArmor profile and SELinux label (when empty),
+//                         execCPUAffinity
+//   from the config       seccomp filter, personality, oom_score_adj, memory policy
 import type { Hook, Process, Spec } from '../../spec/types.js';
 import type { NamespaceState } from '../../state/types.js';
 import { RuntimeError } from '../../util/errors.js';
@@ -25,7 +26,7 @@ import { applyMountLabel } from '../lsm.js';
 import { ROOTFS_PROPAGATION } from '../mount-options.js';
 import { cleanDest, devIsBindMounted, planMounts } from '../mounts.js';
 import { CLONE_NEWNS, CLONE_NEWUSER, JOIN_ORDER, NAMESPACES, type NamespaceType } from '../namespaces.js';
-import { PERSONALITY_DOMAINS, lookup } from '../process-attrs.js';
+import { PERSONALITY_DOMAINS, cpuAffinityOf, lookup, memoryPolicyOf } from '../process-attrs.js';
 import { guardProcMounts } from '../proc-mounts.js';
 import { sysctlKey } from '../sysctl.js';
 import { type PlanDraft, draftPlan } from './draft.js';
@@ -97,8 +98,15 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
   const setupMounts = ns.isNew('mount');
   // Device nodes can only be bound from the host in a user namespace: the container's, or the runtime's own.
   const inUserns = ns.has('user') || host.runtimeInUserns;
+  // Only a runtime that is root on the host can make device nodes, and clone its mounts for the container's namespace.
+  const hostRoot = host.unprivileged === null && !host.runtimeInUserns;
   const setupDev = setupMounts && !devIsBindMounted(view.mounts);
-  const devices = setupDev ? planDevices(linux.devices, inUserns) : [];
+  const devices = setupDev
+    ? planDevices(
+        linux.devices,
+        inUserns ? { makeNodes: newUserns && hostRoot, uidMappings: linux.uidMappings, gidMappings: linux.gidMappings } : null,
+      )
+    : [];
   const symlinks = setupDev ? planDevSymlinks(host.kcore) : [];
   const isDirectory = (p: string) => {
     const f = host.paths.get(p);
@@ -114,6 +122,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
         cgroup: host.cgroup,
         isDirectory,
         idmap: (v) => idmapTree(v, linux),
+        detachBinds: newUserns && hostRoot,
         laterPaths: [...devices.map((d) => d.path), ...symlinks.map((s) => s.path), '/dev/console'],
       })
     : [];
@@ -129,6 +138,8 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       setGroups: !idMaps?.denySetgroups,
       oomScoreAdj: process.oomScoreAdj ?? null,
       personality: personalityOf(spec),
+      memoryPolicy: memoryPolicyOf(spec),
+      cpuAffinity: null,
       seccomp: host.seccomp?.plan ?? null,
       preserveFds: opts.preserveFds,
       resolveHome: true,
@@ -159,6 +170,7 @@ export function convertContainer(spec: Spec, opts: ContainerOptions, host: HostF
       sysctls: Object.entries(linux.sysctl ?? {}).map(([key, value]) => ({ key: sysctlKey(key).path, value: String(value) })),
       newSessionKeyring: !opts.noNewKeyring,
       keyringName: `_ses.${opts.id}`,
+      loopbackUp: ns.isNew('network'),
     },
   );
   return { draft, namespaces, nsFlags, newUserns, idMaps, warnings };
@@ -175,6 +187,8 @@ export function effectiveProcess(proc: Process, spec: Spec): Process {
   if (!out.rlimits?.length && base?.rlimits?.length) out.rlimits = base.rlimits;
   if (!out.apparmorProfile && base?.apparmorProfile) out.apparmorProfile = base.apparmorProfile;
   if (!out.selinuxLabel && base?.selinuxLabel) out.selinuxLabel = base.selinuxLabel;
+  // The config's execCPUAffinity is for exec'd processes (config.md), runc's default for them.
+  if (!out.execCPUAffinity && base?.execCPUAffinity) out.execCPUAffinity = base.execCPUAffinity;
   return out;
 }
 
@@ -211,6 +225,8 @@ export function convertExec(spec: Spec, proc: Process, opts: ExecOptions, host: 
       setGroups: !opts.setgroupsDenied,
       oomScoreAdj: spec.process?.oomScoreAdj ?? null,
       personality: personalityOf(spec),
+      memoryPolicy: memoryPolicyOf(spec),
+      cpuAffinity: cpuAffinityOf(process, opts.field),
       seccomp: host.seccomp?.plan ?? null,
       preserveFds: opts.preserveFds,
       resolveHome: true,
@@ -245,6 +261,8 @@ export function convertHook(hook: Hook, nsFlags: number): PlanDraft {
       setGroups: false,
       oomScoreAdj: null,
       personality: -1,
+      memoryPolicy: null,
+      cpuAffinity: null,
       seccomp: null,
       preserveFds: 0,
       resolveHome: false,

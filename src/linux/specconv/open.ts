@@ -4,8 +4,9 @@
 import fs from 'node:fs';
 import { native } from '../../native/addon.js';
 import type { SpawnPlan } from '../../native/plan-types.js';
-import { ConfigError, RuntimeError } from '../../util/errors.js';
+import { ConfigError, RuntimeError, SystemError, errorMessage } from '../../util/errors.js';
 import { IdmapTrees } from '../idmap-mounts.js';
+import { MS_REC } from '../mount-options.js';
 import type { PlanDraft } from './draft.js';
 
 /** The descriptors an operation provides itself (it keeps and closes them). */
@@ -35,6 +36,15 @@ function openNamespace(path: string, field: string): number {
   }
 }
 
+/** A device node the runtime makes for a container in a user namespace (DeviceDraft.node). */
+function makeNode(d: { path: string; mode: number; major: number; minor: number }, owner: { uid: number; gid: number }): number {
+  try {
+    return native().deviceNodeTree(d.mode, d.major, d.minor, owner.uid, owner.gid);
+  } catch (err) {
+    throw new SystemError(`linux.devices: cannot make ${d.path}: ${errorMessage(err)}`, (err as NodeJS.ErrnoException).code ?? '');
+  }
+}
+
 export function openPlan(draft: PlanDraft, given: GivenFds = {}): OpenedPlan {
   if (draft.joinInit && given.initPidfd === undefined) throw new RuntimeError('internal error: a plan that joins a container needs its init pidfd');
   const fds: number[] = [];
@@ -47,11 +57,16 @@ export function openPlan(draft: PlanDraft, given: GivenFds = {}): OpenedPlan {
     const consoleSocketFd = !console ? -1 : 'fd' in console ? console.fd : opened(native().connectUnix(console.path));
     const joins = draft.joins.map((j) => ({ fd: opened(openNamespace(j.path, j.field)), nstype: j.nstype, path: j.path }));
     const trees = new IdmapTrees(fds);
-    const mounts = draft.mounts.map(({ idmap, ...m }) => ({ ...m, mountFd: idmap ? trees.make(idmap) : -1 }));
+    const mounts = draft.mounts.map(({ idmap, detach, ...m }) => ({
+      ...m,
+      mountFd: idmap ? trees.make(idmap) : detach && m.source !== null ? trees.clone(m.source, (m.flags & MS_REC) !== 0, m.dest) : -1,
+    }));
+    const devices = draft.devices.map(({ node, ...d }) => ({ ...d, mountFd: node ? opened(makeNode(d, node)) : -1 }));
     const { joinInit, ...rest } = draft;
     const plan: SpawnPlan = {
       ...rest,
       joins,
+      devices,
       joinPidfd: joinInit ? (given.initPidfd as number) : -1,
       mounts,
       process: {

@@ -1,6 +1,6 @@
 // The process part of every plan (container init, exec, container-namespace hooks): an
 // OCI "process" object -> what the child applies right before execve.
-import type { SeccompPlan } from '../../native/plan-types.js';
+import type { CpuAffinityPlan, MemoryPolicyPlan, SeccompPlan } from '../../native/plan-types.js';
 import type { Process } from '../../spec/types.js';
 import { ConfigError, RuntimeError } from '../../util/errors.js';
 import { CAPABILITY_SETS, type CapabilityLimits, capabilityMask } from '../capabilities.js';
@@ -19,6 +19,10 @@ export interface ProcessContext {
   oomScoreAdj: number | null;
   /** personality(2) domain, -1 to leave it. */
   personality: number;
+  /** linux.memoryPolicy (for init and exec alike, as runc). */
+  memoryPolicy: MemoryPolicyPlan | null;
+  /** exec only: process.execCPUAffinity (config.md: not for the init process). */
+  cpuAffinity: CpuAffinityPlan | null;
   seccomp: SeccompPlan | null;
   preserveFds: number;
   /**
@@ -79,7 +83,7 @@ export function convertProcess(proc: Process, ctx: ProcessContext): ProcessDraft
   // read safely once inside the root.
   const resolveHome = ctx.resolveHome && !env.some((e) => e.startsWith('HOME='));
   const ioPriority = proc.ioPriority
-    ? ioprioValue(lookup(IOPRIO_CLASSES, proc.ioPriority.class, f('ioPriority.class'), 'I/O priority class'), proc.ioPriority.priority)
+    ? ioprioValue(lookup(IOPRIO_CLASSES, proc.ioPriority.class, f('ioPriority.class'), 'I/O priority class'), proc.ioPriority.priority ?? 0)
     : null;
   return {
     argv: args,
@@ -110,6 +114,8 @@ export function convertProcess(proc: Process, ctx: ProcessContext): ProcessDraft
     personality: ctx.personality,
     scheduler: scheduler(proc, f),
     ioPriority,
+    memoryPolicy: ctx.memoryPolicy,
+    cpuAffinity: ctx.cpuAffinity,
     apparmorProfile: proc.apparmorProfile ?? null,
     selinuxLabel: proc.selinuxLabel ?? null,
   };

@@ -11,6 +11,7 @@ import type { CgroupLayout } from '../cgroups/mode.js';
 import { idMapProblems } from '../idmap.js';
 import { wantsIdmap } from '../idmap-mounts.js';
 import type { NamespaceType } from '../namespaces.js';
+import { cpuAffinityOf, memoryPolicyOf } from '../process-attrs.js';
 import { PROC_OVERMOUNT_ALLOWED } from '../proc-mounts.js';
 import { isSysctlPath, sysctlKey, sysctlNamespace } from '../sysctl.js';
 import type { HostFacts, ProcessFacts } from './host-facts.js';
@@ -31,6 +32,17 @@ export interface ProcessCheckInput {
 
 type ContainerCheck = (c: ContainerCheckInput) => ConfigError[];
 type ProcessCheck = (c: ProcessCheckInput) => ConfigError[];
+
+/** The ConfigError a conversion helper throws, as a list of problems. */
+function problemOf(convert: () => unknown): ConfigError[] {
+  try {
+    convert();
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return [err];
+    throw err;
+  }
+}
 
 const nonEmpty = (a: readonly unknown[] | undefined | null): boolean => !!a && a.length > 0;
 
@@ -270,6 +282,16 @@ function seccomp({ spec }: ContainerCheckInput): ConfigError[] {
 
 // ------------------------------------------------------------------ a process
 
+/** The memory policy's mode, flags and nodes, and the number of nodes its mode takes. */
+function memoryPolicy({ spec }: ContainerCheckInput): ConfigError[] {
+  return problemOf(() => memoryPolicyOf(spec));
+}
+
+/** The CPU lists of execCPUAffinity (only exec applies them; the init's are not looked at). */
+function execCPUAffinity({ process, field }: ProcessCheckInput): ConfigError[] {
+  return problemOf(() => cpuAffinityOf(process, field));
+}
+
 function rlimits({ process, field }: ProcessCheckInput): ConfigError[] {
   const seen = new Set<string>();
   const out: ConfigError[] = [];
@@ -307,10 +329,11 @@ export const CONTAINER_CHECKS: readonly ContainerCheck[] = [
   intelRdt,
   mounts,
   seccomp,
+  memoryPolicy,
 ];
 
 /** The checks of a process (the container's, or one exec'd into it). */
-export const PROCESS_CHECKS: readonly ProcessCheck[] = [rlimits, lsm];
+export const PROCESS_CHECKS: readonly ProcessCheck[] = [rlimits, lsm, execCPUAffinity];
 
 /** Every problem of a container's config (its process included); empty when it is valid. */
 export function containerProblems(input: ContainerCheckInput): ConfigError[] {

@@ -17,7 +17,7 @@ import type { FreezeOptions, FreezerState } from '../cgroups/freezer.js';
 import type { CgroupManager, ExecPlacement } from '../cgroups/manager.js';
 import type { CgroupLayout } from '../cgroups/mode.js';
 import type { OomWatcher } from '../cgroups/oom.js';
-import type { Json } from '../cgroups/stats.js';
+import type { Json } from '../../util/json-exact.js';
 import { annotationProperties } from './annotations.js';
 import type { UnitProperty } from './bus-protocol.js';
 import { SystemdBus, busAddress, parseSystemdVersion } from './bus.js';

@@ -6,7 +6,7 @@ import type { LinuxResources } from '../../spec/types.js';
 import { ConfigError } from '../../util/errors.js';
 import { type DeviceRule, deviceRulesFromSpec, reduceDeviceRules } from '../cgroups/device-rules.js';
 import { MAX_UINT64 } from '../cgroups/fs.js';
-import { RESOURCES_FIELD, given, isUnlimited } from '../cgroups/plan.js';
+import { type Int64, RESOURCES_FIELD, given, int64, isUnlimited } from '../cgroups/plan.js';
 import { THROTTLES } from '../cgroups/resources-v1.js';
 import { blkioToIoWeight, sharesToWeight, swapToV2 } from '../cgroups/resources-v2.js';
 import type { PropertyValue, UnitProperty } from './bus-protocol.js';
@@ -59,7 +59,7 @@ export function rangeToBits(text: string, field: string): number[] {
  * percentage of a CPU, so a quota that is not a whole number of 10 ms per second is rounded
  * up, and the cgroup file gets the rounded quota too (runc's addCPUQuota).
  */
-export function cpuQuotaProperties(quota: number, period: number, version: number): { properties: UnitProperty[]; quota: number } {
+export function cpuQuotaProperties(quota: Int64, period: Int64, version: number): { properties: UnitProperty[]; quota: Int64 } {
   const out: UnitProperty[] = [];
   if (period !== 0 && version >= SINCE.CPUQuotaPeriodUSec) out.push(u64('CPUQuotaPeriodUSec', period));
   if (quota === 0 && period === 0) return { properties: out, quota };
@@ -70,7 +70,7 @@ export function cpuQuotaProperties(quota: number, period: number, version: numbe
     perSec = (BigInt(quota) * 1_000_000n) / p;
     if (perSec % 10_000n !== 0n) {
       perSec = (perSec / 10_000n + 1n) * 10_000n;
-      q = Number((perSec * p) / 1_000_000n);
+      q = int64((perSec * p) / 1_000_000n);
     }
   }
   out.push(u64('CPUQuotaPerSecUSec', perSec));
@@ -205,8 +205,9 @@ export function resourceProperties(res: LinuxResources, version: number, warn: (
   out.push(...q.properties);
   if (q.quota !== quota && resources.cpu) resources.cpu.quota = q.quota;
 
+  // 0 is "not set", as in the cgroupfs driver (pidsWrites).
   const limit = res.pids?.limit;
-  if (limit !== undefined && limit !== null) out.push(u64('TasksMax', limit < 0 ? INFINITY : limit === 0 ? 1 : limit));
+  if (given(limit)) out.push(u64('TasksMax', isUnlimited(limit) ? INFINITY : limit));
   if (version >= SINCE.AllowedCPUs) {
     if (c.cpus) out.push(prop('AllowedCPUs', 'ay', rangeToBits(c.cpus, `${RESOURCES_FIELD}.cpu.cpus`)));
     if (c.mems) out.push(prop('AllowedMemoryNodes', 'ay', rangeToBits(c.mems, `${RESOURCES_FIELD}.cpu.mems`)));

@@ -13,7 +13,8 @@ import { freeze, freezerState, thaw } from '../../../src/linux/cgroups/freezer.j
 import { CgroupWriteError } from '../../../src/linux/cgroups/fs.js';
 import { type CgroupLayout, hostLayout } from '../../../src/linux/cgroups/mode.js';
 import type { CgroupWrite } from '../../../src/linux/cgroups/plan.js';
-import { collectStats, toJson } from '../../../src/linux/cgroups/stats.js';
+import { collectStats } from '../../../src/linux/cgroups/stats.js';
+import { toJson } from '../../../src/util/json-exact.js';
 import type { LinuxResources } from '../../../src/spec/types.js';
 import { ConfigError } from '../../../src/util/errors.js';
 import { CGROUP_PREFIX, makeTempDir, uniqueName } from '../../helpers/context.js';

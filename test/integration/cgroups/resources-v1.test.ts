@@ -79,6 +79,25 @@ describe('cgroups v1: resources on the real hierarchies', function () {
     for (const d of allDirs(b.config.linux!.cgroupsPath)) expect(fs.existsSync(d), d).to.equal(false);
   });
 
+  it('pids.limit 0 is not set (as runc reads it): the container forks', function () {
+    const b = makeBundle({ args: ['sh', '-c', 'echo $(echo forked)'], mutate: (c) => (c.linux!.resources = { ...c.linux!.resources, pids: { limit: 0 } }) });
+    const r = rt(['run', '--bundle', b.dir, uniqueId()]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.equal('forked\n');
+  });
+
+  it('memory.kernelTCP goes to memory.kmem.tcp.limit_in_bytes (as crun; the runtime-tools suite checks it)', function () {
+    const b = makeBundle({ args: ['sleep', '600'], mutate: (c) => (c.linux!.resources = { ...c.linux!.resources, memory: { kernelTCP: 10485760 } }) });
+    if (!fs.existsSync(path.join(hostLayout().v1.get('memory')!, 'memory.kmem.tcp.limit_in_bytes'))) skipWith(this, 'this kernel has no memory.kmem.tcp.limit_in_bytes');
+    const id = uniqueId();
+    rtOk(['create', '--bundle', b.dir, id]);
+    try {
+      expect(readCg(b, 'memory', 'memory.kmem.tcp.limit_in_bytes')).to.equal('10485760');
+    } finally {
+      rtOk(['delete', '--force', id]);
+    }
+  });
+
   it('leaves the same device list as runc', function () {
     if (!hasCommand('runc')) skipWith(this, 'needs runc to compare with');
     const mutate = (c: Parameters<NonNullable<Parameters<typeof makeBundle>[0]>['mutate'] & object>[0]) => {

@@ -11,7 +11,8 @@ import { freeze, freezerState, thaw } from '../../../src/linux/cgroups/freezer.j
 import { readKeyValues } from '../../../src/linux/cgroups/fs.js';
 import { type CgroupLayout, hostLayout } from '../../../src/linux/cgroups/mode.js';
 import { watchOom } from '../../../src/linux/cgroups/oom.js';
-import { collectStats, toJson } from '../../../src/linux/cgroups/stats.js';
+import { collectStats } from '../../../src/linux/cgroups/stats.js';
+import { toJson } from '../../../src/util/json-exact.js';
 import { CGROUP_PREFIX, uniqueName } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireRoot, skipWith } from '../../helpers/privileges.js';

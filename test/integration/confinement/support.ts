@@ -135,7 +135,11 @@ if fd >= 0:
             fcntl.ioctl(fd, SEND, bytearray(resp), True)
         except OSError:
             pass
-json.dump({'state': json.loads(data.decode()), 'nfds': len(fds), 'handled': handled}, open(out, 'w'))
+# Written whole under another name, then renamed: the test polls for the file and must
+# never read it half-written.
+with open(out + '.tmp', 'w') as f:
+    json.dump({'state': json.loads(data.decode()), 'nfds': len(fds), 'handled': handled}, f)
+os.rename(out + '.tmp', out)
 `;
 
 export interface SeccompAgent {

@@ -7,7 +7,7 @@
 // ignores a failing startContainer hook (start exits 0), and stops at the first failing
 // poststop hook.
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { validateState } from '../../../src/spec/validate.js';
 import { type OciConfig, makeBundle } from '../../helpers/bundle.js';
@@ -138,13 +138,15 @@ describe('hooks: a full lifecycle with every kind', function () {
     }
   });
 
-  it('prestart and createRuntime get status "creating" and the container pid as the host sees it', function () {
-    expect(hookState('prestart')).to.include({ status: 'creating', pid: containerPid });
-    expect(hookState('createRuntime')).to.include({ status: 'creating', pid: containerPid });
+  // runtime.md's lifecycle: "creating" is step 2; these hooks are steps 3-5, after the
+  // environment was created.
+  it('prestart and createRuntime get status "created" and the container pid as the host sees it', function () {
+    expect(hookState('prestart')).to.include({ status: 'created', pid: containerPid });
+    expect(hookState('createRuntime')).to.include({ status: 'created', pid: containerPid });
   });
 
-  it('createContainer gets status "creating" and the pid as the container sees it (1)', function () {
-    expect(hookState('createContainer')).to.include({ status: 'creating', pid: 1 });
+  it('createContainer gets status "created" and the pid as the container sees it (1)', function () {
+    expect(hookState('createContainer')).to.include({ status: 'created', pid: 1 });
   });
 
   it('startContainer gets status "created" and the pid as the container sees it (1)', function () {
@@ -177,10 +179,10 @@ describe('hooks: arguments, environment, stdin, timeout', function () {
   });
 
   /** Create (and delete) a container whose createRuntime hooks are `hooks`. */
-  function createWithHooks(hooks: Hook[]) {
+  function createWithHooks(hooks: Hook[], env?: NodeJS.ProcessEnv) {
     const b = makeBundle({ args: ['true'], mutate: (c) => (c.hooks = { createRuntime: hooks }) });
     const id = uniqueId();
-    const r = rt(['create', '--bundle', b.dir, id]);
+    const r = rt(['create', '--bundle', b.dir, id], env ? { env } : {});
     if (r.status === 0) rtOk(['delete', '--force', id]);
     return r;
   }
@@ -192,11 +194,59 @@ describe('hooks: arguments, environment, stdin, timeout', function () {
     expect(readFileSync(out, 'utf8').split('\0').filter(Boolean)).to.deep.equal(['ALPHA=1', 'BETA=two words']);
   });
 
-  it('a hook without `env` gets an empty environment (not the runtime\'s)', function () {
+  it('a hook without `env` inherits the runtime\'s environment (as runc and crun: crun\'s test-hook-env-inherit)', function () {
     const out = path.join(makeTempDir('hookout'), 'environ');
-    const r = createWithHooks([shHook(`/bin/cat /proc/$$/environ > ${shQuote(out)}`)]);
+    const r = createWithHooks([shHook(`/bin/cat /proc/$$/environ > ${shQuote(out)}`)], { ...process.env, TSR_HOOK_PROBE: 'from the runtime' });
     expect(r.status, describeResult(r)).to.equal(0);
-    expect(readFileSync(out, 'utf8')).to.equal('');
+    const env = readFileSync(out, 'utf8').split('\0');
+    expect(env).to.include('TSR_HOOK_PROBE=from the runtime');
+    expect(env).to.include(`PATH=${process.env.PATH}`);
+  });
+
+  it('a hook with `env` sees nothing of the runtime\'s, and no descriptor beyond its stdio', function () {
+    const out = makeTempDir('hookout');
+    // exec: no redirection the shell saves a descriptor for; ls's own listing is fd 3.
+    const script = `/bin/cat /proc/$$/environ > ${shQuote(`${out}/environ`)}; exec > ${shQuote(`${out}/fds`)}; exec /bin/ls /proc/self/fd`;
+    const r = createWithHooks([shHook(script, { env: ['ONLY=1'] })], { ...process.env, TSR_HOOK_PROBE: 'must not be seen' });
+    expect(r.status, describeResult(r)).to.equal(0);
+    expect(readFileSync(`${out}/environ`, 'utf8').split('\0').filter(Boolean)).to.deep.equal(['ONLY=1']);
+    expect(readFileSync(`${out}/fds`, 'utf8').split('\n').filter(Boolean)).to.deep.equal(['0', '1', '2', '3']);
+  });
+
+  it('a hook runs in the bundle directory (as runc\'s), not the caller\'s, with no signal blocked or ignored', function () {
+    const out = makeTempDir('hookout');
+    const caller = makeTempDir('caller');
+    const b = makeBundle({
+      args: ['true'],
+      mutate: (c) => (c.hooks = { createRuntime: [shHook(`pwd -P > ${shQuote(`${out}/cwd`)}; exec /bin/grep -E "^Sig(Blk|Ign)" /proc/self/status > ${shQuote(`${out}/signals`)}`)] }),
+    });
+    const id = uniqueId();
+    const r = rt(['create', '--bundle', b.dir, id], { cwd: caller });
+    if (r.status === 0) rtOk(['delete', '--force', id]);
+    expect(r.status, describeResult(r)).to.equal(0);
+    expect(readFileSync(`${out}/cwd`, 'utf8').trim()).to.equal(realpathSync(b.dir));
+    expect(readFileSync(`${out}/signals`, 'utf8')).to.match(/^SigBlk:\s+0+\nSigIgn:\s+0+\n$/);
+  });
+
+  it('a startContainer hook without `env` gets the container process\'s environment (as runc)', function () {
+    const dir = makeTempDir('hookout');
+    const b = makeBundle({
+      args: ['true'],
+      mutate: (c) => {
+        c.process!.env = ['PATH=/bin', 'FROM_PROCESS=1'];
+        c.mounts!.push({ destination: '/hookout', type: 'bind', source: dir, options: ['rbind', 'rw'] });
+        c.hooks = { startContainer: [shHook('/bin/cat /proc/$$/environ > /hookout/environ')] };
+      },
+    });
+    const id = uniqueId();
+    rtOk(['create', '--bundle', b.dir, id]);
+    try {
+      rtOk(['start', id]);
+      // (busybox's sh adds SHLVL and PWD to its own environ)
+      expect(readFileSync(path.join(dir, 'environ'), 'utf8').split('\0')).to.include.members(['PATH=/bin', 'FROM_PROCESS=1']);
+    } finally {
+      rtOk(['delete', '--force', id]);
+    }
   });
 
   it('a hook\'s `args` are its argv, argv[0] included', function () {

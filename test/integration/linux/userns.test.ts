@@ -1,12 +1,14 @@
 // User namespaces (config-linux.md "User namespace mappings"): the id maps the container
 // sees, what its ids are on the host, setgroups, and a rootfs owned by the mapped root.
 import { expect } from 'chai';
-import { chmodSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
-import { makeTempDir } from '../../helpers/context.js';
+import { makeTempDir, testRoot } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireRoot } from '../../helpers/privileges.js';
+import { runtimeBin, uniqueId } from '../../helpers/runtime.js';
 import {
   USERNS_HOST_ID,
   USERNS_SIZE,
@@ -142,5 +144,67 @@ describe('linux: user namespace', function () {
     expect(r.status).to.not.equal(0);
     expect(r.stderr).to.match(/uid_map/);
     expect(r.stderr.trim().split('\n')).to.have.length(1);
+  });
+
+  describe('what the mapped root cannot reach or make (runc, crun)', function () {
+    it('a bind source under a directory only the host\'s root may enter is opened by the runtime: the mount works', function () {
+      const dir = makeTempDir('private');
+      mkdirSync(path.join(dir, 'inner/data'), { recursive: true });
+      writeFileSync(path.join(dir, 'inner/data/file'), 'reachable\n');
+      chmodSync(path.join(dir, 'inner'), 0o700);
+      const out = runShOk('cat /tmp/data/file', (c) => {
+        useUserns(c);
+        c.mounts!.push({ destination: '/tmp/data', type: 'bind', source: path.join(dir, 'inner/data'), options: ['rbind', 'ro'] });
+      });
+      expect(out).to.equal('reachable\n');
+    });
+
+    it('an id-mapped bind mount whose source is a symlink to a directory', function () {
+      const dir = makeTempDir('idmap-link');
+      mkdirSync(path.join(dir, 'real'));
+      writeFileSync(path.join(dir, 'real/file'), 'x');
+      symlinkSync('real', path.join(dir, 'link'));
+      const out = runShOk('stat -c %u /tmp/link/file', (c) => {
+        useUserns(c);
+        c.mounts!.push({ destination: '/tmp/link', type: 'bind', source: path.join(dir, 'link'), options: ['rbind', 'idmap'] });
+      });
+      // The host's root-owned file is root's inside through the mapping.
+      expect(out.trim()).to.equal('0');
+    });
+
+    it('device nodes bound from the host are nosuid and noexec (crun)', function () {
+      const out = runShOk('grep " /dev/null " /proc/self/mountinfo', (c) => useUserns(c));
+      const opts = out.split(' ')[5]!.split(',');
+      expect(opts).to.include.members(['nosuid', 'noexec']);
+    });
+
+    it('a file given as the container\'s stdout becomes its user\'s (crun), so the process can reopen it', function () {
+      const out = path.join(makeTempDir('stdio'), 'out');
+      const b = makeBundle({
+        args: ['sh', '-c', ': >> /proc/self/fd/1 && echo reopened'],
+        mutate: (c) => {
+          useUserns(c);
+          c.process!.user = { uid: 1000, gid: 1000 };
+        },
+      });
+      const fd = openSync(out, 'w', 0o600);
+      let status: number | null;
+      try {
+        status = spawnSync(runtimeBin(), ['--root', testRoot(), 'run', '--bundle', b.dir, uniqueId()], { stdio: ['ignore', fd, 'pipe'], timeout: 30_000 }).status;
+      } finally {
+        closeSync(fd);
+      }
+      expect(status, readFileSync(out, 'utf8')).to.equal(0);
+      expect(readFileSync(out, 'utf8')).to.equal('reopened\n');
+      expect(statSync(out)).to.include({ uid: USERNS_HOST_ID + 1000, gid: USERNS_HOST_ID + 1000 });
+    });
+
+    it('a device the host has no node for is made from its major:minor (crun\'s precreate_device)', function () {
+      const out = runShOk('stat -c "%F %t:%T" /dev/my-null && echo x > /dev/my-null && echo written', (c) => {
+        useUserns(c);
+        c.linux!.devices = [{ path: '/dev/my-null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }];
+      });
+      expect(out).to.equal('character special file 1:3\nwritten\n');
+    });
   });
 });

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { parseDuration, parseRamBytes, resourcesFromFlags } from '../../../src/cli/commands/resources.js';
 import { filterPsOutput } from '../../../src/operations/ps.js';
 import { mergeResources, sameFields, updateDelta } from '../../../src/operations/update.js';
-import { toJson } from '../../../src/linux/cgroups/stats.js';
+import { toJson } from '../../../src/util/json-exact.js';
 import { parseCpuList } from '../../../src/linux/cgroups/stats.js';
 import { RuntimeError, UsageError } from '../../../src/util/errors.js';
 

@@ -66,9 +66,9 @@ describe('cgroups: resource tables', function () {
       expect(plan(V1_TABLE, 'memory', { memory: { limit: -1 } }).writes).to.deep.equal([['memory.limit_in_bytes', '-1']]);
     });
 
-    it('memory: kernel fields are ignored with runc\'s warning; useHierarchy false is ignored', function () {
+    it('memory: kernel is ignored with runc\'s warning, kernelTCP goes to kmem.tcp (as crun); useHierarchy false is ignored', function () {
       const { writes, warnings } = plan(V1_TABLE, 'memory', { memory: { kernel: 1 << 20, kernelTCP: 1 << 20, useHierarchy: false } });
-      expect(writes).to.deep.equal([]);
+      expect(writes).to.deep.equal([['memory.kmem.tcp.limit_in_bytes', '1048576']]);
       expect(warnings).to.deep.equal([
         'Kernel memory settings are ignored and will be removed',
         'linux.resources.memory.useHierarchy: false is ignored: the kernel always accounts memory hierarchically',
@@ -110,12 +110,13 @@ describe('cgroups: resource tables', function () {
       expect(() => plan(V1_TABLE, 'cpu', { cpu: { shares: 262145 } })).to.throw(ConfigError, 'the maximum allowed cpu-shares is 262144');
     });
 
-    it('cpuset and pids (0 is a real limit, -1 is max)', function () {
+    it('cpuset and pids (0 is not set, as runc reads it; -1 is max)', function () {
       expect(plan(V1_TABLE, 'cpuset', { cpu: { cpus: '0-1', mems: '0' } }).writes).to.deep.equal([
         ['cpuset.cpus', '0-1'],
         ['cpuset.mems', '0'],
       ]);
-      expect(plan(V1_TABLE, 'pids', { pids: { limit: 0 } }).writes).to.deep.equal([['pids.max', '0']]);
+      expect(plan(V1_TABLE, 'pids', { pids: { limit: 0 } }).writes).to.deep.equal([]);
+      expect(plan(V1_TABLE, 'pids', { pids: { limit: 5 } }).writes).to.deep.equal([['pids.max', '5']]);
       expect(plan(V1_TABLE, 'pids', { pids: { limit: -1 } }).writes).to.deep.equal([['pids.max', 'max']]);
     });
 

@@ -87,7 +87,6 @@ describe('cgroups: systemd driver conversions', function () {
         CPUWeight: 39n,
         CPUQuotaPeriodUSec: 100000n,
         CPUQuotaPerSecUSec: 130000n,
-        TasksMax: 1n,
         AllowedCPUs: [3],
         AllowedMemoryNodes: [1],
       });

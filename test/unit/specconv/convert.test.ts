@@ -142,6 +142,19 @@ describe('specconv: config.json -> plan', function () {
     expect(devices(true).map((d) => [d.path, d.bindFromHost])).to.deep.equal(devices(false).map((d) => [d.path, true]));
   });
 
+  it('a new user namespace: only a runtime that is root on the host makes device nodes and opens bind sources for it', function () {
+    const spec = readJson(path.join(RUNC_SPECS, 'runc-1.1.5-spec-rootless-uid0.json'));
+    spec.linux!.devices = [{ path: '/dev/my-null', type: 'c', major: 1, minor: 3 }];
+    spec.mounts!.push({ destination: '/data', type: 'bind', source: '/srv', options: ['rbind'] });
+    const host = { paths: { '/sys': dir() } };
+    const planned = (facts: { runtimeInUserns?: boolean }) => {
+      const draft = convertContainer(spec, OPTIONS, fixedHost({ ...host, ...facts })).draft;
+      return { made: draft.devices.find((d) => d.path === '/dev/my-null')!.node !== null, detached: mountAt(draft, '/data').detach };
+    };
+    expect(planned({})).to.deep.equal({ made: true, detached: true });
+    expect(planned({ runtimeInUserns: true })).to.deep.equal({ made: false, detached: false });
+  });
+
   describe('a Docker-shaped config (hybrid host, AppArmor, seccomp, prestart hook)', function () {
     const spec = readJson(path.join(FIXTURES, 'docker.config.json'));
     const cdir = '/var/lib/docker/containers/4f1c2a9d8e7b';

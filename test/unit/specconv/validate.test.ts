@@ -37,9 +37,9 @@ const ALL_NS: NonNullable<NonNullable<Spec['linux']>['namespaces']> = (['pid', '
 describe('specconv validators', function () {
   it('lists its checks by name, as runc does', function () {
     expect(CONTAINER_CHECKS.map((c) => c.name)).to.deep.equal([
-      'rootfs', 'namespaces', 'userNamespace', 'rootless', 'timeNamespace', 'uts', 'security', 'sysctl', 'cgroups', 'intelRdt', 'mounts', 'seccomp',
+      'rootfs', 'namespaces', 'userNamespace', 'rootless', 'timeNamespace', 'uts', 'security', 'sysctl', 'cgroups', 'intelRdt', 'mounts', 'seccomp', 'memoryPolicy',
     ]);
-    expect(PROCESS_CHECKS.map((c) => c.name)).to.deep.equal(['rlimits', 'lsm']);
+    expect(PROCESS_CHECKS.map((c) => c.name)).to.deep.equal(['rlimits', 'lsm', 'execCPUAffinity']);
   });
 
   it('accepts runc\'s default config and the rootless one', function () {
@@ -105,6 +105,31 @@ describe('specconv validators', function () {
       expect(problems(base(), fixedHost({ rootfs: { error: '/bundles/b/rootfs: no such directory' } }))).to.deep.equal([
         'root.path: /bundles/b/rootfs: no such directory',
       ]);
+    });
+  });
+
+  describe('memoryPolicy', function () {
+    const withPolicy = (mp: Record<string, unknown>) => {
+      const spec = base();
+      (spec.linux as Record<string, unknown>).memoryPolicy = mp;
+      return problems(spec);
+    };
+    it('takes the nodes its mode takes (runc\'s rules), and nodes in range', function () {
+      expect(withPolicy({ mode: 'MPOL_BIND', nodes: '0-1', flags: ['MPOL_F_STATIC_NODES'] })).to.deep.equal([]);
+      expect(withPolicy({ mode: 'MPOL_PREFERRED' })).to.deep.equal([]);
+      expect(withPolicy({ mode: 'MPOL_BIND' })).to.deep.equal(['linux.memoryPolicy.nodes: MPOL_BIND needs at least one node']);
+      expect(withPolicy({ mode: 'MPOL_LOCAL', nodes: '0' })).to.deep.equal(['linux.memoryPolicy.nodes: MPOL_LOCAL takes no nodes']);
+      expect(withPolicy({ mode: 'MPOL_INTERLEAVE', nodes: '3-1' })).to.deep.equal(['linux.memoryPolicy.nodes: invalid range 3-1: it runs backwards']);
+      expect(withPolicy({ mode: 'MPOL_INTERLEAVE', nodes: '0,1024' })).to.deep.equal(['linux.memoryPolicy.nodes: 1024 is out of range (at most 1023)']);
+      expect(withPolicy({ mode: 'MPOL_NOPE' })).to.deep.equal(['linux.memoryPolicy.mode: unknown memory policy mode "MPOL_NOPE"']);
+    });
+  });
+
+  describe('execCPUAffinity', function () {
+    it('its CPU lists are read at create already (as runc), in range', function () {
+      const spec = base();
+      (spec.process as unknown as Record<string, unknown>).execCPUAffinity = { initial: '0', final: '8192' };
+      expect(problems(spec)).to.deep.equal(['process.execCPUAffinity.final: 8192 is out of range (at most 8191)']);
     });
   });
 
