@@ -28,6 +28,11 @@
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
       "cflags": ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-missing-field-initializers", "-O2"],
       "cflags_cc": ["-std=gnu++17", "-fno-exceptions", "-fno-rtti"],
+      # libstdc++ and libgcc linked in, their symbols kept private: Bun (unlike Node) has no
+      # libstdc++ loaded, and loading the shared one cost every command that loads the addon
+      # ~1 ms and ~0.7 MiB (docs/performance.md). The addon uses little of it (-fno-exceptions,
+      # -fno-rtti: strings, vectors, a thread).
+      "ldflags": ["-static-libstdc++", "-static-libgcc", "-Wl,--exclude-libs,ALL"],
       "libraries": ["-lseccomp", "-ldl"],
       "dependencies": ["tsrunc-init", "tsrunc-child"]
     },

@@ -28,7 +28,7 @@ const { lazyCriuCodecPlugin, criuCodecEntry, CRIU_CODEC_FILE } = await import('.
 const { lazyModulePlugin } = await import('./esbuild-lazy-module.mjs');
 /** The D-Bus wire format (the D-Bus library): only the systemd cgroup driver loads it. */
 const dbusWire = { file: 'ts-runc-systemd.cjs', source: 'linux/systemd/dbus-wire.ts', exports: ['encodeMessage', 'messageDecoder'] };
-const { bunBinary, compileExecutable } = await import('./bun.mjs');
+const { bunBinary, compileExecutable, compileLauncher } = await import('./bun.mjs');
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 let commit = 'unknown';
 try {
@@ -107,14 +107,17 @@ await esbuild.build({
   }
 }
 
-// The executable, dist/ts-runc: the bundle compiled by the pinned Bun into one file with
+// The executable, dist/ts-runc-bun: the bundle compiled by the pinned Bun into one file with
 // its bytecode (see scripts/bun.mjs, and docs/performance.md for why this beats Node and
-// `bun` running the bundle). Node still runs the same bundle: `node dist/ts-runc-main.cjs`.
+// `bun` running the bundle), started by dist/ts-runc, a small static launcher that turns
+// JavaScriptCore's JIT off (addon/stub/bun-launcher.c). Node still runs the same bundle:
+// `node dist/ts-runc-main.cjs`.
 const bun = bunBinary();
 if (!bun) {
   throw new Error(`no pinned Bun for ${process.platform}-${process.arch} (the optional dependency @oven/bun-linux-x64 or @oven/bun-linux-aarch64; glibc only): run \`node dist/ts-runc-main.cjs\` instead`);
 }
-compileExecutable(bun, path.join(root, 'dist/ts-runc-main.cjs'), path.join(root, 'dist/ts-runc'));
+compileExecutable(bun, path.join(root, 'dist/ts-runc-main.cjs'), path.join(root, 'dist/ts-runc-bun'));
+compileLauncher(path.join(root, 'dist/ts-runc'));
 
 if (!existsSync(path.join(root, 'build/Release/tsrunc.node'))) {
   console.warn('note: the native addon is not built yet; run `npm run build:addon`');

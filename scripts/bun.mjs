@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
 const PLATFORM_PACKAGES = { x64: '@oven/bun-linux-x64', arm64: '@oven/bun-linux-aarch64' };
@@ -53,4 +54,19 @@ export function compileExecutable(bun, entry, outfile, { weakenAutoload = false 
   execFileSync(bun, ['build', '--compile', '--bytecode', `--compile-jit-policy=${JIT_POLICY}`, ...autoload, '--outfile', outfile, entry], {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
+}
+
+/** The launcher's source (addon/stub/bun-launcher.c: why it exists is said there). */
+const LAUNCHER_SOURCE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../addon/stub/bun-launcher.c');
+
+/** Freestanding and static, as tsrunc-init is built (binding.gyp): no loader, no libc start-up. */
+const LAUNCHER_FLAGS = ['-Os', '-static', '-nostdlib', '-fno-stack-protector', '-fno-builtin', '-fno-asynchronous-unwind-tables', '-fno-pie',
+  '-fno-tree-loop-distribute-patterns', '-no-pie', '-Wl,--build-id=none', '-Wl,-z,noexecstack', '-s', '-Wall', '-Wextra'];
+
+/**
+ * The installed shape of a compiled program: `outfile` is the launcher, which executes
+ * `${outfile}-bun` (the Bun executable, compileExecutable) with the JIT off.
+ */
+export function compileLauncher(outfile) {
+  execFileSync(process.env.CC || 'cc', [...LAUNCHER_FLAGS, '-o', outfile, LAUNCHER_SOURCE], { stdio: ['ignore', 'ignore', 'inherit'] });
 }

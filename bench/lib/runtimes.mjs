@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { bunBinary, compileExecutable } from '../../scripts/bun.mjs';
+import { bunBinary, compileExecutable, compileLauncher } from '../../scripts/bun.mjs';
 import { versionOf } from './machine.mjs';
 
 export const FLOOR = 'floor';
@@ -157,7 +157,9 @@ function floorRuntime(repo) {
   mkdirSync(path.dirname(bin), { recursive: true });
   writeFileSync(entry, '');
   try {
-    compileExecutable(bun, entry, bin);
+    // Started as ts-runc is: through the launcher that turns the JIT off.
+    compileExecutable(bun, entry, `${bin}-bun`);
+    compileLauncher(bin);
   } catch (err) {
     rt.unavailable(`cannot compile the empty program: ${err.message}`);
     return rt;

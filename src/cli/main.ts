@@ -103,17 +103,14 @@ function report(err: unknown): number {
 
 function runCli(): void {
   main(process.argv.slice(2))
-    .then(
-      (code) => {
-        process.exitCode = code;
-      },
-      (err) => {
-        process.exitCode = report(err);
-      },
-    )
-    .finally(() => {
+    .catch(report)
+    .then((code) => {
       trace('exit');
       for (const line of traceTimeline()) logger.debug(line);
+      // Out now, not once the event loop has drained: nothing of a command is left to run
+      // (output and logs are written synchronously, processes are waited for through
+      // pidfds), and Bun's way out through the drained loop costs ~0.8 MiB of peak RSS.
+      process.exit(code);
     });
 }
 

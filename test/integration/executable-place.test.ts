@@ -46,10 +46,13 @@ describe('the executable finds its addon and the child programs', function () {
   it('moved elsewhere: TSRUNC_NATIVE_DIR names the addon, and the programs are the ones beside it', function () {
     const elsewhere = makeTempDir('moved');
     const bin = path.join(elsewhere, 'ts-runc');
-    try {
-      linkSync(installedBin(), bin);
-    } catch {
-      copyFileSync(installedBin(), bin);
+    // The launcher and the Bun executable it starts (ts-runc-bun, beside it) move together.
+    for (const [from, to] of [[installedBin(), bin], [`${installedBin()}-bun`, `${bin}-bun`]] as const) {
+      try {
+        linkSync(from, to);
+      } catch {
+        copyFileSync(from, to);
+      }
     }
     const native = makeTempDir('native');
     for (const f of PROGRAMS) copyFileSync(path.join(REPO_ROOT, 'build/Release', f), path.join(native, f));
@@ -64,5 +67,13 @@ describe('the executable finds its addon and the child programs', function () {
     const missing = runWith(bin, env);
     expect(missing.status).to.not.equal(0);
     expect(missing.stderr).to.include(path.join(native, 'tsrunc-child'));
+  });
+
+  it('the launcher without its Bun executable beside it fails naming the one it looked for', function () {
+    const bin = path.join(makeTempDir('lone'), 'ts-runc');
+    copyFileSync(installedBin(), bin);
+    const r = runWith(bin);
+    expect(r.status).to.equal(1);
+    expect(r.stderr).to.include(`cannot execute ${bin}-bun`);
   });
 });

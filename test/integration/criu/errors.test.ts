@@ -314,8 +314,11 @@ describe('the CRIU codec (protobufjs) is loaded only by checkpoint and restore',
     requireCommand(this, 'strace');
     const built = realpathSync(runtimeBin());
     const elsewhere = makeTempDir('relocated');
+    // With the Bun executable the launcher starts beside it (dist/ts-runc-bun), when there is one.
+    const bun = `${built}-bun`;
     for (const [from, to] of [
       [built, path.join(elsewhere, path.basename(built))],
+      ...(existsSync(bun) ? [[bun, path.join(elsewhere, path.basename(bun))] as const] : []),
       [path.join(path.dirname(built), 'ts-runc-criu.cjs'), path.join(elsewhere, 'ts-runc-criu.cjs')],
     ] as const) {
       try {

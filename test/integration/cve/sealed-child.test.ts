@@ -49,10 +49,10 @@ const O_ACCMODE = 3;
 /** Ways of changing a file's content; none may succeed on a sealed memfd. */
 const WRITES = ['write', 'pwrite', 'ftruncate', 'fallocate', 'mmapShared'];
 
-/** The runtime's own files (its executable, the addon and its programs, node), which no container may see the paths of or change. */
+/** The runtime's own files (its executable and the Bun executable it starts, the addon and its programs, node), which no container may see the paths of or change. */
 function hostFiles(): string[] {
   const native = process.env.TSRUNC_NATIVE_DIR ?? path.join(REPO_ROOT, 'build/Release');
-  const files = [runtimeBin(), process.execPath, ...['tsrunc.node', 'tsrunc-child', 'tsrunc-init'].map((f) => path.join(native, f))];
+  const files = [runtimeBin(), `${runtimeBin()}-bun`, process.execPath, ...['tsrunc.node', 'tsrunc-child', 'tsrunc-init'].map((f) => path.join(native, f))];
   return files.filter((f) => existsSync(f));
 }
 const digest = (files: string[]) => files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));
