@@ -13,38 +13,9 @@
  * Freestanding, like tsrunc-init: no libc start-up runs before Bun's (a static glibc one
  * cost ~20 page faults and ~0.3 ms more per command); raw system calls only.
  */
-typedef unsigned long size_t;
+#include "freestanding.h"
 
-#if defined(__x86_64__)
-#define SYS_write 1
-#define SYS_execve 59
-#define SYS_readlinkat 267
-#define SYS_exit_group 231
-static long sys4(long n, long a, long b, long c, long d) {
-  long ret;
-  register long r10 __asm__("r10") = d;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
-  return ret;
-}
-__asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call launcher_main\n hlt\n");
-#elif defined(__aarch64__)
-#define SYS_write 64
-#define SYS_execve 221
-#define SYS_readlinkat 78
-#define SYS_exit_group 94
-static long sys4(long n, long a, long b, long c, long d) {
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
-  return x0;
-}
-__asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x0, sp\n and sp, x0, #-16\n bl launcher_main\n brk #0\n");
-#else
-#error "bun-launcher: unsupported architecture"
-#endif
+FREESTANDING_START(launcher_main);
 
 #define AT_FDCWD (-100)
 #define PATH_MAX 4096

@@ -13,51 +13,14 @@
  *
  * Freestanding: no libc (the container's rootfs may have none), raw system calls only.
  */
-typedef unsigned long size_t;
+#include "freestanding.h"
 
+FREESTANDING_START(stub_main);
+/* The signal-return trampoline rt_sigaction wants with SA_RESTORER (no libc to give one). */
 #if defined(__x86_64__)
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_close 3
-#define SYS_rt_sigaction 13
-#define SYS_execve 59
-#define SYS_exit_group 231
-#define SYS_getpid 39
-static long sys3(long n, long a, long b, long c) {
-  long ret;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
-  return ret;
-}
-static long sys4(long n, long a, long b, long c, long d) {
-  long ret;
-  register long r10 __asm__("r10") = d;
-  __asm__ volatile("syscall" : "=a"(ret) : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10) : "rcx", "r11", "memory");
-  return ret;
-}
-__asm__(".text\n.global _start\n_start:\n xor %rbp,%rbp\n mov %rsp,%rdi\n and $-16,%rsp\n call stub_main\n hlt\n"
-        ".global stub_restorer\nstub_restorer:\n mov $15,%rax\n syscall\n hlt\n");
+__asm__(".text\n.global stub_restorer\nstub_restorer:\n mov $15,%rax\n syscall\n hlt\n");
 #elif defined(__aarch64__)
-#define SYS_read 63
-#define SYS_write 64
-#define SYS_close 57
-#define SYS_rt_sigaction 134
-#define SYS_execve 221
-#define SYS_exit_group 94
-#define SYS_getpid 172
-static long sys4(long n, long a, long b, long c, long d) {
-  register long x8 __asm__("x8") = n;
-  register long x0 __asm__("x0") = a;
-  register long x1 __asm__("x1") = b;
-  register long x2 __asm__("x2") = c;
-  register long x3 __asm__("x3") = d;
-  __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2), "r"(x3) : "memory");
-  return x0;
-}
-static long sys3(long n, long a, long b, long c) { return sys4(n, a, b, c, 0); }
-__asm__(".text\n.global _start\n_start:\n mov x29, #0\n mov x0, sp\n and sp, x0, #-16\n bl stub_main\n brk #0\n"
-        ".global stub_restorer\nstub_restorer:\n mov x8, #139\n svc 0\n brk #0\n");
-#else
-#error "tsrunc-init: unsupported architecture"
+__asm__(".text\n.global stub_restorer\nstub_restorer:\n mov x8, #139\n svc 0\n brk #0\n");
 #endif
 
 #define SA_RESTORER 0x04000000
