@@ -120,8 +120,9 @@ export function useWeakenedBuild(): void {
  * executable. It loads the addon of this checkout (or TSRUNC_NATIVE_DIR's).
  */
 export function buildWeakenedCli(classes: readonly string[]): string {
-  // addon/protocol: the build generates the plan's TypeScript from it (scripts/gen-protocol.mjs).
-  const inputs = ['src', 'scripts', 'schemas', 'addon/protocol', 'package.json', 'tsconfig.json'];
+  // addon/protocol: the build generates the plan's TypeScript from it (scripts/gen-protocol.mjs);
+  // addon/stub: it compiles the launcher (dist/ts-runc) from there (scripts/bun.mjs).
+  const inputs = ['src', 'scripts', 'schemas', 'addon/protocol', 'addon/stub', 'package.json', 'tsconfig.json'];
   const hash = createHash('sha256');
   hash.update(classes.join(','));
   for (const f of inputs.flatMap((i) => (statSync(path.join(REPO_ROOT, i)).isDirectory() ? filesUnder(path.join(REPO_ROOT, i)) : [path.join(REPO_ROOT, i)]))) {
