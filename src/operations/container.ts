@@ -15,6 +15,15 @@ import type { RuntimeContext } from './context.js';
 
 /** The status right now: from the process, the exec fifo and the freezer, not from the file. */
 export function liveStatus(store: StateStore, rec: ContainerRecord): Status {
+  return settledStatus(rec) ?? liveProcessStatus(store, rec);
+}
+
+/**
+ * What the processes alone tell: "stopped" or "creating", or null when the container process
+ * runs (created, running or paused: liveProcessStatus says which). Enough for kill, which
+ * signals all three alike, without reading the freezer and the exec fifo.
+ */
+export function settledStatus(rec: ContainerRecord): 'stopped' | 'creating' | null {
   // A create killed before it finished: nothing runs the container any more, and only
   // delete can act on it (it removes what create had made, cgroups included).
   if (rec.status === 'creating' && rec.creator && !isAlive(rec.creator.pid, rec.creator.startTime)) return 'stopped';
@@ -22,6 +31,11 @@ export function liveStatus(store: StateStore, rec: ContainerRecord): Status {
   if (!isAlive(rec.pid, rec.pidStartTime)) return 'stopped';
   // create is still running (its hooks, say): "created" only once create has finished.
   if (rec.status === 'creating') return 'creating';
+  return null;
+}
+
+/** Created, running or paused: for a container whose process runs (settledStatus null). */
+function liveProcessStatus(store: StateStore, rec: ContainerRecord): Status {
   if (rec.cgroup && cgroupManagerFromState(rec.cgroup).freezerState() === 'FROZEN') return 'paused';
   if (!rec.started && fs.existsSync(store.file(rec.id, EXEC_FIFO))) return 'created';
   return 'running';
