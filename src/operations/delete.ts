@@ -9,7 +9,7 @@ import { CorruptStateError } from '../state/store.js';
 import { ContainerNotFoundError, ContainerStateError, errorMessage } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
 import { trace } from '../util/trace.js';
-import { destroyContainer, killAndWait, liveStatus, readSnapshot } from './container.js';
+import { destroyContainer, killAndWait, liveStatus, readSnapshot, readSnapshotHooks } from './container.js';
 import type { Spec } from '../spec/types.js';
 
 export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean): void {
@@ -50,9 +50,9 @@ export function deleteContainer(ctx: RuntimeContext, id: string, force: boolean)
     trace('delete: status');
     killAndWait(rec);
     trace('delete: killed');
-    let spec: Spec | null = null;
+    let spec: Pick<Spec, 'hooks'> | null = null;
     try {
-      spec = readSnapshot(ctx.store, id);
+      spec = readSnapshotHooks(ctx.store, id);
     } catch {
       spec = null;
     }

@@ -3,11 +3,12 @@
 import { withLock } from '../state/lock.js';
 import { ContainerStateError } from '../util/errors.js';
 import type { RuntimeContext } from './context.js';
-import { liveStatus, signalContainer } from './container.js';
+import { settledStatus, signalContainer } from './container.js';
 
 export function kill(ctx: RuntimeContext, id: string, signal: number, all: boolean): void {
   const rec = ctx.store.read(id);
-  const status = liveStatus(ctx.store, rec);
+  // Created, running and paused are signalled alike: which one it is does not matter here.
+  const status = settledStatus(rec);
   if (status === 'stopped' || status === 'creating') {
     if (!all) throw new ContainerStateError('container not running');
     // --all on a stopped container still reaches processes left in its cgroup.

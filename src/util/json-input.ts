@@ -89,17 +89,51 @@ export function readJson(src: JsonSource): unknown {
  * (json-exact.ts), every other number as a number.
  */
 export function parseJsonText(text: string, name: string): unknown {
-  const tooDeep = depthExceededAt(text, MAX_JSON_DEPTH);
+  const tooDeep = mayNestDeeperThan(text, MAX_JSON_DEPTH) ? depthExceededAt(text, MAX_JSON_DEPTH) : -1;
   let problem: JsonProblem | null = tooDeep < 0 ? null : { reason: `nested deeper than ${MAX_JSON_DEPTH} levels`, pos: tooDeep };
   if (!problem) {
     try {
       const value: unknown = JSON.parse(text);
-      return hasUnsafeInteger(text) ? parseExact(text) : value;
+      return holdsUnsafeMagnitude(value) && hasUnsafeInteger(text) ? parseExact(text) : value;
     } catch {
       problem = checkJson(text, MAX_JSON_DEPTH) ?? { reason: 'not valid', pos: 0 };
     }
   }
   throw new FileError(name, `invalid JSON: ${problem.reason} at ${lineColumn(text, problem.pos)}`);
+}
+
+/**
+ * Can `text` nest deeper than `max` at all? Not with at most `max` opening brackets (those in
+ * strings counted too). Counted with indexOf, at most max + 1 times: the regular expression
+ * scans below run in JavaScriptCore's regexp interpreter (the JIT is off), ~0.2-0.4 ms for
+ * a state.json or config.json, and most documents are decided here without them.
+ */
+function mayNestDeeperThan(text: string, max: number): boolean {
+  let n = 0;
+  for (const open of ['[', '{']) {
+    for (let i = text.indexOf(open); i >= 0; i = text.indexOf(open, i + 1)) if (++n > max) return true;
+  }
+  return false;
+}
+
+/**
+ * Does a parsed value hold a number beyond +-(2^53 - 1)? Only then can its text hold an
+ * integer literal a double cannot carry (hasUnsafeInteger decides which it was): a walk of
+ * the value, cheaper than scanning every character of the text.
+ */
+function holdsUnsafeMagnitude(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length) {
+    const v = pending.pop();
+    if (typeof v === 'number') {
+      if (!(v <= Number.MAX_SAFE_INTEGER && v >= -Number.MAX_SAFE_INTEGER)) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) pending.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const key in v) pending.push((v as Record<string, unknown>)[key]);
+    }
+  }
+  return false;
 }
 
 /** Where nesting first goes deeper than `max` (strings skipped), or -1. */

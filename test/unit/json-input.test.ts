@@ -81,6 +81,24 @@ describe('parseJsonText', function () {
     expect(err.message).to.equal(`/b/config.json: invalid JSON: nested deeper than ${MAX_JSON_DEPTH} levels at line 1, column ${MAX_JSON_DEPTH + 1}`);
   });
 
+  it('takes exactly MAX_JSON_DEPTH levels, refuses one more, and does not count brackets that do not nest', function () {
+    const nested = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+    expect(() => parseJsonText(nested(MAX_JSON_DEPTH), 'x.json')).to.not.throw();
+    expect(catchError(() => parseJsonText(nested(MAX_JSON_DEPTH + 1), 'x.json')).message).to.include(`nested deeper than ${MAX_JSON_DEPTH} levels`);
+    // More opening brackets than the limit, side by side or in strings: shallow all the same.
+    const wide = `[${Array(MAX_JSON_DEPTH + 10).fill('{}').join(',')}]`;
+    expect(parseJsonText(wide, 'x.json')).to.have.length(MAX_JSON_DEPTH + 10);
+    const quoted = `{"a":"${'['.repeat(MAX_JSON_DEPTH + 1)}"}`;
+    expect(parseJsonText(quoted, 'x.json')).to.deep.equal({ a: '['.repeat(MAX_JSON_DEPTH + 1) });
+  });
+
+  it('keeps integers beyond 2^53 exact wherever they are, and large non-integers as numbers', function () {
+    const doc = parseJsonText('{"a":[{"b":{"c":18446744073709551615}}],"__proto__":{"d":-9223372036854775808}}', 'x.json') as any;
+    expect(doc.a[0].b.c).to.equal(18446744073709551615n);
+    expect(Object.getOwnPropertyDescriptor(doc, '__proto__')!.value.d).to.equal(-9223372036854775808n);
+    expect(parseJsonText('{"a":1e300,"b":-1.5e20,"c":9007199254740991}', 'x.json')).to.deep.equal({ a: 1e300, b: -1.5e20, c: 9007199254740991 });
+  });
+
   it('never quotes the document in its error (a secret stays secret)', function () {
     const secret = 'root:$6$hash-of-the-root-password:19000:0:99999:7:::\n';
     const err = catchError(() => parseJsonText(secret, '/b/config.json'));

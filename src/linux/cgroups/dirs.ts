@@ -286,10 +286,16 @@ export class CgroupDirs {
     }
   }
 
-  /** Remove the container's directories, nested cgroups first. Missing ones are fine. */
+  /**
+   * Remove the container's directories, nested cgroups first. Missing ones are fine. Each is
+   * removed at once when it can be (the usual case: no nested cgroup, no task left); only a
+   * refusal makes us list what is inside it (a cgroup directory lists 10-35 files: reading
+   * them for each of the ~10 v1 hierarchies cost delete ~0.3 ms).
+   */
   destroy(): void {
     const errors: string[] = [];
     for (const dir of this.uniqueDirs()) {
+      if (rmdirOnce(dir)) continue;
       const all: string[] = [];
       walk(dir, (d) => all.push(d));
       for (const d of all.reverse()) {
@@ -347,6 +353,16 @@ function walk(dir: string, visit: (d: string) => void): void {
   }
   visit(dir);
   for (const e of entries) if (e.isDirectory()) walk(path.join(dir, e.name), visit);
+}
+
+/** One rmdir: true when the directory is gone (removed, or it was not there). */
+function rmdirOnce(dir: string): boolean {
+  try {
+    fs.rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
 
 /** rmdir, retrying briefly on EBUSY: the kernel frees a cgroup a moment after its last task. */
