@@ -96,6 +96,34 @@ describe('terminals and descriptor sockets', function () {
       expect(r.output).to.include('read:abc');
     });
 
+    it('run -t: the container\'s pty leaves "\\n" alone (ONLCR off, as runc), so our terminal shows "\\r\\n" once and a file gets the bytes', function () {
+      const b = makeBundle({ args: ['sh', '-c', 'stty -a; printf "a\\nb\\n"'], terminal: true });
+      const onTerminal = rtUnderPty(['run', '--bundle', b.dir, uniqueId()]);
+      expect(onTerminal.status, onTerminal.output).to.equal(0);
+      expect(onTerminal.output).to.match(/(^|\s)-onlcr(\s|$)/);
+      expect(onTerminal.output).to.include('a\r\nb\r\n');
+      expect(onTerminal.output).to.not.include('\r\r\n');
+      const file = path.join(makeTempDir('out'), 'out');
+      const toFile = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `${cmd} > ${file}`);
+      expect(toFile.status, toFile.output).to.equal(0);
+      // script(1) turns the end of its input into a NUL that the pty may echo as "^@".
+      const written = readFileSync(file, 'utf8').replace(/\^@/g, '');
+      expect(written).to.include('a\nb\n');
+      expect(written).to.not.include('\r');
+    });
+
+    it('exec -t: the same, the process\'s pty without ONLCR', function () {
+      sleeper = startSleeper();
+      const file = path.join(makeTempDir('out'), 'out');
+      const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'stty -a; printf "a\\nb\\n"'], '', (cmd) => `${cmd} > ${file}`);
+      expect(r.status, r.output).to.equal(0);
+      // script(1) turns the end of its input into a NUL that the pty may echo as "^@".
+      const written = readFileSync(file, 'utf8').replace(/\^@/g, '');
+      expect(written).to.match(/(^|\s)-onlcr(\s|$)/);
+      expect(written).to.include('a\nb\n');
+      expect(written).to.not.include('\r');
+    });
+
     it('run -t relays the container\'s terminal and restores ours', function () {
       const b = makeBundle({ args: ['sh', '-c', 'tty; exit 4'], terminal: true });
       const r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `stty -g; ${cmd}; echo status=$?; stty -g`);
