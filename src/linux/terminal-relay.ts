@@ -1,8 +1,9 @@
 // `run -t` / `exec -t` without a console socket: ts-runc itself sits between the user's
-// terminal and the container's pty, as runc does (its tty.go): the container's pty stops
-// turning "\n" into "\r\n" (ONLCR) and the user's terminal goes raw except for its output
-// processing, so each newline is translated once, by the terminal that shows it, and what is
-// relayed into a file or a pipe is the container's bytes. Window size follows SIGWINCH, and
+// terminal and the container's pty, as runc does (its tty.go): the container's pty does not
+// turn "\n" into "\r\n" (ONLCR off: the plan's consoleRelayed, restoredMaster below) and
+// the user's terminal goes raw except for its output processing, so each newline is
+// translated once, by the terminal that shows it, and what is relayed into a file or a pipe
+// is the container's bytes. Window size follows SIGWINCH, and
 // everything is restored when the container's process exits.
 import fs from 'node:fs';
 import tty from 'node:tty';
@@ -54,9 +55,18 @@ export function requireControllingTerminal(): void {
   fs.closeSync(fd);
 }
 
+/**
+ * A restored container's pty master, taken for relaying: its "\n" stays "\n", as runc's
+ * recvtty clears ONLCR on receipt. (run and exec have the child clear it before the program
+ * runs: the plan's consoleRelayed.) criu hands it over before the tasks resume.
+ */
+export function restoredMaster(master: number): number {
+  native().clearOnlcr(master);
+  return master;
+}
+
 export function relayTerminal(master: number, _pidfd: number): Relay {
   const addon = native();
-  addon.clearOnlcr(master);
   const stdinIsTty = tty.isatty(0);
   const resize = () => {
     const ws = addon.getWinsize(1) ?? addon.getWinsize(0);

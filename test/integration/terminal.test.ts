@@ -124,6 +124,25 @@ describe('terminals and descriptor sockets', function () {
       expect(written).to.not.include('\r');
     });
 
+    // An interactive shell keeps the settings its terminal had when it started and puts them
+    // back after each line it reads: ONLCR must be off before the program runs.
+    for (const command of ['run', 'exec'] as const) {
+      it(`${command} -t of an interactive shell: each line ends in "\\r\\n" once, as with runc`, function () {
+        const typed = 'printf "x\\ny\\n"\nexit 3\n';
+        let r;
+        if (command === 'run') {
+          const b = makeBundle({ args: ['sh'], terminal: true, mutate: (c) => c.process!.env!.push('PS1=$ ') });
+          r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], typed);
+        } else {
+          sleeper = startSleeper();
+          r = rtUnderPty(['exec', '-t', '--env', 'PS1=$ ', sleeper.id, 'sh'], typed);
+        }
+        expect(r.status, r.output).to.equal(3);
+        expect(r.output).to.include('x\r\ny\r\n');
+        expect(r.output).to.not.include('\r\r\n');
+      });
+    }
+
     it('run -t relays the container\'s terminal and restores ours', function () {
       const b = makeBundle({ args: ['sh', '-c', 'tty; exit 4'], terminal: true });
       const r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `stty -g; ${cmd}; echo status=$?; stty -g`);
