@@ -3,8 +3,8 @@
 // turn "\n" into "\r\n" (ONLCR off: the plan's consoleRelayed, restoredMaster below) and
 // the user's terminal goes raw except for its output processing, so each newline is
 // translated once, by the terminal that shows it, and what is relayed into a file or a pipe
-// is the container's bytes. Window size follows SIGWINCH, and
-// everything is restored when the container's process exits.
+// is the container's bytes. Window size follows SIGWINCH, and everything is restored when
+// the container's process exits.
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { native } from '../native/addon.js';
@@ -58,7 +58,7 @@ export function requireControllingTerminal(): void {
 /**
  * A restored container's pty master, taken for relaying: its "\n" stays "\n", as runc's
  * recvtty clears ONLCR on receipt. (run and exec have the child clear it before the program
- * runs: the plan's consoleRelayed.) criu hands it over before the tasks resume.
+ * runs: the plan's consoleRelayed.) criu hands it over while it restores.
  */
 export function restoredMaster(master: number): number {
   native().clearOnlcr(master);

@@ -75,7 +75,7 @@ export function openPlan(draft: PlanDraft, given: GivenFds = {}): OpenedPlan {
       process: {
         ...draft.process,
         consoleSocketFd,
-        consoleRelayed: console !== null && console !== undefined && 'relay' in console && console.relay === true,
+        consoleRelayed: !!console && 'relay' in console && console.relay === true,
         stdioFds: given.stdio ?? [0, 1, 2],
         execFifoFd: given.execFifoFd ?? -1,
       },
