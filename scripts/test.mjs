@@ -10,7 +10,7 @@
 // Serial on purpose (no --parallel): the tests share global kernel state. The last line
 // printed is always `N passed, N failed, N skipped` (from test/reporter.cjs, or written here
 // if mocha died before reporting), and the exit status is non-zero when anything failed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -77,6 +77,21 @@ function isWritableTmpfs(dir) {
   }
 }
 
+// Tests never write into the repository (a relative path, a program left in the run's working
+// directory: conmon once dropped its "oom" file here and a merge committed it). Untracked,
+// unignored files that appear during the run fail it. null outside a git checkout.
+function untrackedFiles() {
+  const r = spawnSync('git', ['ls-files', '--others', '--exclude-standard', '-z'], { cwd: root, encoding: 'utf8' });
+  return r.status === 0 ? new Set(r.stdout.split('\0').filter(Boolean)) : null;
+}
+const untrackedBefore = untrackedFiles();
+
+/** Files the run added to the repository (empty when it cannot tell). */
+function strayFiles() {
+  const after = untrackedFiles();
+  return untrackedBefore && after ? [...after].filter((f) => !untrackedBefore.has(f)) : [];
+}
+
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-summary-'));
 const summaryFile = path.join(tmp, 'summary');
 const mochaArgs = [
@@ -109,6 +124,13 @@ child.on('close', (code, signal) => {
     process.exit(status || 1);
   }
   const [, passed, failed, skipped] = /^(\d+) passed, (\d+) failed, (\d+) skipped$/.exec(summary) ?? [];
+  const stray = strayFiles();
+  if (stray.length > 0) {
+    // Last, so the closing line still counts it.
+    console.log(`the tests left files in the repository (${root}): ${stray.join(', ')}`);
+    console.log(summaryLine(passed, Number(failed) + 1, skipped));
+    process.exit(status || 1);
+  }
   if (Number(failed) === 0 && status !== 0) {
     // Something failed after the reporter had counted (e.g. an error at exit): say so, last.
     console.log(`mocha exited with status ${status} after reporting no failures`);

@@ -77,6 +77,15 @@ void setup_console(const Process &proc, bool bind_dev_console) {
     ws.ws_col = proc.console_cols;
     check(sys::ioctl((int)slave, TIOCSWINSZ, (unsigned long)&ws), Step::CONSOLE);
   }
+  if (proc.console_relayed) {
+    // The runtime relays this pty: "\n" leaves it as "\n" (runc's ClearONLCR), set before the
+    // program runs because a shell keeps the settings it finds and restores them. glibc's
+    // termios begins with the kernel's, which is all TCGETS/TCSETS copy.
+    struct termios t;
+    check(sys::ioctl((int)slave, TCGETS, (unsigned long)&t), Step::CONSOLE);
+    t.c_oflag &= ~(tcflag_t)ONLCR;
+    check(sys::ioctl((int)slave, TCSETS, (unsigned long)&t), Step::CONSOLE);
+  }
   if (bind_dev_console) {
     long target = kWeakenConsole ? check(mkdir_all_in_root((int)root, "/dev/console", true, 0755), Step::CONSOLE_DEV_CONSOLE)
                                  : console_target((int)root);

@@ -21,6 +21,7 @@ Napi::Value PrimeCgroupMigration(const Napi::CallbackInfo &info);
 Napi::Value CloseFd(const Napi::CallbackInfo &info);
 Napi::Value GetWinsize(const Napi::CallbackInfo &info);
 Napi::Value SetWinsize(const Napi::CallbackInfo &info);
+Napi::Value ClearOnlcr(const Napi::CallbackInfo &info);
 // sync.cc
 Napi::Value SocketPair(const Napi::CallbackInfo &info);
 Napi::Value RecvPacket(const Napi::CallbackInfo &info);
@@ -70,6 +71,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
       {"closeFd", tsr::CloseFd},
       {"getWinsize", tsr::GetWinsize},
       {"setWinsize", tsr::SetWinsize},
+      {"clearOnlcr", tsr::ClearOnlcr},
       {"seccompVersion", tsr::SeccompVersion},
       {"bpfDeviceProgramLoad", tsr::BpfDeviceProgramLoad},
       {"bpfDeviceProgramAttach", tsr::BpfDeviceProgramAttach},

@@ -299,4 +299,14 @@ Napi::Value SetWinsize(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// clearOnlcr(fd) — on a pty master this sets the pair's line discipline (the container's side)
+Napi::Value ClearOnlcr(const Napi::CallbackInfo &info) {
+  int fd = arg_int(info, 0);
+  struct termios t;
+  if (tcgetattr(fd, &t) < 0) return throw_errno(info.Env(), errno, "tcgetattr");
+  t.c_oflag &= ~ONLCR;
+  if (tcsetattr(fd, TCSANOW, &t) < 0) return throw_errno(info.Env(), errno, "tcsetattr");
+  return info.Env().Undefined();
+}
+
 }  // namespace tsr

@@ -1,8 +1,10 @@
 // `run -t` / `exec -t` without a console socket: ts-runc itself sits between the user's
-// terminal and the container's pty. The user's terminal goes raw (the container's line
-// discipline does the cooking), window size follows SIGWINCH, and everything is restored
-// when the container's process exits.
-import { spawnSync } from 'node:child_process';
+// terminal and the container's pty, as runc does (its tty.go): the container's pty does not
+// turn "\n" into "\r\n" (ONLCR off: the plan's consoleRelayed, restoredMaster below) and
+// the user's terminal goes raw except for its output processing, so each newline is
+// translated once, by the terminal that shows it, and what is relayed into a file or a pipe
+// is the container's bytes. Window size follows SIGWINCH, and everything is restored when
+// the container's process exits.
 import fs from 'node:fs';
 import tty from 'node:tty';
 import { native } from '../native/addon.js';
@@ -27,24 +29,12 @@ function writeAll(fd: number, data: Buffer): void {
   }
 }
 
-/** stty on our stdin; null when it fails (no stty, not a terminal). */
-function stty(args: string[]): string | null {
-  const r = spawnSync('stty', args, { stdio: ['inherit', 'pipe', 'pipe'], encoding: 'utf8', timeout: 5_000 });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
 /**
- * Put the user's terminal in raw mode; returns how to restore it. Fully raw (as runc's
- * console.SetRaw, i.e. cfmakeraw): libuv's raw mode keeps ONLCR, which would turn the
- * container's "\r\n" into "\r\r\n".
+ * The user's terminal raw for input, its output processing kept: what runc's console.SetRaw
+ * leaves (ICANON, ECHO, ISIG, IEXTEN, ICRNL, IXON off; OPOST and ONLCR on), which is exactly
+ * the runtime's raw mode (libuv's, and Bun's after it).
  */
 function makeRaw(): () => void {
-  const saved = stty(['-g']);
-  if (saved !== null && stty(['raw', '-echo']) !== null) {
-    return () => {
-      stty([saved]);
-    };
-  }
   const input = process.stdin as tty.ReadStream;
   input.setRawMode(true);
   return () => input.setRawMode(false);
@@ -63,6 +53,16 @@ export function requireControllingTerminal(): void {
     throw FileError.fromFs(err, 'open', '/dev/tty');
   }
   fs.closeSync(fd);
+}
+
+/**
+ * A restored container's pty master, taken for relaying: its "\n" stays "\n", as runc's
+ * recvtty clears ONLCR on receipt. (run and exec have the child clear it before the program
+ * runs: the plan's consoleRelayed.) criu hands it over while it restores.
+ */
+export function restoredMaster(master: number): number {
+  native().clearOnlcr(master);
+  return master;
 }
 
 export function relayTerminal(master: number, _pidfd: number): Relay {

@@ -56,6 +56,8 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   getWinsize(fd: number): { rows: number; cols: number } | null;
   setWinsize(fd: number, rows: number, cols: number): void;
+  /** Clear ONLCR on a terminal (on a pty master: the pair's, i.e. the container's side). */
+  clearOnlcr(fd: number): void;
   seccompVersion(): { major: number; minor: number; micro: number };
   /** Compile a translated seccomp profile to classic BPF (src/linux/seccomp.ts builds the input). */
   seccompCompile(profile: SeccompCompileInput): { bpf: Buffer; unknownSyscalls: string[] };

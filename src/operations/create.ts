@@ -106,7 +106,7 @@ export function create(ctx: RuntimeContext, opts: CreateOptions): Created {
     const console = opts.consoleSocket
       ? { path: path.resolve(bundle, opts.consoleSocket) }
       : opts.consoleSocketFd !== undefined
-        ? { fd: opts.consoleSocketFd }
+        ? { fd: opts.consoleSocketFd, relay: true }
         : null;
     const { plan, fds: planFds } = openPlan(planned.draft, { console, execFifoFd: fifoFd });
     fds.push(...planFds);

@@ -188,7 +188,7 @@ export async function exec(ctx: RuntimeContext, opts: ExecOptions): Promise<numb
       host,
     );
     for (const w of converted.warnings) ctx.log.warn(w);
-    const { plan } = openPlan(converted.draft, { console: consoleFd >= 0 ? { fd: consoleFd } : null, initPidfd });
+    const { plan } = openPlan(converted.draft, { console: consoleFd >= 0 ? { fd: consoleFd, relay: consolePeer >= 0 } : null, initPidfd });
     const launched = launch(plan, {
       onStage1: (pid) => {
         try {

@@ -5,7 +5,7 @@ import { native } from '../native/addon.js';
 import { relayTerminal } from '../linux/terminal-relay.js';
 import type { Spec } from '../spec/types.js';
 import type { ContainerRecord } from '../state/types.js';
-import { errorMessage } from '../util/errors.js';
+import { ContainerNotFoundError, errorMessage } from '../util/errors.js';
 import { trace } from '../util/trace.js';
 import type { RuntimeContext } from './context.js';
 import { destroyContainer, killAndWait } from './container.js';
@@ -43,12 +43,16 @@ export async function waitInForeground(
   return result.signal ? 128 + result.signal : (result.exitCode ?? 0);
 }
 
-/** Remove a container whose processes are gone; a failure is only a warning. */
+/**
+ * Remove a container whose processes are gone; a failure is only a warning. One already gone
+ * was removed by someone else (`delete --force` while it ran): that is no failure, and runc
+ * says nothing then either.
+ */
 export function removeContainer(ctx: RuntimeContext, id: string, spec: Parameters<typeof destroyContainer>[2]): void {
   try {
     const rec = ctx.store.read(id);
     destroyContainer(ctx, rec, spec);
   } catch (err) {
-    ctx.log.warn(`remove container ${id}: ${errorMessage(err)}`);
+    if (!(err instanceof ContainerNotFoundError)) ctx.log.warn(`remove container ${id}: ${errorMessage(err)}`);
   }
 }

@@ -30,6 +30,7 @@ import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/err
 import { defaultImagePath } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hookState, killAndWait } from './container.js';
+import { restoredMaster } from '../linux/terminal-relay.js';
 import { waitInForeground } from './foreground.js';
 import { abandonNewContainer, claimNewContainer, newContainerRecord, settleNewContainer } from './new-container.js';
 
@@ -165,7 +166,7 @@ function criuRestore(
           fs.closeSync(n.fd);
         }
       } else if (n.script === 'orphan-pts-master' && master < 0) {
-        master = n.fd;
+        master = restoredMaster(n.fd);
       } else {
         fs.closeSync(n.fd);
       }

@@ -77,8 +77,16 @@ class Podman {
     ];
   }
 
+  /**
+   * podman runs in its own directory: conmon inherits the directory and, when a container
+   * is OOM-killed, creates a file named "oom" in it (conmon 2.1's write_oom_files).
+   */
+  get options(): CmdOptions {
+    return { env: this.env, cwd: this.dir };
+  }
+
   run(args: string[], opts: CmdOptions = {}): CmdResult {
-    return cmd('podman', [...this.global, ...args], { env: this.env, ...opts });
+    return cmd('podman', [...this.global, ...args], { ...this.options, ...opts });
   }
 
   ok(args: string[], opts: CmdOptions = {}): string {
@@ -190,7 +198,7 @@ describe('engines: podman', function () {
     });
 
     it('run -it through a pseudo-terminal', function () {
-      const r = underPty(pm.argv(['run', '--rm', '-it', image, 'sh', '-c', 'tty; exit 5']), { env: pm.env });
+      const r = underPty(pm.argv(['run', '--rm', '-it', image, 'sh', '-c', 'tty; exit 5']), pm.options);
       expect(r.status, describeCmd(r)).to.equal(5);
       expect(r.stdout).to.match(/\/dev\/pts\/\d+/);
     });
@@ -283,7 +291,7 @@ describe('engines: podman', function () {
 
     it('exec -t through a pseudo-terminal', function () {
       needs(this, { seccomp: true });
-      const r = underPty(pm.argv(['exec', '-it', c, 'sh', '-c', 'tty; exit 3']), { env: pm.env });
+      const r = underPty(pm.argv(['exec', '-it', c, 'sh', '-c', 'tty; exit 3']), pm.options);
       expect(r.status, describeCmd(r)).to.equal(3);
       expect(r.stdout).to.match(/\/dev\/pts\/\d+/);
     });

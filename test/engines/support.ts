@@ -31,6 +31,8 @@ export interface CmdOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
+  /** The working directory (default: the test run's, i.e. the repository). */
+  cwd?: string;
 }
 
 /** Run a command to completion (stdout/stderr captured, stdin from `input` or /dev/null). */
@@ -38,6 +40,7 @@ export function cmd(file: string, args: string[], opts: CmdOptions = {}): CmdRes
   const r = spawnSync(file, args, {
     input: opts.input ?? '',
     env: opts.env ?? process.env,
+    cwd: opts.cwd,
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 60_000,
     killSignal: 'SIGKILL',

@@ -96,6 +96,53 @@ describe('terminals and descriptor sockets', function () {
       expect(r.output).to.include('read:abc');
     });
 
+    it('run -t: the container\'s pty leaves "\\n" alone (ONLCR off, as runc), so our terminal shows "\\r\\n" once and a file gets the bytes', function () {
+      const b = makeBundle({ args: ['sh', '-c', 'stty -a; printf "a\\nb\\n"'], terminal: true });
+      const onTerminal = rtUnderPty(['run', '--bundle', b.dir, uniqueId()]);
+      expect(onTerminal.status, onTerminal.output).to.equal(0);
+      expect(onTerminal.output).to.match(/(^|\s)-onlcr(\s|$)/);
+      expect(onTerminal.output).to.include('a\r\nb\r\n');
+      expect(onTerminal.output).to.not.include('\r\r\n');
+      const file = path.join(makeTempDir('out'), 'out');
+      const toFile = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `${cmd} > ${file}`);
+      expect(toFile.status, toFile.output).to.equal(0);
+      // script(1) turns the end of its input into a NUL that the pty may echo as "^@".
+      const written = readFileSync(file, 'utf8').replace(/\^@/g, '');
+      expect(written).to.include('a\nb\n');
+      expect(written).to.not.include('\r');
+    });
+
+    it('exec -t: the same, the process\'s pty without ONLCR', function () {
+      sleeper = startSleeper();
+      const file = path.join(makeTempDir('out'), 'out');
+      const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'stty -a; printf "a\\nb\\n"'], '', (cmd) => `${cmd} > ${file}`);
+      expect(r.status, r.output).to.equal(0);
+      // script(1) turns the end of its input into a NUL that the pty may echo as "^@".
+      const written = readFileSync(file, 'utf8').replace(/\^@/g, '');
+      expect(written).to.match(/(^|\s)-onlcr(\s|$)/);
+      expect(written).to.include('a\nb\n');
+      expect(written).to.not.include('\r');
+    });
+
+    // An interactive shell keeps the settings its terminal had when it started and puts them
+    // back after each line it reads: ONLCR must be off before the program runs.
+    for (const command of ['run', 'exec'] as const) {
+      it(`${command} -t of an interactive shell: each line ends in "\\r\\n" once, as with runc`, function () {
+        const typed = 'printf "x\\ny\\n"\nexit 3\n';
+        let r;
+        if (command === 'run') {
+          const b = makeBundle({ args: ['sh'], terminal: true, mutate: (c) => c.process!.env!.push('PS1=$ ') });
+          r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], typed);
+        } else {
+          sleeper = startSleeper();
+          r = rtUnderPty(['exec', '-t', '--env', 'PS1=$ ', sleeper.id, 'sh'], typed);
+        }
+        expect(r.status, r.output).to.equal(3);
+        expect(r.output).to.include('x\r\ny\r\n');
+        expect(r.output).to.not.include('\r\r\n');
+      });
+    }
+
     it('run -t relays the container\'s terminal and restores ours', function () {
       const b = makeBundle({ args: ['sh', '-c', 'tty; exit 4'], terminal: true });
       const r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], '', (cmd) => `stty -g; ${cmd}; echo status=$?; stty -g`);

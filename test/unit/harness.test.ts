@@ -2,14 +2,15 @@
 // run on the fixtures in test/fixtures/ in a child process.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT } from '../helpers/context.js';
 import { requireRoot } from '../helpers/privileges.js';
 
-function runTestCommand(fixture: string) {
+function runTestCommand(fixture: string, env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/test.mjs'), path.join(REPO_ROOT, 'test/fixtures', fixture)], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -25,6 +26,19 @@ describe('test harness', function () {
     expect(r.last).to.equal('1 passed, 1 failed, 2 skipped');
     expect(r.status).to.not.equal(0);
     expect(r.stdout).to.include('deliberate failure');
+  });
+
+  it('fails a run that leaves a file in the repository, naming it', function () {
+    const name = `stray-${process.pid}`;
+    try {
+      const r = runTestCommand('stray.fixture.ts', { STRAY_NAME: name });
+      expect(existsSync(path.join(REPO_ROOT, name)), 'the fixture wrote its file').to.equal(true);
+      expect(r.last, r.stdout).to.equal('1 passed, 1 failed, 0 skipped');
+      expect(r.status).to.not.equal(0);
+      expect(r.stdout).to.include(`the tests left files in the repository (${REPO_ROOT}): ${name}\n`);
+    } finally {
+      rmSync(path.join(REPO_ROOT, name), { force: true });
+    }
   });
 
   it('fails a leaking test, cleans up its leaks, and goes on with the next test', function () {

@@ -42,7 +42,7 @@ export interface IdmapTree {
 export type MountDraft = Omit<MountPlan, 'mountFd'> & { idmap: IdmapTree | null; detach: boolean };
 
 /** The process part, without the descriptors the operation provides. */
-export type ProcessDraft = Omit<ProcessPlan, 'consoleSocketFd' | 'stdioFds' | 'execFifoFd'>;
+export type ProcessDraft = Omit<ProcessPlan, 'consoleSocketFd' | 'consoleRelayed' | 'stdioFds' | 'execFifoFd'>;
 
 export interface PlanDraft extends Omit<SpawnPlan, 'joins' | 'joinPidfd' | 'mounts' | 'devices' | 'process'> {
   joins: NamespaceJoin[];

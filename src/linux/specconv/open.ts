@@ -13,8 +13,11 @@ import type { PlanDraft } from './draft.js';
 export interface GivenFds {
   /** Installed as 0, 1, 2 in the process; the runtime's own by default. */
   stdio?: [number, number, number];
-  /** The console socket (a terminal's master goes there): a path to connect to, or an fd. */
-  console?: { path: string } | { fd: number } | null;
+  /**
+   * The console socket (a terminal's master goes there): a path to connect to, or an fd;
+   * relay: the runtime's own socket pair, the runtime relays the pty (run/exec -t).
+   */
+  console?: { path: string } | { fd: number; relay?: boolean } | null;
   /** create: the fifo tsrunc-init blocks on until `start`. */
   execFifoFd?: number;
   /** pidfd of the container's init, for a plan that joins it. */
@@ -72,6 +75,7 @@ export function openPlan(draft: PlanDraft, given: GivenFds = {}): OpenedPlan {
       process: {
         ...draft.process,
         consoleSocketFd,
+        consoleRelayed: !!console && 'relay' in console && console.relay === true,
         stdioFds: given.stdio ?? [0, 1, 2],
         execFifoFd: given.execFifoFd ?? -1,
       },

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { native } from '../../../src/native/addon.js';
 import { makeBundle } from '../../helpers/bundle.js';
 import { makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
@@ -177,6 +178,19 @@ describe('bounded inputs: --preserve-fds passes only the caller\'s descriptors',
       expect(rootEntries()).to.deep.equal([]);
     });
   }
+
+  it('--preserve-fds 3 with both ends of one pipe as fds 3 and 4: refused at fd 5 (the runtime\'s own stay out with a caller\'s pipe too)', async function () {
+    const b = makeBundle({ args: ['true'] });
+    const [readEnd, writeEnd] = native().pipe();
+    try {
+      const r = expectFailure(await rtAsync(['run', '--preserve-fds', '3', '--bundle', b.dir, uniqueId()], { extraFds: [readEnd, writeEnd], timeoutMs: 15_000 }));
+      expect(singleMessage(r)).to.match(/^--preserve-fds 3: file descriptor 5 (is not open|is not one the caller passed) \(descriptors 3 to 5 must be the caller's\)$/);
+    } finally {
+      closeSync(readEnd);
+      closeSync(writeEnd);
+    }
+    expect(rootEntries()).to.deep.equal([]);
+  });
 
   it('exec --preserve-fds beyond the caller\'s descriptors is refused too, with exec\'s failure status (255)', async function () {
     const sleeper = startSleeper();

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { native } from '../../../src/native/addon.js';
 import { makeBundle } from '../../helpers/bundle.js';
 import { REPO_ROOT, makeTempDir } from '../../helpers/context.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
@@ -134,6 +135,19 @@ describe('cli: create --preserve-fds', function () {
     const r = await runWithFds(LIST_FDS, ['--preserve-fds', '1'], [file, file]);
     expect(r.status, describeResult(r)).to.equal(0);
     expect(lines(r.stdout)).to.deep.equal(['0', '1', '2', '3']);
+  });
+
+  it('--preserve-fds 2 with both ends of one pipe as fds 3 and 4: the container talks to itself through it (as runc)', async function () {
+    const b = makeBundle({ args: ['sh', '-c', 'echo through-the-pipe >&4; read line <&3; echo "got:$line"'] });
+    const [readEnd, writeEnd] = native().pipe();
+    try {
+      const r = await rtAsync(['run', '--preserve-fds', '2', '--bundle', b.dir, uniqueId()], { extraFds: [readEnd, writeEnd] });
+      expect(r.status, describeResult(r)).to.equal(0);
+      expect(r.stdout).to.equal('got:through-the-pipe\n');
+    } finally {
+      closeSync(readEnd);
+      closeSync(writeEnd);
+    }
   });
 
   it('without --preserve-fds the container has only fds 0, 1 and 2 though the runtime had fd 3 open', async function () {

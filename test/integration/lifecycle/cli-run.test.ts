@@ -43,6 +43,24 @@ describe('cli: run in the foreground', function () {
     expect(status, bg.stderr()).to.equal(137);
   });
 
+  it('a container deleted from elsewhere while it runs: 137, nothing on stderr (as runc)', async function () {
+    const b = makeBundle({ args: ['sleep', '600'] });
+    const id = uniqueId();
+    const bg = startBackground(['run', '--bundle', b.dir, id]);
+    await waitForStatus(id, 'running');
+    // Held stopped, the foreground runtime looks for its container only after it is gone.
+    process.kill(bg.pid, 'SIGSTOP');
+    try {
+      rtOk(['delete', '--force', id]);
+    } finally {
+      process.kill(bg.pid, 'SIGCONT');
+    }
+    const { status } = await bg.wait(10_000);
+    expect(status, bg.stderr()).to.equal(137);
+    expect(bg.stderr()).to.equal('');
+    expect(stateOrNull(id)).to.equal(null);
+  });
+
   it('forwards SIGTERM to the container process (a trapping shell exits 7)', async function () {
     const b = makeBundle({ args: trappingShell('trap "exit 7" TERM') });
     const bg = startBackground(['run', '--bundle', b.dir, uniqueId()]);
