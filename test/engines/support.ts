@@ -14,6 +14,7 @@ import path from 'node:path';
 import { AssertionError } from 'node:assert';
 import { detachMounts, isUnder, makeTempDir } from '../helpers/context.js';
 import { makeBundle } from '../helpers/bundle.js';
+import { removeEmptyCgroupTree } from '../helpers/engine-setup.mjs';
 import { cgroupMounts, findLeaks, takeSnapshot } from '../helpers/leaks.js';
 import { hasCommand, isRoot, skipWith } from '../helpers/privileges.js';
 import { rt, runtimeBin } from '../helpers/runtime.js';
@@ -308,23 +309,7 @@ export function cgroupExists(rel: string): boolean {
  * leave behind. A cgroup that still has processes stays.
  */
 export function removeCgroupTree(rel: string): void {
-  for (const mp of cgroupMounts()) {
-    const top = path.join(mp, rel);
-    if (!existsSync(top)) continue;
-    const dirs: string[] = [];
-    const walk = (d: string) => {
-      dirs.push(d);
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-    };
-    walk(top);
-    for (const d of dirs.reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // busy: processes still there
-      }
-    }
-  }
+  removeEmptyCgroupTree(cgroupMounts(), rel);
 }
 
 /** Detach every mount at or below `dir` (deepest first). */
