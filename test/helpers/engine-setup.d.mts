@@ -1,5 +1,5 @@
 // Types of test/helpers/engine-setup.mjs (shared with bench/lib/engines.mjs).
-export function writeContainerdConfig(dir: string, sock: string): string;
+export function writeContainerdConfig(dir: string, sock: string, criLines?: string[]): string;
 export function writePodmanConfig(
   dir: string,
   engineLines: string[],

@@ -8,9 +8,10 @@ import path from 'node:path';
 
 /**
  * Write `<dir>/config.toml` for a containerd with its root, state, opt dir and sockets under
- * `dir` (gRPC on `sock`, ttrpc on `<sock>.ttrpc`) and CRI off; returns the file's path.
+ * `dir` (gRPC on `sock`, ttrpc on `<sock>.ttrpc`); returns the file's path. CRI is off unless
+ * `criLines` are given: then the CRI plugin is on, configured by those lines (TOML).
  */
-export function writeContainerdConfig(dir, sock) {
+export function writeContainerdConfig(dir, sock, criLines = undefined) {
   const config = path.join(dir, 'config.toml');
   writeFileSync(
     config,
@@ -18,7 +19,7 @@ export function writeContainerdConfig(dir, sock) {
       'version = 2',
       `root = "${path.join(dir, 'root')}"`,
       `state = "${path.join(dir, 'state')}"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(criLines ? [] : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       '[grpc]',
       `  address = "${sock}"`,
       '[ttrpc]',
@@ -27,6 +28,7 @@ export function writeContainerdConfig(dir, sock) {
       `  address = "${path.join(dir, 'debug.sock')}"`,
       '[plugins."io.containerd.internal.v1.opt"]',
       `  path = "${path.join(dir, 'opt')}"`,
+      ...(criLines ?? []),
       '',
     ].join('\n'),
   );
