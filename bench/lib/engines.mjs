@@ -12,7 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { removeEmptyCgroupTree, writeContainerdConfig, writePodmanConfig } from '../../test/helpers/engine-setup.mjs';
+import { killProcessesNaming, processes, removeEmptyCgroupTree, writeContainerdConfig, writePodmanConfig } from '../../test/helpers/engine-setup.mjs';
 import { cgroupMounts } from './cleanup.mjs';
 import { NotApplicable } from './runner.mjs';
 
@@ -24,42 +24,6 @@ const IMAGE = 'docker.io/library/busybox:tsrunc-bench';
 
 function which(cmd) {
   return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
-}
-
-/** Live (not zombie) processes: [pid, comm, cmdline] for each. */
-function processes() {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) continue;
-      out.push([Number(entry), readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), readFileSync(`/proc/${entry}/cmdline`, 'utf8')]);
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-/**
- * SIGKILL the processes whose command line names `dir` (conmon and podman cleanups left
- * behind) and wait (up to a second) until they are gone.
- */
-function killProcessesNaming(dir) {
-  const ours = () => processes().filter(([, , cmdline]) => cmdline.split('\0').some((a) => a.includes(dir)));
-  for (let i = 0; i < 50; i++) {
-    const left = ours();
-    if (left.length === 0) return;
-    for (const [pid] of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    sleep(20);
-  }
 }
 
 /** Is some other podman or conmon (someone else's engine) running? Then its lock file stays. */

@@ -15,6 +15,8 @@ import { AssertionError } from 'node:assert';
 import { detachMounts, isUnder, makeTempDir } from '../helpers/context.js';
 import { makeBundle } from '../helpers/bundle.js';
 import { removeEmptyCgroupTree } from '../helpers/engine-setup.mjs';
+
+export { killProcessesNaming } from '../helpers/engine-setup.mjs';
 import { cgroupMounts, findLeaks, takeSnapshot } from '../helpers/leaks.js';
 import { hasCommand, isRoot, skipWith } from '../helpers/privileges.js';
 import { rt, runtimeBin } from '../helpers/runtime.js';
@@ -205,31 +207,6 @@ export async function waitReady(check: () => boolean, what: string, log: string,
   }
   const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-20).join('\n') : '';
   throw new Error(`${what} did not become ready in ${timeoutMs} ms; log tail:\n${tail}`);
-}
-
-/**
- * Kill (by pid) processes whose command line names `dir` — what an engine leaves running
- * when it is stopped with containers still up: shims, conmon. Returns how many.
- */
-export function killProcessesNaming(dir: string): number {
-  let n = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.split('\0').some((a) => a.includes(dir))) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
-      n++;
-    } catch {
-      // gone
-    }
-  }
-  return n;
 }
 
 /**

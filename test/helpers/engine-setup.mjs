@@ -1,10 +1,12 @@
 // Engine set-up that the engine tests (test/engines/) and the benchmark (bench/lib/engines.mjs)
 // share: the private config files of a containerd and a podman whose state all lives in one
-// directory, and the removal of the cgroups engines leave behind. Plain JavaScript so that
+// directory, and the removal of what engines leave behind (processes, cgroups). Plain JavaScript so that
 // the benchmark (plain node) and the tests (tsx, types in engine-setup.d.mts) load the same
 // file.
-import { existsSync, mkdirSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 /**
  * Write `<dir>/config.toml` for a containerd with its root, state, opt dir and sockets under
@@ -92,5 +94,42 @@ export function removeEmptyCgroupTree(mounts, rel) {
         // busy: processes still there
       }
     }
+  }
+}
+
+/** Live (not zombie) processes other than this one: [pid, comm, cmdline] for each. */
+export function processes() {
+  const out = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) continue;
+      out.push([Number(entry), readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), readFileSync(`/proc/${entry}/cmdline`, 'utf8')]);
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/**
+ * SIGKILL the processes whose command line names `dir` — what an engine leaves running when
+ * it is stopped with containers still up: shims, conmon, podman's cleanups — and wait (up to
+ * a second) until they are gone.
+ */
+export function killProcessesNaming(dir) {
+  const ours = () => processes().filter(([, , cmdline]) => cmdline.split('\0').some((a) => a.includes(dir)));
+  for (let i = 0; i < 50; i++) {
+    const left = ours();
+    if (left.length === 0) return;
+    for (const [pid] of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    sleep(20);
   }
 }
