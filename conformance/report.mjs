@@ -19,10 +19,11 @@
 //
 // Exit status: 0 when no clause failed, 1 otherwise.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testEnv } from '../scripts/test-env.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');
@@ -62,19 +63,7 @@ const testFiles = readdirSync(clausesDir)
   .sort()
   .map((f) => path.join(clausesDir, f));
 
-/** Test bundles are hundreds of files: on tmpfs they take milliseconds (as in scripts/test.mjs). */
-function isWritableTmpfs(dir) {
-  try {
-    accessSync(dir, constants.W_OK);
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((line) => line.split(' ')[4] === dir && line.split(' - ')[1]?.startsWith('tmpfs '));
-  } catch {
-    return false;
-  }
-}
-const env = { ...process.env };
-if (!env.TMPDIR && isWritableTmpfs('/dev/shm')) env.TMPDIR = '/dev/shm';
+const env = testEnv();
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'tsrunc-conformance-'));
 const rawFile = path.join(tmp, 'tests.json');

@@ -11,10 +11,11 @@
 // printed is always `N passed, N failed, N skipped` (from test/reporter.cjs, or written here
 // if mocha died before reporting), and the exit status is non-zero when anything failed.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { testEnv } from './test-env.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DEFAULT_DIRS = ['test/unit', 'test/integration', 'conformance'];
@@ -60,22 +61,7 @@ if (files.length === 0) {
   process.exit(0);
 }
 
-// Test bundles are made of a few hundred files each; on a disk file system that is slow
-// (over 100 ms a bundle on this project's VMs), on tmpfs it takes milliseconds. So unless the
-// caller chose a TMPDIR, the tests' temp dirs go to /dev/shm when that is a writable tmpfs.
-const env = { ...process.env };
-if (!env.TMPDIR && isWritableTmpfs('/dev/shm')) env.TMPDIR = '/dev/shm';
-
-function isWritableTmpfs(dir) {
-  try {
-    accessSync(dir, constants.W_OK);
-    return readFileSync('/proc/self/mountinfo', 'utf8')
-      .split('\n')
-      .some((line) => line.split(' ')[4] === dir && line.split(' - ')[1]?.startsWith('tmpfs '));
-  } catch {
-    return false;
-  }
-}
+const env = testEnv();
 
 // Tests never write into the repository (a relative path, a program left in the run's working
 // directory: conmon once dropped its "oom" file here and a merge committed it). Untracked,

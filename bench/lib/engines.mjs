@@ -12,6 +12,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { killProcessesNaming, processes, removeEmptyCgroupTree, writeContainerdConfig, writePodmanConfig } from '../../test/helpers/engine-setup.mjs';
 import { cgroupMounts } from './cleanup.mjs';
 import { NotApplicable } from './runner.mjs';
 
@@ -25,63 +26,6 @@ function which(cmd) {
   return (process.env.PATH ?? '').split(':').some((d) => d && existsSync(path.join(d, cmd)));
 }
 
-/** Live (not zombie) processes: [pid, comm, cmdline] for each. */
-function processes() {
-  const out = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (/^[ZX]$/.test(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3))) continue;
-      out.push([Number(entry), readFileSync(`/proc/${entry}/comm`, 'utf8').trim(), readFileSync(`/proc/${entry}/cmdline`, 'utf8')]);
-    } catch {
-      // gone
-    }
-  }
-  return out;
-}
-
-/**
- * SIGKILL the processes whose command line names `dir` (conmon and podman cleanups left
- * behind) and wait (up to a second) until they are gone.
- */
-function killProcessesNaming(dir) {
-  const ours = () => processes().filter(([, , cmdline]) => cmdline.split('\0').some((a) => a.includes(dir)));
-  for (let i = 0; i < 50; i++) {
-    const left = ours();
-    if (left.length === 0) return;
-    for (const [pid] of left) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
-    sleep(20);
-  }
-}
-
-/** Remove the cgroup `rel` and its empty descendants in every hierarchy (busy ones stay). */
-function removeEmptyCgroupTree(rel) {
-  for (const mp of cgroupMounts()) {
-    const top = path.join(mp, rel);
-    if (!existsSync(top)) continue;
-    const dirs = [];
-    const walk = (d) => {
-      dirs.push(d);
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-    };
-    walk(top);
-    for (const d of dirs.reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // still has processes: someone else's
-      }
-    }
-  }
-}
-
 /** Is some other podman or conmon (someone else's engine) running? Then its lock file stays. */
 function otherPodmansRunning() {
   return processes().some(([, comm]) => comm === 'podman' || comm === 'conmon');
@@ -93,35 +37,16 @@ class Podman {
     for (const c of ['podman', 'conmon']) if (!which(c)) throw new NotApplicable(`${c} is not installed (scripts/install-engines.sh installs it)`);
     this.sw = sw;
     this.dir = path.join(workDir, 'podman');
-    const conf = path.join(this.dir, 'conf');
-    mkdirSync(conf, { recursive: true });
     this.parentCgroupExisted = cgroupMounts().some((mp) => existsSync(path.join(mp, PARENT_CGROUP)));
     this.newHostPaths = HOST_PATHS.filter((p) => !existsSync(p));
     cleanup.addHook('podman', () => this.cleanup());
-    // The machine's hard nofile limit (20000) is below podman's default, and without
-    // CAP_SYS_RESOURCE neither limit can be raised: ask for what can be set.
-    writeFileSync(
-      path.join(conf, 'containers.conf'),
-      [
-        '[containers]',
-        'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-        '[engine]',
-        'cgroup_manager = "cgroupfs"',
-        'events_logger = "none"',
-        // Locks as files in podman's private tmpdir, not the host-wide /dev/shm/libpod_lock
-        // other podmans on the machine use.
-        'lock_type = "file"',
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(path.join(conf, 'registries.conf'), 'unqualified-search-registries = []\n');
-    writeFileSync(
-      path.join(conf, 'storage.conf'),
-      `[storage]\ndriver = "overlay"\ngraphroot = "${path.join(this.dir, 'storage')}"\nrunroot = "${path.join(this.dir, 'run')}"\n`,
-    );
-    process.env.CONTAINERS_CONF = path.join(conf, 'containers.conf');
-    process.env.CONTAINERS_REGISTRIES_CONF = path.join(conf, 'registries.conf');
-    process.env.CONTAINERS_STORAGE_CONF = path.join(conf, 'storage.conf');
+    const env = writePodmanConfig(this.dir, [
+      'events_logger = "none"',
+      // Locks as files in podman's private tmpdir, not the host-wide /dev/shm/libpod_lock
+      // other podmans on the machine use.
+      'lock_type = "file"',
+    ]);
+    Object.assign(process.env, env);
     this.global = [
       '--root', path.join(this.dir, 'storage'),
       '--runroot', path.join(this.dir, 'run'),
@@ -159,7 +84,7 @@ class Podman {
       // nothing left, or podman cannot run: the steps below still apply
     }
     killProcessesNaming(this.dir);
-    if (!this.parentCgroupExisted) removeEmptyCgroupTree(PARENT_CGROUP);
+    if (!this.parentCgroupExisted) removeEmptyCgroupTree(cgroupMounts(), PARENT_CGROUP);
     for (const p of this.newHostPaths) {
       if (!existsSync(p)) continue;
       if (p === '/run/netns') {
@@ -191,25 +116,7 @@ class Containerd {
     this.n = 0;
     this.shimRunDirExisted = existsSync(SHIM_RUN_DIR);
     mkdirSync(path.join(this.dir, 'fifo'), { recursive: true });
-    const config = path.join(this.dir, 'config.toml');
-    writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = "${path.join(this.dir, 'root')}"`,
-        `state = "${path.join(this.dir, 'state')}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        '[grpc]',
-        `  address = "${this.sock}"`,
-        '[ttrpc]',
-        `  address = "${this.sock}.ttrpc"`,
-        '[debug]',
-        `  address = "${path.join(this.dir, 'debug.sock')}"`,
-        '[plugins."io.containerd.internal.v1.opt"]',
-        `  path = "${path.join(this.dir, 'opt')}"`,
-        '',
-      ].join('\n'),
-    );
+    const config = writeContainerdConfig(this.dir, this.sock);
     const log = openSync(path.join(this.dir, 'containerd.log'), 'a');
     this.daemon = spawn('containerd', ['--config', config], { stdio: ['ignore', log, log], detached: true });
     closeSync(log);

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir, uniqueName } from '../helpers/context.js';
+import { writeContainerdConfig } from '../helpers/engine-setup.mjs';
 import { useLeakCheck } from '../helpers/leaks.js';
 import {
   type CmdOptions,
@@ -40,25 +41,7 @@ class Containerd {
   }
 
   async start(): Promise<void> {
-    const config = path.join(this.dir, 'config.toml');
-    writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = "${path.join(this.dir, 'root')}"`,
-        `state = "${path.join(this.dir, 'state')}"`,
-        'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
-        '[grpc]',
-        `  address = "${this.sock}"`,
-        '[ttrpc]',
-        `  address = "${this.sock}.ttrpc"`,
-        '[debug]',
-        `  address = "${path.join(this.dir, 'debug.sock')}"`,
-        '[plugins."io.containerd.internal.v1.opt"]',
-        `  path = "${path.join(this.dir, 'opt')}"`,
-        '',
-      ].join('\n'),
-    );
+    const config = writeContainerdConfig(this.dir, this.sock);
     mkdirSync(path.join(this.dir, 'fifo'), { recursive: true });
     this.daemon = startDaemon('containerd', ['--config', config], path.join(this.dir, 'containerd.log'));
     await waitReady(() => existsSync(this.sock) && this.ctr(['version']).status === 0, 'containerd', this.daemon.log);

@@ -3,9 +3,10 @@
 // containers.conf, the locally built busybox image loaded from an OCI archive.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/context.js';
+import { writePodmanConfig } from '../helpers/engine-setup.mjs';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireCriu } from '../integration/criu/support.js';
 import { uniqueName } from '../helpers/context.js';
@@ -38,32 +39,9 @@ class Podman {
   readonly env: NodeJS.ProcessEnv;
   readonly global: string[];
   constructor(readonly dir: string) {
-    const conf = path.join(dir, 'conf');
-    mkdirSync(conf, { recursive: true });
-    // This machine's hard nofile limit is 20000 and the bounding set lacks
-    // CAP_SYS_RESOURCE: podman's default (1048576) could never be set.
-    writeFileSync(
-      path.join(conf, 'containers.conf'),
-      [
-        '[containers]',
-        'default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]',
-        '[engine]',
-        'cgroup_manager = "cgroupfs"',
-        'events_logger = "file"',
-        `events_logfile_path = "${path.join(dir, 'events.log')}"`,
-        '',
-      ].join('\n'),
-    );
-    writeFileSync(path.join(conf, 'registries.conf'), 'unqualified-search-registries = []\n');
-    writeFileSync(
-      path.join(conf, 'storage.conf'),
-      `[storage]\ndriver = "overlay"\ngraphroot = "${path.join(dir, 'storage')}"\nrunroot = "${path.join(dir, 'run')}"\n`,
-    );
     this.env = {
       ...process.env,
-      CONTAINERS_CONF: path.join(conf, 'containers.conf'),
-      CONTAINERS_REGISTRIES_CONF: path.join(conf, 'registries.conf'),
-      CONTAINERS_STORAGE_CONF: path.join(conf, 'storage.conf'),
+      ...writePodmanConfig(dir, ['events_logger = "file"', `events_logfile_path = "${path.join(dir, 'events.log')}"`]),
     };
     this.global = [
       '--root', path.join(dir, 'storage'),

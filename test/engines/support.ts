@@ -14,6 +14,9 @@ import path from 'node:path';
 import { AssertionError } from 'node:assert';
 import { detachMounts, isUnder, makeTempDir } from '../helpers/context.js';
 import { makeBundle } from '../helpers/bundle.js';
+import { removeEmptyCgroupTree } from '../helpers/engine-setup.mjs';
+
+export { killProcessesNaming } from '../helpers/engine-setup.mjs';
 import { cgroupMounts, findLeaks, takeSnapshot } from '../helpers/leaks.js';
 import { hasCommand, isRoot, skipWith } from '../helpers/privileges.js';
 import { rt, runtimeBin } from '../helpers/runtime.js';
@@ -210,31 +213,6 @@ export async function waitReady(check: () => boolean, what: string, log: string,
 }
 
 /**
- * Kill (by pid) processes whose command line names `dir` — what an engine leaves running
- * when it is stopped with containers still up: shims, conmon. Returns how many.
- */
-export function killProcessesNaming(dir: string): number {
-  let n = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    let cmdline = '';
-    try {
-      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.split('\0').some((a) => a.includes(dir))) continue;
-    try {
-      process.kill(Number(entry), 'SIGKILL');
-      n++;
-    } catch {
-      // gone
-    }
-  }
-  return n;
-}
-
-/**
  * Per-test hygiene for engine suites: engines let helper processes (shims, conmon, podman's
  * cleanup) exit, and unmount, a moment after the command that removed a container returned.
  * Call before() in beforeEach and after() in afterEach: after() waits (bounded) until the
@@ -311,23 +289,7 @@ export function cgroupExists(rel: string): boolean {
  * leave behind. A cgroup that still has processes stays.
  */
 export function removeCgroupTree(rel: string): void {
-  for (const mp of cgroupMounts()) {
-    const top = path.join(mp, rel);
-    if (!existsSync(top)) continue;
-    const dirs: string[] = [];
-    const walk = (d: string) => {
-      dirs.push(d);
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name));
-    };
-    walk(top);
-    for (const d of dirs.reverse()) {
-      try {
-        rmdirSync(d);
-      } catch {
-        // busy: processes still there
-      }
-    }
-  }
+  removeEmptyCgroupTree(cgroupMounts(), rel);
 }
 
 /** Detach every mount at or below `dir` (deepest first). */

@@ -1,7 +1,8 @@
 /**
  * The receiving end of `--console-socket` and `--pidfd-socket`: an AF_UNIX stream socket
- * that accepts one connection and takes one message with a file descriptor in SCM_RIGHTS,
- * the way engines (conmon, containerd's shim, runc's recvtty) do.
+ * that accepts one connection and takes one message (or, with `allMessages`, every message
+ * until the sender closes) with file descriptors in SCM_RIGHTS, the way engines (conmon,
+ * containerd's shim, runc's recvtty) do, and reports what the first descriptor is.
  *
  *   const rx = await receiveFd(dir, { kind: 'pty', input: 'exit 3\n' });
  *   rtOk(['exec', '-t', '--console-socket', rx.path, id, 'sh']);
@@ -14,18 +15,28 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 const PROGRAM = String.raw`
-import json, os, re, select, socket, sys
-path, kind, wait_ms, data = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].encode()
+import fcntl, json, os, re, select, socket, struct, sys
+path, kind, wait_ms, data, all_messages = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].encode(), sys.argv[5] == "1"
 srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 srv.bind(path)
 srv.listen(1)
 print("listening", flush=True)
 srv.settimeout(wait_ms / 1000)
 conn, _ = srv.accept()
-msg, fds, _, _ = socket.recv_fds(conn, 4096, 4)
-out = {"payload": msg.decode(errors="replace"), "fds": len(fds)}
+conn.settimeout(wait_ms / 1000)
+messages, fds = [], []
+while True:
+    msg, got, _, _ = socket.recv_fds(conn, 4096, 8)
+    if not msg and not got:
+        break
+    messages.append(msg.decode(errors="replace"))
+    fds.extend(got)
+    if not all_messages:
+        break
+out = {"payload": messages[0] if messages else "", "messages": messages, "fds": len(fds), "target": None}
 if fds:
     fd = fds[0]
+    out["target"] = os.readlink("/proc/self/fd/%d" % fd)
     info = open("/proc/self/fdinfo/%d" % fd).read()
     m = re.search(r"^Pid:\s+(-?\d+)", info, re.M)
     if m:
@@ -34,6 +45,10 @@ if fds:
         ready, _, _ = select.select([fd], [], [], wait_ms / 1000)
         out["exited"] = bool(ready)
     elif kind == "pty":
+        st = os.fstat(fd)
+        ptn = bytearray(4)
+        fcntl.ioctl(fd, 0x80045430, ptn, True)  # TIOCGPTN: the pty's number in its devpts
+        out.update({"dev": st.st_dev, "rdev": st.st_rdev, "ptn": struct.unpack("I", ptn)[0]})
         if data:
             os.write(fd, data)
         buf = b""
@@ -54,14 +69,22 @@ print(json.dumps(out), flush=True)
 `;
 
 export interface ReceivedFd {
-  /** The message's payload ("/dev/ptmx" for a console, "pidfd" for a pidfd). */
+  /** The (first) message's payload ("/dev/ptmx" for a console, "pidfd" for a pidfd). */
   payload: string;
-  /** How many descriptors came with it. */
+  /** The payload of each message (only the first unless `allMessages`). */
+  messages: string[];
+  /** How many descriptors came with them. */
   fds: number;
-  /** For a pidfd: the pid it refers to (from /proc/self/fdinfo). */
+  /** readlink of the first descriptor (/dev/ptmx or /dev/pts/ptmx for a pty master, anon_inode:[pidfd]). */
+  target: string | null;
+  /** The Pid: line of the first descriptor's fdinfo: for a pidfd, the pid it refers to. */
   pid?: number;
   /** For a pidfd: the process exited within the wait. */
   exited?: boolean;
+  /** For a pty master: st_dev (the devpts instance it came from), st_rdev, and its number (TIOCGPTN). */
+  dev?: number;
+  rdev?: number;
+  ptn?: number;
   /** For a pty master: everything read from it until the terminal closed. */
   output?: string;
   timedOut?: boolean;
@@ -84,13 +107,15 @@ export interface ReceiveOptions {
   waitMs?: number;
   /** Socket file name inside `dir` (default "fd.sock"). */
   name?: string;
+  /** Read messages until the sender closes the connection (to count them), not just the first. */
+  allMessages?: boolean;
 }
 
 /** Listen on `<dir>/<name>`; resolves once the socket accepts connections. */
 export async function receiveFd(dir: string, opts: ReceiveOptions): Promise<FdReceiver> {
   const sockPath = path.join(dir, opts.name ?? 'fd.sock');
   const waitMs = opts.waitMs ?? 10_000;
-  const child = spawn('python3', ['-c', PROGRAM, sockPath, opts.kind, String(waitMs), opts.input ?? ''], {
+  const child = spawn('python3', ['-c', PROGRAM, sockPath, opts.kind, String(waitMs), opts.input ?? '', opts.allMessages ? '1' : '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

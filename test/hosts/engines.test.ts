@@ -14,6 +14,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RUN_ID, makeTempDir, uniqueName } from '../helpers/context.js';
+import { writeContainerdConfig } from '../helpers/engine-setup.mjs';
 import { hasCommand, skipWith } from '../helpers/privileges.js';
 import { runtimeBin } from '../helpers/runtime.js';
 import { type Daemon, busyboxImage, cmd, describeCmd, killProcessesNaming, startDaemon, unmountUnder, waitReady } from '../engines/support.js';
@@ -183,29 +184,15 @@ describe('hosts: the CRI flow (crictl, a RuntimeClass handler, SystemdCgroup = t
       return [`[${key}]`, '  runtime_type = "io.containerd.runc.v2"', `[${key}.options]`, `  BinaryName = "${rt.bin}"`, '  SystemdCgroup = true', `  Root = "${path.join(dir, `shim-root-${i}`)}"`];
     });
     fs.mkdirSync(path.join(dir, 'cni'));
-    const config = path.join(dir, 'config.toml');
-    fs.writeFileSync(
-      config,
-      [
-        'version = 2',
-        `root = "${path.join(dir, 'root')}"`,
-        `state = "${path.join(dir, 'state')}"`,
-        '[grpc]',
-        `  address = "${sock}"`,
-        '[ttrpc]',
-        `  address = "${sock}.ttrpc"`,
-        '[plugins."io.containerd.internal.v1.opt"]',
-        `  path = "${path.join(dir, 'opt')}"`,
-        '[plugins."io.containerd.grpc.v1.cri"]',
-        `  sandbox_image = "${PAUSE}"`,
-        '[plugins."io.containerd.grpc.v1.cri".cni]',
-        `  conf_dir = "${path.join(dir, 'cni')}"`,
-        '[plugins."io.containerd.grpc.v1.cri".containerd]',
-        `  default_runtime_name = "${handlerName(0)}"`,
-        ...handlers,
-        '',
-      ].join('\n'),
-    );
+    const config = writeContainerdConfig(dir, sock, [
+      '[plugins."io.containerd.grpc.v1.cri"]',
+      `  sandbox_image = "${PAUSE}"`,
+      '[plugins."io.containerd.grpc.v1.cri".cni]',
+      `  conf_dir = "${path.join(dir, 'cni')}"`,
+      '[plugins."io.containerd.grpc.v1.cri".containerd]',
+      `  default_runtime_name = "${handlerName(0)}"`,
+      ...handlers,
+    ]);
     daemon = startDaemon('containerd', ['--config', config], path.join(dir, 'containerd.log'));
     await waitReady(() => fs.existsSync(sock) && ctr(['version']).status === 0, 'containerd', daemon.log, 120_000);
     const pause = buildBusyboxImage(makeTempDir('pause', { runScoped: true }), PAUSE, ['sleep', '2147483647']);

@@ -10,7 +10,7 @@ import { makeTempDir, testRoot } from '../helpers/context.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireCgroupV1Controller, requireRoot } from '../helpers/privileges.js';
 import { describeResult, rt, rtOk, runtimeBin, startBackground, state, uniqueId, waitFor } from '../helpers/runtime.js';
-import { type Sleeper, setNamespace, startSleeper, useUserns } from './linux/support.js';
+import { setNamespace, useSleepers, useUserns } from './linux/support.js';
 
 const NS_ENTRIES = ['pid', 'net', 'mnt', 'ipc', 'uts', 'cgroup', 'user', 'time'];
 
@@ -52,31 +52,27 @@ function execDetachedSleep(id: string, flags: string[] = []): number {
 describe('exec', function () {
   this.timeout(30_000);
   useLeakCheck();
-  let sleeper: Sleeper | undefined;
+  const startSleeper = useSleepers();
   beforeEach(function () {
     requireRoot(this);
-  });
-  afterEach(function () {
-    sleeper?.stop();
-    sleeper = undefined;
   });
 
   describe('the process', function () {
     it('runs in the container and its status is exec\'s status', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       expect(rtOk(['exec', sleeper.id, 'echo', 'hello'])).to.equal('hello\n');
       const r = rt(['exec', sleeper.id, 'sh', '-c', 'exit 42']);
       expect(r.status, describeResult(r)).to.equal(42);
     });
 
     it('exits with 128+signal when the process is killed', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const r = rt(['exec', sleeper.id, 'sh', '-c', 'kill -9 $$']);
       expect(r.status, describeResult(r)).to.equal(137);
     });
 
     it('joins every namespace of the container and is a child of its PID namespace', function () {
-      sleeper = startSleeper((c) => {
+      const sleeper = startSleeper((c) => {
         useUserns(c);
         setNamespace(c, 'cgroup');
         setNamespace(c, 'time');
@@ -100,7 +96,7 @@ describe('exec', function () {
     });
 
     it('is in the container\'s cgroups', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const pid = execDetachedSleep(sleeper.id);
       try {
         expect(readFileSync(`/proc/${pid}/cgroup`, 'utf8')).to.equal(readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8'));
@@ -110,7 +106,7 @@ describe('exec', function () {
     });
 
     it('gets the capabilities, rlimits and no_new_privs of the container\'s config', function () {
-      sleeper = startSleeper((c) => {
+      const sleeper = startSleeper((c) => {
         c.process!.capabilities = { bounding: ['CAP_KILL', 'CAP_CHOWN'], effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_CHOWN'] };
         c.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 321, hard: 654 }];
         c.process!.noNewPrivileges = true;
@@ -126,7 +122,7 @@ describe('exec', function () {
     });
 
     it('applies --user, --additional-gids, --cwd, --env, --cap and --no-new-privs', function () {
-      sleeper = startSleeper((c) => {
+      const sleeper = startSleeper((c) => {
         c.process!.noNewPrivileges = false;
         c.process!.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
       });
@@ -142,12 +138,12 @@ describe('exec', function () {
     });
 
     it('keeps the container\'s environment and adds --env to it', function () {
-      sleeper = startSleeper((c) => c.process!.env!.push('FROM_CONFIG=1'));
+      const sleeper = startSleeper((c) => c.process!.env!.push('FROM_CONFIG=1'));
       expect(rtOk(['exec', '-e', 'EXTRA=2', sleeper.id, 'sh', '-c', 'echo $FROM_CONFIG $EXTRA'])).to.equal('1 2\n');
     });
 
     it('refuses --env without "=" (as runc), naming the entry, and runs nothing', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const marker = `/tmp/ran-${uniqueId()}`;
       const r = rt(['exec', '--env', 'NOEQ', sleeper.id, 'touch', marker]);
       expect(r.status, describeResult(r)).to.not.equal(0);
@@ -157,13 +153,13 @@ describe('exec', function () {
     });
 
     it('the process has a process group of the container (getpgrp() is not 0), as with runc', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const pgrp = Number(rtOk(['exec', sleeper.id, 'sh', '-c', 'cut -d" " -f5 /proc/$$/stat']).trim());
       expect(pgrp).to.be.greaterThan(0);
     });
 
     it('--no-new-privs sets no_new_privs where the config does not (crun\'s exec no-new-privs case, capabilities {})', function () {
-      sleeper = startSleeper((c) => {
+      const sleeper = startSleeper((c) => {
         c.process!.noNewPrivileges = false;
         c.process!.capabilities = {};
       });
@@ -172,12 +168,12 @@ describe('exec', function () {
     });
 
     it('process.execCPUAffinity: the final CPUs are the exec\'d process\'s (the config\'s, as runc takes them)', function () {
-      sleeper = startSleeper((c) => ((c.process as Record<string, unknown>).execCPUAffinity = { initial: '0', final: '0' }));
+      const sleeper = startSleeper((c) => ((c.process as Record<string, unknown>).execCPUAffinity = { initial: '0', final: '0' }));
       expect(rtOk(['exec', sleeper.id, 'grep', 'Cpus_allowed_list', '/proc/self/status'])).to.match(/Cpus_allowed_list:\s+0\n/);
     });
 
     it('stdio that is a file becomes the exec user\'s (runc, crun), so the process can reopen it', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const out = path.join(makeTempDir('stdio'), 'out');
       const fd = openSync(out, 'w');
       try {
@@ -202,7 +198,7 @@ describe('exec', function () {
     });
 
     it('forwards signals to the process in the foreground', async function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const bg = startBackground(['exec', sleeper.id, 'sh', '-c', 'trap "exit 7" TERM; echo ready; while :; do sleep 0.1; done']);
       await waitFor(() => bg.stdout().includes('ready'), 10_000, { what: 'the exec\'d process to start' });
       bg.kill('SIGTERM');
@@ -211,7 +207,7 @@ describe('exec', function () {
     });
 
     it('detached: writes the pid file and leaves the process running', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const pid = execDetachedSleep(sleeper.id);
       try {
         expect(existsSync(`/proc/${pid}`)).to.equal(true);
@@ -226,7 +222,7 @@ describe('exec', function () {
 
   describe('--preserve-fds and --ignore-paused', function () {
     it('--preserve-fds passes the runtime\'s extra descriptors on to the process', async function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const dir = makeTempDir('fds');
       const file = path.join(dir, 'passed');
       writeFileSync(file, 'through fd 3\n');
@@ -247,7 +243,7 @@ describe('exec', function () {
 
     it('--ignore-paused: the exec waits in the frozen container and completes once it is thawed', async function () {
       requireCgroupV1Controller(this, 'freezer');
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const own = readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8').match(/^\d+:freezer:(.*)$/m)![1]!;
       const freezer = path.join('/sys/fs/cgroup/freezer', own, 'freezer.state');
       writeFileSync(freezer, 'FROZEN');
@@ -269,7 +265,7 @@ describe('exec', function () {
 
   describe('--process', function () {
     it('runs the process a process.json describes', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const file = path.join(makeTempDir('process'), 'process.json');
       writeFileSync(file, JSON.stringify({
         args: ['sh', '-c', 'echo $A; pwd; id -u'],
@@ -281,7 +277,7 @@ describe('exec', function () {
     });
 
     it('rejects an invalid process.json with one line naming the field', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const file = path.join(makeTempDir('process'), 'process.json');
       writeFileSync(file, JSON.stringify({ args: ['true'], cwd: 'relative' }));
       const r = rt(['exec', '-p', file, sleeper.id]);
@@ -294,7 +290,7 @@ describe('exec', function () {
   describe('--cgroup', function () {
     it('puts the process in an existing sub-cgroup of the container', function () {
       requireCgroupV1Controller(this, 'pids');
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const own = readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8').match(/^\d+:pids:(.*)$/m)![1]!;
       const sub = path.join('/sys/fs/cgroup/pids', own, 'sub');
       mkdirSync(sub);
@@ -314,7 +310,7 @@ describe('exec', function () {
     });
 
     it('refuses a sub-cgroup that does not exist', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const r = rt(['exec', '--cgroup', 'nosuch', sleeper.id, 'true']);
       expect(r.status, describeResult(r)).to.equal(255);
       expect(r.stderr).to.include('does not exist');
@@ -331,7 +327,7 @@ describe('exec', function () {
     ];
     for (const [what, args, message] of cases) {
       it(`${what}: exit 255, runc's words`, function () {
-        sleeper = startSleeper();
+        const sleeper = startSleeper();
         const flags = args.filter((a, i) => a.startsWith('-') || args[i - 1]?.startsWith('-'));
         const command = args.slice(flags.length);
         const r = rt(['exec', ...flags, sleeper.id, ...command]);
@@ -365,7 +361,7 @@ describe('exec', function () {
 
     it('a paused container: refused unless --ignore-paused', function () {
       requireCgroupV1Controller(this, 'freezer');
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const own = readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8').match(/^\d+:freezer:(.*)$/m)![1]!;
       const freezer = path.join('/sys/fs/cgroup/freezer', own, 'freezer.state');
       writeFileSync(freezer, 'FROZEN');
@@ -379,7 +375,7 @@ describe('exec', function () {
     });
 
     it('--tty with --detach needs a console socket; a console socket needs --tty', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const a = rt(['exec', '--detach', '--tty', sleeper.id, 'sh']);
       expect(a.status).to.equal(255);
       expect(a.stderr).to.match(/cannot allocate tty if (ts-)?runc will detach without setting console socket/);
@@ -389,7 +385,7 @@ describe('exec', function () {
     });
 
     it('the container\'s seccomp profile confines the exec\'d process too', function () {
-      sleeper = startSleeper((c) => {
+      const sleeper = startSleeper((c) => {
         c.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdirat', 'mkdir'], action: 'SCMP_ACT_ERRNO' }] };
       });
       const r = rt(['exec', sleeper.id, 'sh', '-c', 'grep ^Seccomp: /proc/self/status; mkdir /tmp/denied']);

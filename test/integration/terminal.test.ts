@@ -10,23 +10,19 @@ import { receiveFd } from '../helpers/fd-socket.js';
 import { useLeakCheck } from '../helpers/leaks.js';
 import { requireCommand, requireRoot } from '../helpers/privileges.js';
 import { describeResult, rt, rtOk, rtUnderPty, state, uniqueId, waitFor } from '../helpers/runtime.js';
-import { type Sleeper, startSleeper } from './linux/support.js';
+import { useSleepers } from './linux/support.js';
 
 describe('terminals and descriptor sockets', function () {
   this.timeout(30_000);
   useLeakCheck();
-  let sleeper: Sleeper | undefined;
+  const startSleeper = useSleepers();
   beforeEach(function () {
     requireRoot(this);
-  });
-  afterEach(function () {
-    sleeper?.stop();
-    sleeper = undefined;
   });
 
   describe('--console-socket', function () {
     it('exec -t: the pty master arrives with "/dev/ptmx"; the process has it as its controlling terminal', async function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const rx = await receiveFd(makeTempDir('sock'), { kind: 'pty' });
       try {
         rtOk(['exec', '--tty', '--detach', '--console-socket', rx.path, sleeper.id, 'sh', '-c', 'tty; [ -t 0 ] && echo stdin-is-tty']);
@@ -40,7 +36,7 @@ describe('terminals and descriptor sockets', function () {
     });
 
     it('exec --process with consoleSize: the terminal has that size', async function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const file = path.join(makeTempDir('process'), 'process.json');
       writeFileSync(file, JSON.stringify({ terminal: true, consoleSize: { height: 33, width: 111 }, args: ['stty', 'size'], cwd: '/', env: ['PATH=/bin'] }));
       const rx = await receiveFd(makeTempDir('sock'), { kind: 'pty' });
@@ -75,7 +71,7 @@ describe('terminals and descriptor sockets', function () {
     });
 
     it('exec -t relays the pty: output without doubled carriage returns, the exit status', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'tty; exit 3']);
       expect(r.status).to.equal(3);
       expect(r.output).to.match(/\/dev\/pts\/\d+\r\n/);
@@ -83,14 +79,14 @@ describe('terminals and descriptor sockets', function () {
     });
 
     it('exec -t --user 1: the pty is the user\'s, and exec returns (crun\'s exec-test-uid-tty)', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const r = rtUnderPty(['exec', '-t', '--user', '1', sleeper.id, 'sh', '-c', 'stat -c owner=%u /proc/self/fd/0']);
       expect(r.status, r.output).to.equal(0);
       expect(r.output).to.include('owner=1');
     });
 
     it('exec -t relays input to the process', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'read x; echo "read:$x"'], 'abc\n');
       expect(r.status).to.equal(0);
       expect(r.output).to.include('read:abc');
@@ -156,7 +152,7 @@ describe('terminals and descriptor sockets', function () {
 
   describe('--pidfd-socket', function () {
     it('exec: sends a pidfd of the exec\'d process (payload "pidfd")', async function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const rx = await receiveFd(makeTempDir('sock'), { kind: 'pidfd' });
       const pidFile = path.join(makeTempDir('pid'), 'pid');
       try {

@@ -5,19 +5,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTempDir } from '../helpers/context.js';
+import { smallConfig } from '../helpers/config-fixtures.js';
 import { loadConfig } from '../../src/spec/load.js';
 import { ConfigErrors, FileError } from '../../src/util/errors.js';
 import { MAX_JSON_BYTES, MAX_JSON_DEPTH, checkJson, parseJsonText, readJson } from '../../src/util/json-input.js';
-
-/** A small valid config. */
-function config(): Record<string, any> {
-  return {
-    ociVersion: '1.3.0',
-    root: { path: 'rootfs' },
-    process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
-    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
-  };
-}
 
 function catchError(fn: () => unknown): Error {
   try {
@@ -146,7 +137,7 @@ describe('readJson', function () {
 
 describe('loadConfig', function () {
   it('returns the validated spec', function () {
-    const spec = loadConfig(bundleWith(JSON.stringify(config())));
+    const spec = loadConfig(bundleWith(JSON.stringify(smallConfig())));
     expect(spec.process?.args).to.deep.equal(['sh']);
     expect(spec.root.path).to.equal('rootfs');
   });
@@ -180,7 +171,7 @@ describe('loadConfig', function () {
   });
 
   it('throws ConfigErrors listing every problem', function () {
-    const c = config();
+    const c = smallConfig();
     delete c.root;
     c.process.args = [];
     c.linux.maskedPaths = ['proc/kcore'];

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import { compileSeccomp, translateSeccomp } from '../../src/linux/seccomp.js';
 import type { LinuxSeccomp } from '../../src/spec/types.js';
 import { ConfigError } from '../../src/util/errors.js';
+import { killUsr1OrUsr2 } from '../helpers/config-fixtures.js';
 
 const profile = (p: Partial<LinuxSeccomp>): LinuxSeccomp => ({ defaultAction: 'SCMP_ACT_ALLOW', ...p }) as LinuxSeccomp;
 
@@ -91,16 +92,7 @@ describe('seccomp translation', function () {
   it('several conditions on the same argument become one rule each (OR), as runc does', function () {
     const t = translateSeccomp(
       profile({
-        syscalls: [
-          {
-            names: ['kill'],
-            action: 'SCMP_ACT_ERRNO',
-            args: [
-              { index: 1, value: 10, op: 'SCMP_CMP_EQ' },
-              { index: 1, value: 12, op: 'SCMP_CMP_EQ' },
-            ],
-          },
-        ],
+        syscalls: [killUsr1OrUsr2()],
       }),
     );
     expect(t.rules.map((r) => r.args.map((a) => a.value))).to.deep.equal([[10n], [12n]]);

@@ -1,6 +1,7 @@
 // Problem messages of the config / state / features validators (loadConfig: json-input.test.ts).
 import { expect } from 'chai';
 import { ConfigError } from '../../src/util/errors.js';
+import { smallConfig } from '../helpers/config-fixtures.js';
 import { formatPath } from '../../src/spec/paths.js';
 import {
   validateConfig,
@@ -10,25 +11,15 @@ import {
   validateState,
 } from '../../src/spec/validate.js';
 
-/** A small valid config; each test breaks one thing. */
-function config(): Record<string, any> {
-  return {
-    ociVersion: '1.3.0',
-    root: { path: 'rootfs' },
-    process: { cwd: '/', args: ['sh'], user: { uid: 0, gid: 0 } },
-    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
-  };
-}
-
 const lines = (errs: ConfigError[]) => errs.map((e) => e.message);
 
 describe('validateConfig messages', function () {
   it('accepts the small config', function () {
-    expect(validateConfig(config())).to.deep.equal([]);
+    expect(validateConfig(smallConfig())).to.deep.equal([]);
   });
 
   it('returns ConfigErrors whose field is the OCI path', function () {
-    const c = config();
+    const c = smallConfig();
     c.linux.namespaces[1].type = 'mnt';
     const [err, ...rest] = validateConfig(c);
     expect(rest).to.deep.equal([]);
@@ -41,29 +32,29 @@ describe('validateConfig messages', function () {
 
   describe('process.args', function () {
     it('missing', function () {
-      const c = config();
+      const c = smallConfig();
       delete c.process.args;
       expect(lines(validateConfig(c))).to.deep.equal(['process.args: is required']);
     });
     it('empty', function () {
-      const c = config();
+      const c = smallConfig();
       c.process.args = [];
       expect(lines(validateConfig(c))).to.deep.equal(['process.args: must be a non-empty array']);
     });
     it('a string instead of an array', function () {
-      const c = config();
+      const c = smallConfig();
       c.process.args = 'sh -c true';
       expect(lines(validateConfig(c))).to.deep.equal(['process.args: must be an array']);
     });
     it('a non-string entry', function () {
-      const c = config();
+      const c = smallConfig();
       c.process.args = ['sh', 1];
       expect(lines(validateConfig(c))).to.deep.equal(['process.args[1]: must be a string']);
     });
   });
 
   it('wrong scalar types name the expected type', function () {
-    const c = config();
+    const c = smallConfig();
     c.ociVersion = 1;
     c.process.terminal = 'yes';
     c.process.user.uid = 1.5;
@@ -91,7 +82,7 @@ describe('validateConfig messages', function () {
   });
 
   it('allows unknown properties anywhere (spec extensibility)', function () {
-    const c = config();
+    const c = smallConfig();
     c.myExtension = { anything: [1, 2] };
     c['org.example.flag'] = true;
     c.process.futureField = 1;
@@ -102,7 +93,7 @@ describe('validateConfig messages', function () {
   });
 
   it('requires annotation values to be strings and keys to be non-empty', function () {
-    const c = config();
+    const c = smallConfig();
     c.annotations = { 'com.example.ok': '', 'com.example.n': 5, 'com.example.o': {}, '': 'v' };
     expect(lines(validateConfig(c))).to.deep.equal([
       'annotations[""]: key must not be empty',
@@ -121,7 +112,7 @@ describe('validateConfig messages', function () {
   });
 
   it('tells array indices from numeric member names', function () {
-    const c = config();
+    const c = smallConfig();
     c.linux.resources = { rdma: { '0': { hcaHandles: 'x' } } };
     c.mounts = [{ destination: 5 }];
     expect(lines(validateConfig(c))).to.deep.equal([
@@ -131,7 +122,7 @@ describe('validateConfig messages', function () {
   });
 
   it('words integer ranges, including 64-bit limits', function () {
-    const c = config();
+    const c = smallConfig();
     c.process.user.gid = 4294967296;
     c.linux.resources = { memory: { limit: 2 ** 64 }, blockIO: { weight: 70000 }, cpu: { shares: -1 } };
     expect(lines(validateConfig(c))).to.deep.equal([
@@ -143,7 +134,7 @@ describe('validateConfig messages', function () {
   });
 
   it('reports every problem once, in one line each', function () {
-    const c = config();
+    const c = smallConfig();
     c.process.cwd = 'relative';
     c.process.rlimits = [
       { type: 'RLIMIT_NOFILE', soft: 1, hard: 1 },
@@ -163,7 +154,7 @@ describe('validateConfig messages', function () {
   });
 
   it('does not add a semantic problem under a field the schema rejected', function () {
-    const c = config();
+    const c = smallConfig();
     c.process.rlimits = 'RLIMIT_NOFILE';
     c.hooks = { prestart: { path: 'relative' } };
     expect(lines(validateConfig(c))).to.deep.equal([
@@ -173,14 +164,14 @@ describe('validateConfig messages', function () {
   });
 
   it('can skip the semantic checks', function () {
-    const c = config();
+    const c = smallConfig();
     c.process.cwd = 'relative';
     expect(validateConfig(c, { semantic: false })).to.deep.equal([]);
     expect(lines(validateConfig(c))).to.deep.equal(['process.cwd: must be an absolute path']);
   });
 
   it('refuses ids that the kernel reads as "unchanged" (4294967295), wherever an id is given', function () {
-    const c = config();
+    const c = smallConfig();
     const max = 4294967294;
     c.process.user = { uid: max + 1, gid: max, additionalGids: [1, max + 1] };
     c.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, uid: max + 1, gid: 0 }];
@@ -202,7 +193,7 @@ describe('validateConfig messages', function () {
   });
 
   it('refuses a NUL byte in any string or member name, annotations aside', function () {
-    const c = config();
+    const c = smallConfig();
     c.hostname = 'ab\u0000cd';
     c.mounts = [{ destination: '/dev/pts\u0000', type: 'bind', source: '/tmp', options: ['bind'] }];
     c.linux.sysctl = { 'net.core.somaxconn\u0000': '1', 'kernel.msgmax': '1\u00002' };
@@ -216,7 +207,7 @@ describe('validateConfig messages', function () {
   });
 
   it('refuses env entries that are not NAME=VALUE (as runc), without quoting them', function () {
-    const c = config();
+    const c = smallConfig();
     c.process.env = ['PATH=/bin', 'SECRET_NOEQ', '=value', 'EMPTY='];
     expect(lines(validateConfig(c))).to.deep.equal([
       "process.env[1]: invalid environment variable: missing '='",
@@ -225,7 +216,7 @@ describe('validateConfig messages', function () {
   });
 
   it('refuses memory sizes below -1 (only -1 means unlimited, as the kernel reads them)', function () {
-    const c = config();
+    const c = smallConfig();
     c.linux.resources = { memory: { limit: -5, reservation: -1, swap: -2, kernelTCP: 0 } };
     expect(lines(validateConfig(c))).to.deep.equal([
       'linux.resources.memory.limit: must be -1 (unlimited) or a size in bytes',
@@ -235,7 +226,7 @@ describe('validateConfig messages', function () {
   });
 
   it('takes ioPriority without priority for IOPRIO_CLASS_IDLE only', function () {
-    const c = config();
+    const c = smallConfig();
     c.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' };
     expect(lines(validateConfig(c))).to.deep.equal([]);
     c.process.ioPriority = { class: 'IOPRIO_CLASS_RT' };
@@ -243,7 +234,7 @@ describe('validateConfig messages', function () {
   });
 
   it('lets a FIFO device omit major and minor', function () {
-    const c = config();
+    const c = smallConfig();
     c.linux.devices = [{ type: 'p', path: '/run/fifo' }, { type: 'u', path: '/dev/x', major: 1 }];
     expect(lines(validateConfig(c))).to.deep.equal(['linux.devices[1].minor: is required']);
   });

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { type OciConfig, makeBundle } from '../../helpers/bundle.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { makeTempDir } from '../../helpers/context.js';
+import { killUsr1OrUsr2 } from '../../helpers/config-fixtures.js';
 import { requireCommand, requireRoot } from '../../helpers/privileges.js';
 import { describeResult } from '../../helpers/runtime.js';
 import { type SeccompAgent, keyValues, oneLineError, procStatus, runBundle, runSh, runShOk, shBundle, startSeccompAgent } from './support.js';
@@ -191,16 +192,7 @@ describe('seccomp', function () {
         'sleep 30 & p=$!; kill -USR1 $p 2>/dev/null; echo usr1=$?; kill -USR2 $p 2>/dev/null; echo usr2=$?; kill -TERM $p; echo term=$?',
         withSeccomp({
           defaultAction: 'SCMP_ACT_ALLOW',
-          syscalls: [
-            {
-              names: ['kill'],
-              action: 'SCMP_ACT_ERRNO',
-              args: [
-                { index: 1, value: 10, op: 'SCMP_CMP_EQ' },
-                { index: 1, value: 12, op: 'SCMP_CMP_EQ' },
-              ],
-            },
-          ],
+          syscalls: [killUsr1OrUsr2()],
         }),
       );
       expect(keyValues(out)).to.include({ usr1: '1', usr2: '1', term: '0' });

@@ -13,6 +13,8 @@ import { type Bundle, type OciConfig, makeBundle } from '../../helpers/bundle.js
 import { makeTempDir } from '../../helpers/context.js';
 import { type RtResult, describeResult, rt, uniqueId, waitFor } from '../../helpers/runtime.js';
 
+export { keyValues } from '../linux/support.js';
+
 /** A bundle whose process is `sh -c <script>`. */
 export function shBundle(script: string, mutate?: (config: OciConfig) => void): Bundle {
   return makeBundle({ args: ['sh', '-c', script], mutate });
@@ -32,16 +34,6 @@ export function runShOk(script: string, mutate?: (config: OciConfig) => void): s
   const r = runSh(script, mutate);
   if (r.status !== 0 || r.error) throw new Error(`container failed: ${describeResult(r)}`);
   return r.stdout;
-}
-
-/** `key=value` lines as a record. */
-export function keyValues(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
-  }
-  return out;
 }
 
 /** The `Name:\tvalue` lines of a /proc/<pid>/status text. */

@@ -163,24 +163,21 @@ describe('walls', function () {
       expect(oneLineError(r)).to.match(/"\/mnt\/x" cannot be mounted because it is inside \/proc/);
     });
 
-    it('procfs is not mounted through a symlink: /proc -> elsewhere in the image is refused', function () {
-      const b = shBundle('true');
-      rmdirSync(path.join(b.rootfs, 'proc'));
-      mkdirSync(path.join(b.rootfs, 'elsewhere'));
-      symlinkSync('/elsewhere', path.join(b.rootfs, 'proc'));
-      const r = runBundle(b);
-      expect(r.status).to.not.equal(0);
-      expect(oneLineError(r)).to.match(/filesystem "proc" must be mounted on ordinary directory/);
-    });
-
-    it('sysfs is not mounted through a symlink either', function () {
-      const b = shBundle('true');
-      rmdirSync(path.join(b.rootfs, 'sys'));
-      mkdirSync(path.join(b.rootfs, 'elsewhere'));
-      symlinkSync('elsewhere', path.join(b.rootfs, 'sys'));
-      const r = runBundle(b);
-      expect(r.status).to.not.equal(0);
-      expect(oneLineError(r)).to.match(/filesystem "sysfs" must be mounted on ordinary directory/);
-    });
+    // [test title, mount point in the image, fs type, the symlink planted there (absolute and relative)]
+    const linkedMountPoints: [string, string, string, string][] = [
+      ['procfs is not mounted through a symlink: /proc -> elsewhere in the image is refused', 'proc', 'proc', '/elsewhere'],
+      ['sysfs is not mounted through a symlink either', 'sys', 'sysfs', 'elsewhere'],
+    ];
+    for (const [title, dir, fsType, target] of linkedMountPoints) {
+      it(title, function () {
+        const b = shBundle('true');
+        rmdirSync(path.join(b.rootfs, dir));
+        mkdirSync(path.join(b.rootfs, 'elsewhere'));
+        symlinkSync(target, path.join(b.rootfs, dir));
+        const r = runBundle(b);
+        expect(r.status).to.not.equal(0);
+        expect(oneLineError(r)).to.match(new RegExp(`filesystem "${fsType}" must be mounted on ordinary directory`));
+      });
+    }
   });
 });

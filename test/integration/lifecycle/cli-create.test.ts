@@ -6,10 +6,11 @@ import path from 'node:path';
 import { native } from '../../../src/native/addon.js';
 import { makeBundle } from '../../helpers/bundle.js';
 import { REPO_ROOT, makeTempDir } from '../../helpers/context.js';
+import { receiveFd } from '../../helpers/fd-socket.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireCommand, requireRoot, skipWith } from '../../helpers/privileges.js';
 import { describeResult, rtOk, state, uniqueId } from '../../helpers/runtime.js';
-import { cleanUpAfterFailure, lines, rtAsync, startFdReceiver } from './support.js';
+import { cleanUpAfterFailure, lines, rtAsync } from './support.js';
 
 describe('cli: create --bundle and --pid-file', function () {
   useLeakCheck();
@@ -171,16 +172,16 @@ describe('cli: create --pidfd-socket', function () {
   it('the socket receives one message carrying a pidfd of the container process', async function () {
     const b = makeBundle({ args: ['sleep', '600'] });
     const id = uniqueId();
-    const receiver = await startFdReceiver();
+    const receiver = await receiveFd(makeTempDir('fdsock'), { kind: 'any', waitMs: 20_000, allMessages: true });
     try {
-      rtOk(['create', '--pidfd-socket', receiver.socketPath, '--bundle', b.dir, id]);
+      rtOk(['create', '--pidfd-socket', receiver.path, '--bundle', b.dir, id]);
       const got = await receiver.result;
       expect(got.messages).to.have.length(1);
       expect(got.fds).to.equal(1);
       expect(got.target).to.match(/pidfd/);
-      expect(got.fdinfoPid).to.equal(state(id).pid);
+      expect(got.pid).to.equal(state(id).pid);
     } finally {
-      receiver.stop();
+      receiver.close();
     }
     rtOk(['delete', '--force', id]);
   });

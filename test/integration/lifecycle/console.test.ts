@@ -1,20 +1,21 @@
 // --console-socket: with process.terminal, create connects to the given AF_UNIX socket and
 // sends the pty master in one SCM_RIGHTS message; the container's stdio is the pty slave.
-// The receiving end is a small python3 program (startFdReceiver: socket.recv_fds).
+// The receiving end is a small python3 program (test/helpers/fd-socket.ts: socket.recv_fds).
 import { expect } from 'chai';
 import path from 'node:path';
 import { makeBundle } from '../../helpers/bundle.js';
 import { makeTempDir } from '../../helpers/context.js';
+import { type ReceivedFd, receiveFd } from '../../helpers/fd-socket.js';
 import { useLeakCheck } from '../../helpers/leaks.js';
 import { requireCommand, requireRoot } from '../../helpers/privileges.js';
 import { rt, rtOk, uniqueId } from '../../helpers/runtime.js';
-import { type ReceivedFds, cleanUpAfterFailure, expectFailure, rootEntries, startFdReceiver, waitForStatus } from './support.js';
+import { cleanUpAfterFailure, expectFailure, rootEntries, waitForStatus } from './support.js';
 
 /**
  * Create a terminal container with --console-socket, start it, feed `input` through the
  * master and collect what comes back; the container is deleted afterwards.
  */
-async function consoleSession(script: string, input: string, consoleSize?: { height: number; width: number }): Promise<ReceivedFds> {
+async function consoleSession(script: string, input: string, consoleSize?: { height: number; width: number }): Promise<ReceivedFd> {
   const b = makeBundle({
     args: ['sh', '-c', script],
     terminal: true,
@@ -22,17 +23,17 @@ async function consoleSession(script: string, input: string, consoleSize?: { hei
       if (consoleSize) c.process!.consoleSize = consoleSize;
     },
   });
-  const receiver = await startFdReceiver(input);
+  const receiver = await receiveFd(makeTempDir('fdsock'), { kind: 'pty', input, waitMs: 20_000, allMessages: true });
   const id = uniqueId();
   try {
-    rtOk(['create', '--console-socket', receiver.socketPath, '--bundle', b.dir, id]);
+    rtOk(['create', '--console-socket', receiver.path, '--bundle', b.dir, id]);
     rtOk(['start', id]);
     const result = await receiver.result;
     await waitForStatus(id, 'stopped');
     rtOk(['delete', id]);
     return result;
   } finally {
-    receiver.stop();
+    receiver.close();
   }
 }
 

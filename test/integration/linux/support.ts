@@ -147,6 +147,22 @@ export function startSleeper(mutate?: (config: OciConfig) => void): Sleeper {
   };
 }
 
+/**
+ * For a describe block: a startSleeper whose containers are stopped (deleted) after each
+ * test, whatever happened in it.
+ */
+export function useSleepers(): (mutate?: (config: OciConfig) => void) => Sleeper {
+  const started: Sleeper[] = [];
+  afterEach(function () {
+    for (const s of started.splice(0)) s.stop();
+  });
+  return (mutate) => {
+    const s = startSleeper(mutate);
+    started.push(s);
+    return s;
+  };
+}
+
 /** Run `fn` with a sleeper container that is stopped afterwards, whatever happens. */
 export async function withSleeper<T>(mutate: ((config: OciConfig) => void) | undefined, fn: (s: Sleeper) => T | Promise<T>): Promise<T> {
   const s = startSleeper(mutate);
