@@ -109,7 +109,7 @@ describe('terminals and descriptor sockets', function () {
     });
 
     it('exec -t: the same, the process\'s pty without ONLCR', function () {
-      sleeper = startSleeper();
+      const sleeper = startSleeper();
       const file = path.join(makeTempDir('out'), 'out');
       const r = rtUnderPty(['exec', '-t', sleeper.id, 'sh', '-c', 'stty -a; printf "a\\nb\\n"'], '', (cmd) => `${cmd} > ${file}`);
       expect(r.status, r.output).to.equal(0);
@@ -130,7 +130,7 @@ describe('terminals and descriptor sockets', function () {
           const b = makeBundle({ args: ['sh'], terminal: true, mutate: (c) => c.process!.env!.push('PS1=$ ') });
           r = rtUnderPty(['run', '--bundle', b.dir, uniqueId()], typed);
         } else {
-          sleeper = startSleeper();
+          const sleeper = startSleeper();
           r = rtUnderPty(['exec', '-t', '--env', 'PS1=$ ', sleeper.id, 'sh'], typed);
         }
         expect(r.status, r.output).to.equal(3);
