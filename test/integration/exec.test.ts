@@ -206,12 +206,16 @@ describe('exec', function () {
       expect(status, bg.stderr()).to.equal(7);
     });
 
-    it('detached: writes the pid file and leaves the process running', function () {
+    it('detached: writes the pid file and leaves the process running', async function () {
       const sleeper = startSleeper();
       const pid = execDetachedSleep(sleeper.id);
       try {
         expect(existsSync(`/proc/${pid}`)).to.equal(true);
-        expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).to.equal('sleep');
+        // The runtime returns once the setup is done; the last execve (tsrunc-init -> sleep)
+        // may still be under way, and /proc/PID/cmdline reads empty during it.
+        const program = () => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+        await waitFor(() => program() !== '', 5_000, { what: `process ${pid} to finish its execve` });
+        expect(program()).to.equal('sleep');
         // The runtime has exited; the process is no child of it any more.
         expect(readFileSync(`/proc/${ppidOf(pid)}/cmdline`, 'utf8')).to.not.include('exec');
       } finally {
