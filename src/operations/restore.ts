@@ -13,6 +13,7 @@ import type { CgroupManager } from '../linux/cgroups/manager.js';
 import { hostLayout, ownCgroups } from '../linux/cgroups/mode.js';
 import { runHostHooks } from '../linux/hooks.js';
 import { resolveRootfs } from '../linux/specconv/host-facts.js';
+import { restoredMaster } from '../linux/terminal-relay.js';
 import { requireCriu } from '../criu/binary.js';
 import { type HostBind, type RestoreNamespaces, hostBinds, mountpoints, restoreMounts, restoreNamespaces } from '../criu/external.js';
 import type { CgroupRoot, CriuCgMode, CriuOpts, CriuReq, CriuVersion, InheritFd } from '../criu/generated/rpc.js';
@@ -30,7 +31,6 @@ import { ConfigError, RuntimeError, UsageError, errorMessage } from '../util/err
 import { defaultImagePath } from './checkpoint.js';
 import type { RuntimeContext } from './context.js';
 import { hookState, killAndWait } from './container.js';
-import { restoredMaster } from '../linux/terminal-relay.js';
 import { waitInForeground } from './foreground.js';
 import { abandonNewContainer, claimNewContainer, newContainerRecord, settleNewContainer } from './new-container.js';
 
